@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+/**
+ * The `deepscaler` command line: one file per command in this folder, each adding itself here.
+ */
+import { Command } from 'commander';
+import { ConfigError } from '../config/validate.js';
+
+const program = new Command();
+program
+  .name('deepscaler')
+  .description('Predictive autoscaling for microservices: forecast demand with a spatiotemporal GNN, serve desired replicas to HPAs.')
+  .showHelpAfterError();
+
+// Commands register themselves below (serve, collect, train, evaluate, simulate).
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (process.env['LOG_LEVEL'] === 'debug' && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  process.exit(1);
+});

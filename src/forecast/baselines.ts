@@ -1,0 +1,114 @@
+/**
+ * Non-graph forecasters, each looking at one series at a time: persistence (last value), a moving
+ * average, and Holt's linear trend (double exponential smoothing) — what non-graph predictive
+ * autoscalers use. Gaps (NaN) are skipped; a series with no value at all forecasts NaN.
+ */
+import type { Feature } from '../sources/index.js';
+import type { HistoryWindow } from '../history/index.js';
+import type { Forecast, Forecaster } from './index.js';
+
+/** Predicts H values of one series from its history (oldest first, NaN = gap). */
+export type SeriesPredictor = (series: Float32Array, horizon: number) => Float32Array;
+
+export const persistence: SeriesPredictor = (series, horizon) => {
+  let last = Number.NaN;
+  for (let t = series.length - 1; t >= 0; t--) {
+    if (!Number.isNaN(series[t]!)) {
+      last = series[t]!;
+      break;
+    }
+  }
+  return new Float32Array(horizon).fill(last);
+};
+
+export function movingAverage(span: number): SeriesPredictor {
+  return (series, horizon) => {
+    let sum = 0;
+    let n = 0;
+    for (let t = series.length - 1; t >= 0 && t >= series.length - span; t--) {
+      if (!Number.isNaN(series[t]!)) {
+        sum += series[t]!;
+        n++;
+      }
+    }
+    return new Float32Array(horizon).fill(n === 0 ? Number.NaN : sum / n);
+  };
+}
+
+/** Holt's linear trend; alpha smooths the level, beta the trend. Negative forecasts clamp to 0 (demand). */
+export function holtLinear(alpha = 0.5, beta = 0.1): SeriesPredictor {
+  return (series, horizon) => {
+    let level = Number.NaN;
+    let trend = 0;
+    for (const x of series) {
+      if (Number.isNaN(x)) continue;
+      if (Number.isNaN(level)) {
+        level = x;
+        continue;
+      }
+      const previous = level;
+      level = alpha * x + (1 - alpha) * (level + trend);
+      trend = beta * (level - previous) + (1 - beta) * trend;
+    }
+    const out = new Float32Array(horizon);
+    for (let h = 0; h < horizon; h++) out[h] = Number.isNaN(level) ? Number.NaN : Math.max(0, level + (h + 1) * trend);
+    return out;
+  };
+}
+
+/** Applies a per-series predictor to every service × target of a history window. */
+export class SeriesForecaster implements Forecaster {
+  constructor(
+    readonly name: string,
+    private readonly predict: SeriesPredictor,
+    readonly inputSteps: number,
+    readonly horizon: number,
+    private readonly targets: readonly Feature[],
+  ) {}
+
+  async forecast(window: HistoryWindow): Promise<Forecast> {
+    return this.forecastSync(window);
+  }
+
+  forecastSync(window: HistoryWindow): Forecast {
+    const n = window.services.length;
+    const nf = window.features.length;
+    const steps = window.timestamps.length;
+    const k = this.targets.length;
+    const used = Math.min(steps, this.inputSteps);
+    const values = new Float32Array(this.horizon * n * k);
+    const series = new Float32Array(used);
+    for (let j = 0; j < k; j++) {
+      const f = window.features.indexOf(this.targets[j]!);
+      if (f < 0) throw new Error(`${this.name}: history has no feature "${this.targets[j]}"`);
+      for (let s = 0; s < n; s++) {
+        for (let t = 0; t < used; t++) series[t] = window.values[((steps - used + t) * n + s) * nf + f]!;
+        const predicted = this.predict(series, this.horizon);
+        for (let h = 0; h < this.horizon; h++) values[(h * n + s) * k + j] = predicted[h]!;
+      }
+    }
+    return {
+      model: this.name,
+      issuedAt: window.timestamps[steps - 1] ?? 0,
+      stepSeconds: window.stepSeconds,
+      horizon: this.horizon,
+      services: window.services,
+      targets: this.targets,
+      values,
+    };
+  }
+}
+
+export type BaselineName = 'persistence' | 'moving-average' | 'holt';
+export const BASELINE_NAMES: readonly BaselineName[] = ['persistence', 'moving-average', 'holt'];
+
+export function baselineForecaster(name: BaselineName, horizon: number, targets: readonly Feature[], inputSteps = 20): Forecaster & SeriesForecaster {
+  switch (name) {
+    case 'persistence':
+      return new SeriesForecaster(name, persistence, inputSteps, horizon, targets);
+    case 'moving-average':
+      return new SeriesForecaster(name, movingAverage(Math.min(10, inputSteps)), inputSteps, horizon, targets);
+    case 'holt':
+      return new SeriesForecaster(name, holtLinear(), inputSteps, horizon, targets);
+  }
+}

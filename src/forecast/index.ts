@@ -1,0 +1,37 @@
+/**
+ * Forecasters: a history window → each service's demand for the next H steps, in original units.
+ * The GNN (src/model) is one implementation; the baselines here are the others — for evaluation
+ * beside the GNN, for the non-graph predictive autoscaler, and for cold start before a model exists.
+ */
+import type { Feature } from '../sources/index.js';
+import type { HistoryWindow } from '../history/index.js';
+
+/** Demand the planner turns into replicas: CPU cores used and requests per second. */
+export const DEMAND_FEATURES = ['cpu_cores', 'req'] as const;
+export type DemandFeature = (typeof DEMAND_FEATURES)[number];
+
+export interface Forecast {
+  /** Which forecaster produced it, e.g. "deepscaler-gnn" or "holt". */
+  readonly model: string;
+  /** Epoch ms of the newest input frame; step h of the forecast holds at issuedAt + (h + 1) × step. */
+  readonly issuedAt: number;
+  readonly stepSeconds: number;
+  /** Number of steps H. */
+  readonly horizon: number;
+  readonly services: readonly string[];
+  readonly targets: readonly Feature[];
+  /** Row-major [H, N, K] with K = targets.length: values[(h * N + s) * K + k], original units. */
+  readonly values: Float32Array;
+}
+
+export interface Forecaster {
+  readonly name: string;
+  /** Steps of history the forecaster needs. */
+  readonly inputSteps: number;
+  readonly horizon: number;
+  forecast(window: HistoryWindow): Promise<Forecast>;
+}
+
+export function forecastValue(fc: Forecast, h: number, service: number, target: number): number {
+  return fc.values[(h * fc.services.length + service) * fc.targets.length + target]!;
+}
