@@ -1,0 +1,128 @@
+import { expect } from 'chai';
+import type { Forecast } from '../../../src/forecast/index.js';
+import type { ServiceCapacity } from '../../../src/planning/index.js';
+import { lookAheadSteps, planReplicas, podsFor, reactiveReplicas } from '../../../src/planning/planner.js';
+
+/** A forecast for one service "api" with targets [cpu_cores, req], step 30 s, one value pair per step. */
+function forecastOf(steps: ReadonlyArray<readonly [number, number]>, services = ['api']): Forecast {
+  const values = new Float32Array(steps.length * services.length * 2);
+  steps.forEach(([cpu, req], h) => {
+    for (let s = 0; s < services.length; s++) {
+      values[(h * services.length + s) * 2] = cpu;
+      values[(h * services.length + s) * 2 + 1] = req;
+    }
+  });
+  return { model: 'test', issuedAt: 1_000_000, stepSeconds: 30, horizon: steps.length, services, targets: ['cpu_cores', 'req'], values };
+}
+
+const api: ServiceCapacity = { service: 'api', cpuPerPodCores: 0.5, minReplicas: 1, maxReplicas: 20 };
+const noMargin = { lookAheadSeconds: 90, defaultMargin: 0 };
+
+describe('planner: forecast → replicas', () => {
+  it('scales for the peak inside the look-ahead window and ignores later steps', () => {
+    // 90 s look-ahead = steps 0..2; the 9-core spike at step 3 is outside it.
+    const fc = forecastOf([[1, 0], [2.2, 0], [1.6, 0], [9, 0]]);
+    const [rec] = planReplicas(fc, [api], noMargin);
+    expect(rec!.desiredReplicas).to.equal(5); // ceil(2.2 / 0.5)
+    expect(rec!.reason).to.include({ kind: 'forecast', driver: 'cpu_cores', horizonStep: 1 });
+    expect(rec!.reason.demand).to.be.closeTo(2.2, 1e-6);
+    expect(rec!.peakCpuCores).to.be.closeTo(2.2, 1e-6);
+  });
+
+  it('a longer look-ahead reaches the later spike', () => {
+    const fc = forecastOf([[1, 0], [2.2, 0], [1.6, 0], [9, 0]]);
+    const [rec] = planReplicas(fc, [api], { ...noMargin, lookAheadSeconds: 120 });
+    expect(rec!.desiredReplicas).to.equal(18);
+    expect(rec!.reason.horizonStep).to.equal(3);
+  });
+
+  it('a window shorter than one step still uses the first step, and never more steps than the horizon', () => {
+    expect(lookAheadSteps(10, 30, 10)).to.equal(1);
+    expect(lookAheadSteps(60, 30, 10)).to.equal(2);
+    expect(lookAheadSteps(61, 30, 10)).to.equal(3);
+    expect(lookAheadSteps(3600, 30, 10)).to.equal(10);
+  });
+
+  it('adds the margin before rounding up', () => {
+    const fc = forecastOf([[2, 0]]);
+    const [plain] = planReplicas(fc, [api], noMargin);
+    const [padded] = planReplicas(fc, [api], { ...noMargin, defaultMargin: 0.1 });
+    expect(plain!.desiredReplicas).to.equal(4); // 2 / 0.5
+    expect(padded!.desiredReplicas).to.equal(5); // 2.2 / 0.5 = 4.4 → 5
+    expect(padded!.reason.margin).to.equal(0.1);
+  });
+
+  it("a service's own margin overrides the default", () => {
+    const fc = forecastOf([[2, 0]]);
+    const [rec] = planReplicas(fc, [api], { ...noMargin, defaultMargin: 0.5, marginByService: new Map([['api', 0]]) });
+    expect(rec!.desiredReplicas).to.equal(4);
+  });
+
+  it('rounds up fractional pods but not float noise', () => {
+    expect(podsFor(1.01, 0.5)).to.equal(3);
+    expect(podsFor(Math.fround(0.3), 0.1)).to.equal(3); // float32 0.3 / 0.1 = 3.0000001
+    expect(podsFor(0, 0.5)).to.equal(0);
+  });
+
+  it('holds min and max replicas and says which bound decided', () => {
+    const low = planReplicas(forecastOf([[0.1, 0]]), [{ ...api, minReplicas: 2 }], noMargin)[0]!;
+    expect(low.desiredReplicas).to.equal(2);
+    expect(low.reason.kind).to.equal('min-bound');
+    expect(low.reason.text).to.contain('minReplicas 2');
+    const high = planReplicas(forecastOf([[100, 0]]), [api], noMargin)[0]!;
+    expect(high.desiredReplicas).to.equal(20);
+    expect(high.reason.kind).to.equal('max-bound');
+  });
+
+  it('request rate drives the count when it needs more pods than CPU', () => {
+    const withReq = { ...api, reqPerPod: 50 };
+    const [rec] = planReplicas(forecastOf([[1, 180], [1.2, 260]]), [withReq], { ...noMargin, lookAheadSeconds: 60 });
+    expect(rec!.desiredReplicas).to.equal(6); // ceil(260 / 50) > ceil(1.2 / 0.5)
+    expect(rec!.reason).to.include({ driver: 'req', horizonStep: 1, demand: 260, capacityPerPod: 50 });
+    expect(rec!.peakReq).to.equal(260);
+  });
+
+  it('request rate is ignored when no per-pod request capacity is known', () => {
+    const [rec] = planReplicas(forecastOf([[1, 1e6]]), [api], noMargin);
+    expect(rec!.reason.driver).to.equal('cpu_cores');
+    expect(rec!.desiredReplicas).to.equal(2);
+  });
+
+  it('skips gaps in the window and leaves out a service whose forecast is all gaps', () => {
+    const fc = forecastOf([[NaN, 0], [1.4, 0]], ['api']);
+    expect(planReplicas(fc, [api], noMargin)[0]!.desiredReplicas).to.equal(3);
+    expect(planReplicas(forecastOf([[NaN, NaN]]), [api], noMargin)).to.deep.equal([]);
+  });
+
+  it('a service the forecast does not know is an error that names it', () => {
+    expect(() => planReplicas(forecastOf([[1, 0]]), [{ ...api, service: 'ghost' }], noMargin)).to.throw(/no service "ghost"/);
+  });
+
+  it('explains the decision in one readable sentence', () => {
+    const [rec] = planReplicas(forecastOf([[2.2, 0]]), [api], { ...noMargin, defaultMargin: 0.1 });
+    expect(rec!.reason.text).to.equal('forecast step 1 cpu_cores 2.2 cores +10% margin / 0.5 cores per pod = 5 replicas');
+  });
+});
+
+describe('planner: reactive estimate (what a CPU HPA would do now)', () => {
+  it('divides current usage by the per-pod capacity, with no margin', () => {
+    const [rec] = reactiveReplicas([{ service: 'api', cpuCores: 1.6, req: 0, replicas: NaN }], [api]);
+    expect(rec!.desiredReplicas).to.equal(4);
+    expect(rec!.reason).to.include({ kind: 'reactive', horizonStep: -1, margin: 0 });
+  });
+
+  it('keeps the current count inside the ±10 % tolerance band, like the HPA', () => {
+    // 2.1 cores over 4 pods × 0.5 = ratio 1.05 → keep 4 (a plain ceiling would say 5).
+    const [kept] = reactiveReplicas([{ service: 'api', cpuCores: 2.1, req: 0, replicas: 4 }], [api]);
+    expect(kept!.desiredReplicas).to.equal(4);
+    expect(kept!.reason.text).to.contain('tolerance');
+    // 2.3 cores: ratio 1.15 → ceil(4.6) = 5.
+    const [moved] = reactiveReplicas([{ service: 'api', cpuCores: 2.3, req: 0, replicas: 4 }], [api]);
+    expect(moved!.desiredReplicas).to.equal(5);
+  });
+
+  it('leaves out services with no usage data', () => {
+    expect(reactiveReplicas([{ service: 'api', cpuCores: NaN, req: NaN, replicas: 3 }], [api])).to.deep.equal([]);
+    expect(reactiveReplicas([], [api])).to.deep.equal([]);
+  });
+});
