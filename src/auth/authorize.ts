@@ -1,0 +1,56 @@
+/**
+ * May this user do this? `system:masters` always may (the aggregator's availability probe runs in
+ * it); everyone else is asked of the cluster with a SubjectAccessReview, allow and deny cached.
+ * `allowAll` skips all of it — local development only, and it says so in the log at start-up.
+ */
+import type { AccessAttributes, AccessDecision, AccessReviewer, UserInfo } from './index.js';
+import { TtlCache } from './cache.js';
+
+export const MASTERS = 'system:masters';
+
+export interface AuthorizerOptions {
+  /** Null: only system:masters is allowed (no cluster to ask). */
+  readonly reviewer: AccessReviewer | null;
+  /** DEVELOPMENT ONLY: every authenticated or anonymous request is allowed. */
+  readonly allowAll: boolean;
+  /** Kubernetes' delegated authorizer caches allow and deny 10 s. */
+  readonly cacheTtlMs?: number;
+}
+
+function cacheKey(user: UserInfo, attributes: AccessAttributes): string {
+  return JSON.stringify([user.username, user.uid ?? '', user.groups, user.extra, attributes]);
+}
+
+/** The `Status` message Kubernetes writes for a 403. */
+export function forbiddenMessage(user: UserInfo, attributes: AccessAttributes, reason?: string): string {
+  const why = reason ? `: ${reason}` : '';
+  if (attributes.kind === 'nonResource') return `forbidden: User "${user.username}" cannot ${attributes.verb} path "${attributes.path}"${why}`;
+  const { resource, group, verb, namespace } = attributes;
+  return `${resource}.${group} is forbidden: User "${user.username}" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"${why}`;
+}
+
+export class Authorizer {
+  private readonly cache: TtlCache<AccessDecision>;
+
+  constructor(private readonly options: AuthorizerOptions) {
+    this.cache = new TtlCache(options.cacheTtlMs ?? 10_000);
+  }
+
+  get allowsAll(): boolean {
+    return this.options.allowAll;
+  }
+
+  /** Synchronous when the answer is known or cached; a review error rejects (the caller answers 500). */
+  authorize(user: UserInfo, attributes: AccessAttributes): AccessDecision | Promise<AccessDecision> {
+    if (this.options.allowAll) return { allowed: true, reason: 'allow-all development mode' };
+    if (user.groups.includes(MASTERS)) return { allowed: true };
+    if (!this.options.reviewer) return { allowed: false, reason: 'no SubjectAccessReview client is configured' };
+    const key = cacheKey(user, attributes);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    return this.options.reviewer.review(user, attributes).then((decision) => {
+      this.cache.set(key, decision);
+      return decision;
+    });
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The HTTPS server of the external metrics API: TLS (certificate reloaded on change, client
+ * certificate requested but judged per CA by authentication), authentication, authorization, the
+ * router in api.ts, telemetry. The API paths run on a lean handler; the side routes (health,
+ * /metrics) on express — see bench/api/RESULTS.md for why the hot path does not go through it.
+ */
+import express from 'express';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Registry } from 'prom-client';
+import { ApiError, type MetricsProvider } from './index.js';
+import { answer, errorAnswer, GROUP, VERSION, parseTarget, type ApiAnswer, type Target } from './api.js';
+import { ApiMetrics } from './api-metrics.js';
+import type { AccessAttributes, AccessReviewer, AuthenticationSettings, AuthenticationSource, TokenReviewer, UserInfo } from '../auth/index.js';
+import { Authenticator, classifyCertificate, type CertificateIdentity, type DistinctHeaders } from '../auth/authenticate.js';
+import { Authorizer, forbiddenMessage } from '../auth/authorize.js';
+import { acceptableCAsPem } from '../auth/settings.js';
+import type { KeyPairSource } from '../auth/tls.js';
+import { peerChain } from '../auth/x509.js';
+import { log as defaultLogger, type Logger } from '../telemetry/log.js';
+import { enableProcessMetrics, registry as sharedRegistry } from '../telemetry/registry.js';
+
+export interface ApiServerOptions {
+  /** Default 127.0.0.1; in a pod, 0.0.0.0. */
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly provider: MetricsProvider;
+  /** Serving certificate (see watchKeyPair / ensureSelfSignedCertificate in src/auth/tls.ts). */
+  readonly tls: KeyPairSource;
+  /** Client CAs and front-proxy settings (staticAuthentication, or the cluster's ConfigMap). */
+  readonly authentication: AuthenticationSource;
+  /** TokenReview client; null or absent: bearer tokens are refused. */
+  readonly tokenReviewer?: TokenReviewer | null;
+  /** SubjectAccessReview client; null or absent: only system:masters is allowed. */
+  readonly accessReviewer?: AccessReviewer | null;
+  /** DEVELOPMENT ONLY: authorize every request. Logged as a warning and exported as a gauge. */
+  readonly insecureAllowAll?: boolean;
+  readonly reviewCacheTtlMs?: number;
+  readonly logger?: Logger;
+  /** Default: the process's shared registry (with process metrics). */
+  readonly registry?: Registry;
+}
+
+export interface RunningApiServer {
+  /** `https://host:port` */
+  readonly url: string;
+  readonly port: number;
+  /** Stops listening and drops open connections; the sources passed in stay open (the caller owns them). */
+  close(): Promise<void>;
+}
+
+const HEALTH_BODY = 'ok';
+const COMMON_HEADERS = { 'cache-control': 'no-cache, private', 'x-content-type-options': 'nosniff' } as const;
+
+function send(res: ServerResponse, result: ApiAnswer): void {
+  const headers: Record<string, string | number> = {
+    ...COMMON_HEADERS,
+    'content-type': result.contentType,
+    'content-length': Buffer.byteLength(result.body),
+  };
+  if (result.retryAfterSeconds !== undefined) headers['retry-after'] = result.retryAfterSeconds;
+  res.writeHead(result.code, headers);
+  res.end(result.body);
+}
+
+function accessAttributes(target: Target, method: string): AccessAttributes {
+  if (target.route === 'metric') {
+    return { kind: 'resource', namespace: target.namespace, verb: 'list', group: GROUP, version: VERSION, resource: target.metric };
+  }
+  return { kind: 'nonResource', path: target.path, verb: method.toLowerCase() };
+}
+
+type Gate = { readonly user: UserInfo } | { readonly denied: ApiAnswer };
+
+export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  const logger = (options.logger ?? defaultLogger).child({ component: 'api' });
+  const registry = options.registry ?? sharedRegistry;
+  if (registry === sharedRegistry) enableProcessMetrics();
+  const metrics = new ApiMetrics(registry);
+  const authenticator = new Authenticator({ tokenReviewer: options.tokenReviewer ?? null, tokenCacheTtlMs: options.reviewCacheTtlMs });
+  const authorizer = new Authorizer({ reviewer: options.accessReviewer ?? null, allowAll: options.insecureAllowAll ?? false, cacheTtlMs: options.reviewCacheTtlMs });
+  metrics.setAllowAll(authorizer.allowsAll);
+  if (authorizer.allowsAll) {
+    logger.warn('AUTHORIZATION DISABLED: every caller, anonymous included, may read every metric. Local development only; never in a cluster.');
+  }
+
+  // Which CA vouched for a connection's certificate is fixed for the connection: judge it once.
+  const certificateIdentities = new WeakMap<TLSSocket, { settings: AuthenticationSettings; identity: CertificateIdentity }>();
+  const certificateIdentity = (socket: TLSSocket, settings: AuthenticationSettings): CertificateIdentity => {
+    const cached = certificateIdentities.get(socket);
+    if (cached && cached.settings === settings) return cached.identity;
+    const peer = socket.getPeerCertificate(true);
+    const identity = classifyCertificate(peer && peer.raw ? peerChain(peer) : [], settings);
+    certificateIdentities.set(socket, { settings, identity });
+    return identity;
+  };
+
+  const internalError = (err: unknown): void => logger.error('request failed', { error: err instanceof Error ? err.message : String(err) });
+  const internalAnswer = (what: string): ApiAnswer => errorAnswer(new ApiError(500, 'InternalError', `${what}; see the adapter log`));
+
+  /** Authenticate and authorize; synchronous while certificates and reviews are cached. */
+  const gate = (req: IncomingMessage, target: Target): Gate | Promise<Gate> => {
+    const settings = options.authentication.current();
+    const identity = certificateIdentity(req.socket as TLSSocket, settings);
+    const authenticated = authenticator.authenticate(identity, req.headersDistinct as DistinctHeaders, settings);
+    const authorizeUser = (result: Awaited<typeof authenticated>): Gate | Promise<Gate> => {
+      if (!result.ok) {
+        logger.debug('unauthenticated request', { path: target.path, reason: result.reason });
+        return { denied: errorAnswer(new ApiError(401, 'Unauthorized', `Unauthorized: ${result.reason}`)) };
+      }
+      const attributes = accessAttributes(target, req.method ?? 'GET');
+      const decide = (decision: { allowed: boolean; reason?: string }): Gate =>
+        decision.allowed ? { user: result.user } : { denied: errorAnswer(new ApiError(403, 'Forbidden', forbiddenMessage(result.user, attributes, decision.reason))) };
+      const decision = authorizer.authorize(result.user, attributes);
+      if (!(decision instanceof Promise)) return decide(decision);
+      return decision.then(decide, (err: unknown) => {
+        internalError(err);
+        return { denied: internalAnswer('authorization check (SubjectAccessReview) failed') };
+      });
+    };
+    return authenticated instanceof Promise ? authenticated.then(authorizeUser) : authorizeUser(authenticated);
+  };
+
+  const finish = (res: ServerResponse, target: Target, started: number, result: ApiAnswer): void => {
+    send(res, result);
+    const now = Date.now();
+    metrics.request(target.route, result.code, (performance.now() - started) / 1000);
+    if (result.values) for (const v of result.values) metrics.valueAge(v.metricName, Math.max(0, (now - v.timestamp) / 1000));
+    if (result.code >= 500) logger.warn('request answered with an error', { path: target.path, code: result.code });
+  };
+
+  const serveApi = (req: IncomingMessage, res: ServerResponse, target: Target, started: number): void => {
+    const respond = (g: Gate): void => {
+      const result = 'denied' in g ? g.denied : answer(target, req.method ?? 'GET', req.headers.accept, options.provider, internalError);
+      finish(res, target, started, result);
+    };
+    try {
+      const g = gate(req, target);
+      if (g instanceof Promise) {
+        g.then(respond, (err: unknown) => {
+          internalError(err);
+          finish(res, target, started, internalAnswer('authentication failed'));
+        });
+      } else {
+        respond(g);
+      }
+    } catch (err) {
+      internalError(err);
+      finish(res, target, started, internalAnswer('request handling failed'));
+    }
+  };
+
+  const side = express();
+  side.disable('x-powered-by');
+  side.disable('etag');
+  side.get(['/healthz', '/livez', '/readyz'], (_req, res) => {
+    res.set(COMMON_HEADERS).type('text/plain').send(HEALTH_BODY);
+  });
+  side.get('/metrics', (req, res, next) => {
+    const target = parseTarget(req.originalUrl);
+    Promise.resolve(gate(req, target))
+      .then(async (g) => {
+        if ('denied' in g) return send(res, g.denied);
+        res.set(COMMON_HEADERS).type(registry.contentType).send(await registry.metrics());
+      })
+      .catch(next);
+  });
+
+  const server: Server = createServer(
+    {
+      ...options.tls.current(),
+      ca: acceptableCAsPem(options.authentication.current()) || undefined,
+      requestCert: true,
+      // Verified per request by authentication: which CA signed the certificate decides who it is.
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    },
+    (req, res) => {
+      const started = performance.now();
+      const target = parseTarget(req.url ?? '/');
+      if (target.route === 'health' || target.route === 'metrics') {
+        res.on('finish', () => metrics.request(target.route, res.statusCode, (performance.now() - started) / 1000));
+        side(req, res);
+        return;
+      }
+      serveApi(req, res, target, started);
+    },
+  );
+  server.keepAliveTimeout = 65_000;
+
+  let closed = false;
+  const refreshContext = (): void => {
+    if (closed) return;
+    try {
+      server.setSecureContext({ ...options.tls.current(), ca: acceptableCAsPem(options.authentication.current()) || undefined });
+    } catch (err) {
+      logger.error('cannot apply new TLS settings, keeping the previous ones', { error: (err as Error).message });
+    }
+  };
+  options.tls.onChange(refreshContext);
+  options.authentication.onChange(refreshContext);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `https://${host}:${address.port}`;
+  logger.info('external metrics API listening', { url, allowAll: authorizer.allowsAll });
+  return {
+    url,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        closed = true;
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
