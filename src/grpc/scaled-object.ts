@@ -1,0 +1,86 @@
+/**
+ * Which prediction a KEDA ScaledObject asks for. KEDA passes the trigger's metadata as
+ * ScaledObjectRef.scalerMetadata (together with its own keys such as scalerAddress, which we ignore):
+ *   service             required: the service (Deployment) whose desired replicas to serve
+ *   application         optional: the application; when absent, the one application served in the
+ *                       ScaledObject's namespace
+ *   activationReplicas  optional, whole number ≥ 0 (default 0): active while desired > this
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
+import type { Recommendation } from '../planning/index.js';
+import { GrpcStatusError } from './calls.js';
+import { assertServable, findApp, listOrNone, servicesOf } from './lookup.js';
+import type { ScaledObjectRef } from './messages.js';
+
+export const METADATA_KEYS = { service: 'service', application: 'application', activationReplicas: 'activationReplicas' } as const;
+
+export interface ScalerTarget {
+  readonly app: AppSnapshot;
+  readonly recommendation: Recommendation;
+  readonly activationReplicas: number;
+  /** The one metric name GetMetricSpec announces for this target. */
+  readonly metricName: string;
+}
+
+function describeRef(ref: ScaledObjectRef): string {
+  return `ScaledObject ${ref.namespace || '(no namespace)'}/${ref.name || '(no name)'}`;
+}
+
+function invalid(ref: ScaledObjectRef, message: string): GrpcStatusError {
+  return new GrpcStatusError(grpc.status.INVALID_ARGUMENT, `${describeRef(ref)}: ${message}`);
+}
+
+function metadataValue(ref: ScaledObjectRef, key: string): string | undefined {
+  const value = ref.scalerMetadata[key]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function parseActivationReplicas(ref: ScaledObjectRef): number {
+  const raw = metadataValue(ref, METADATA_KEYS.activationReplicas);
+  if (raw === undefined) return 0;
+  if (!/^\d+$/.test(raw)) {
+    throw invalid(ref, `trigger metadata ${METADATA_KEYS.activationReplicas} must be a whole number ≥ 0 (replicas), got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function resolveApp(ref: ScaledObjectRef, store: SnapshotStore): AppSnapshot {
+  const named = metadataValue(ref, METADATA_KEYS.application);
+  if (named !== undefined) return findApp(store, named);
+  const setIt = `set trigger metadata ${METADATA_KEYS.application} to one of: ${listOrNone([...store.current().apps.keys()])}`;
+  if (ref.namespace === '') throw invalid(ref, `no ${METADATA_KEYS.application} in the trigger metadata and no namespace to find it by; ${setIt}`);
+  const candidates = store.appsInNamespace(ref.namespace);
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length === 0) {
+    throw new GrpcStatusError(grpc.status.NOT_FOUND, `${describeRef(ref)}: no application is served in namespace "${ref.namespace}"; ${setIt}`);
+  }
+  throw invalid(ref, `namespace "${ref.namespace}" serves several applications (${listOrNone(candidates.map((a) => a.app))}); set trigger metadata ${METADATA_KEYS.application} to pick one`);
+}
+
+/** Reads the current snapshot; throws a GrpcStatusError that tells the ScaledObject's author what to fix. */
+export function resolveScalerTarget(ref: ScaledObjectRef, store: SnapshotStore): ScalerTarget {
+  const service = metadataValue(ref, METADATA_KEYS.service);
+  if (service === undefined) {
+    throw invalid(ref, `trigger metadata ${METADATA_KEYS.service} is required: the name of the service whose predicted replicas to scale on`);
+  }
+  const activationReplicas = parseActivationReplicas(ref);
+  const app = resolveApp(ref, store);
+  const known = servicesOf(app);
+  if (known.length > 0 && !known.includes(service)) {
+    throw new GrpcStatusError(
+      grpc.status.NOT_FOUND,
+      `${describeRef(ref)}: application "${app.app}" has no service "${service}"; set trigger metadata ${METADATA_KEYS.service} to one of: ${listOrNone(known)}`,
+    );
+  }
+  assertServable(app);
+  const recommendation = app.recommendations.find((r) => r.service === service);
+  if (!recommendation) {
+    throw new GrpcStatusError(grpc.status.UNAVAILABLE, `no prediction for service "${service}" of application "${app.app}" yet; the first one comes with the next serving step`);
+  }
+  return { app, recommendation, activationReplicas, metricName: `deepscaler-${app.app}-${service}` };
+}
+
+export function isActive(target: ScalerTarget): boolean {
+  return target.recommendation.desiredReplicas > target.activationReplicas;
+}
