@@ -1,12 +1,11 @@
 /**
  * The gRPC server: KEDA's external scaler, our predictor service and the standard health service,
  * all reading the SnapshotStore the serving loop publishes. TLS uses the HTTPS certificate files
- * (re-read periodically, so a rotated certificate is picked up without a restart); plaintext only
+ * (polled, so a rotated certificate is picked up without a restart); plaintext only
  * when the caller says so.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
 import type { SnapshotStore } from '../snapshot/index.js';
 import type { Logger } from '../telemetry/log.js';
 import { OpenStreams } from './calls.js';
@@ -15,20 +14,16 @@ import { HealthStatus, healthHandlers } from './health.js';
 import { predictorHandlers } from './predictor.js';
 import { loadServices } from './protos.js';
 
-export interface TlsFiles {
-  readonly certFile: string;
-  readonly keyFile: string;
-}
-
 export interface GrpcServerOptions {
   /** Interface to bind, e.g. "0.0.0.0" in a pod, "127.0.0.1" locally. */
   readonly host: string;
   /** 0 picks a free port (tests); the bound one is returned. */
   readonly port: number;
   readonly snapshots: SnapshotStore;
-  readonly tls: TlsFiles | 'plaintext';
+  /** The HTTPS server's certificate files; 'plaintext' only when the operator asked for it. */
+  readonly tls: KeyPairFiles | 'plaintext';
   readonly logger: Logger;
-  /** How often the certificate files are re-read (default 60 s). */
+  /** How often the certificate files are polled for a rotation (default 2 s, as for HTTPS). */
   readonly tlsRefreshMs?: number;
   /** How long close() lets unary calls in flight finish before cutting connections (default 5 s). */
   readonly shutdownGraceMs?: number;
@@ -40,42 +35,47 @@ export interface GrpcServerHandle {
   close(): Promise<void>;
 }
 
-function readPem(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`gRPC TLS: cannot read the ${what} file ${path}: ${err instanceof Error ? err.message : String(err)}`);
+/** Serves the pair the HTTPS server watches to grpc-js, which swaps its TLS context on each update. */
+class KeyPairCertificateProvider implements grpc.experimental.CertificateProvider {
+  private readonly listeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
+
+  constructor(private readonly source: KeyPairSource) {
+    source.onChange(() => {
+      for (const listener of this.listeners) listener(this.identity());
+    });
   }
+
+  private identity(): grpc.experimental.IdentityCertificateUpdate {
+    const pair = this.source.current();
+    return { certificate: Buffer.from(pair.cert), privateKey: Buffer.from(pair.key) };
+  }
+
+  addIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
+    this.listeners.add(listener);
+    listener(this.identity());
+  }
+
+  removeIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
+    this.listeners.delete(listener);
+  }
+
+  // No CA: the server asks for no client certificates.
+  addCaCertificateListener(): void {}
+  removeCaCertificateListener(): void {}
 }
 
-/** Fails at start-up, naming the file, rather than on the first handshake. */
-function checkKeyPair(tls: TlsFiles): void {
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(readPem(tls.certFile, 'certificate'));
-  } catch (err) {
-    throw new Error(`gRPC TLS: ${tls.certFile} is not a PEM certificate: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  let matches: boolean;
-  try {
-    matches = certificate.checkPrivateKey(createPrivateKey(readPem(tls.keyFile, 'private key')));
-  } catch (err) {
-    throw new Error(`gRPC TLS: ${tls.keyFile} is not a PEM private key: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (!matches) throw new Error(`gRPC TLS: the private key ${tls.keyFile} does not belong to the certificate ${tls.certFile}`);
-}
-
-function serverCredentials(options: GrpcServerOptions): grpc.ServerCredentials {
-  if (options.tls === 'plaintext') return grpc.ServerCredentials.createInsecure();
-  checkKeyPair(options.tls);
-  const files = new grpc.experimental.FileWatcherCertificateProvider({
-    certificateFile: options.tls.certFile,
-    privateKeyFile: options.tls.keyFile,
-    refreshIntervalMs: options.tlsRefreshMs ?? 60_000,
-  });
+function serverCredentials(source: KeyPairSource): grpc.ServerCredentials {
   // grpc-js 1.14 declares (caProvider, identityProvider) but passes them on as (identity, ca):
-  // the first argument is the serving identity; no CA means no client certificates are requested.
-  return grpc.experimental.createCertificateProviderServerCredentials(files, null, false);
+  // the first argument is the serving identity; a null CA means no client certificates are requested.
+  return grpc.experimental.createCertificateProviderServerCredentials(new KeyPairCertificateProvider(source), null, false);
+}
+
+function watchServingPair(files: KeyPairFiles, logger: Logger, pollMs: number | undefined): KeyPairSource {
+  try {
+    return watchKeyPair(files, logger, pollMs);
+  } catch (err) {
+    throw new Error(`gRPC TLS: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 function bindAddress(host: string, port: number): string {
@@ -93,11 +93,13 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   server.addService(services.health.service, healthHandlers(health, streams, logger));
 
   const address = bindAddress(options.host, options.port);
-  const credentials = serverCredentials(options);
+  const keyPair = options.tls === 'plaintext' ? undefined : watchServingPair(options.tls, logger, options.tlsRefreshMs);
+  const credentials = keyPair ? serverCredentials(keyPair) : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, credentials, (err, bound) => {
-      if (err) reject(new Error(`gRPC: cannot listen on ${address}: ${err.message}`));
-      else resolve(bound);
+      if (!err) return resolve(bound);
+      keyPair?.close();
+      reject(new Error(`gRPC: cannot listen on ${address}: ${err.message}`));
     });
   });
   logger.info('gRPC listening', { address: bindAddress(options.host, port), tls: options.tls === 'plaintext' ? 'off' : 'on' });
@@ -106,6 +108,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       health.drain();
+      keyPair?.close();
       streams.endAll();
       const force = setTimeout(() => {
         logger.warn('gRPC calls still running after the grace period; closing their connections');
