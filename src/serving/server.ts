@@ -11,11 +11,12 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
 import { ApiError, type MetricsProvider } from './index.js';
-import { answer, errorAnswer, GROUP, VERSION, parseTarget, type ApiAnswer, type Target } from './api.js';
+import { errorAnswer, parseTarget, type ApiAnswer, type Target } from './api.js';
+import { ApiHandler, type RequestInput } from './handler.js';
 import { ApiMetrics } from './api-metrics.js';
-import type { AccessAttributes, AccessReviewer, AuthenticationSettings, AuthenticationSource, TokenReviewer, UserInfo } from '../auth/index.js';
+import type { AccessReviewer, AuthenticationSettings, AuthenticationSource, TokenReviewer } from '../auth/index.js';
 import { Authenticator, classifyCertificate, type CertificateIdentity, type DistinctHeaders } from '../auth/authenticate.js';
-import { Authorizer, forbiddenMessage } from '../auth/authorize.js';
+import { Authorizer } from '../auth/authorize.js';
 import { acceptableCAsPem } from '../auth/settings.js';
 import type { KeyPairSource } from '../auth/tls.js';
 import { peerChain } from '../auth/x509.js';
@@ -66,15 +67,6 @@ function send(res: ServerResponse, result: ApiAnswer): void {
   res.end(result.body);
 }
 
-function accessAttributes(target: Target, method: string): AccessAttributes {
-  if (target.route === 'metric') {
-    return { kind: 'resource', namespace: target.namespace, verb: 'list', group: GROUP, version: VERSION, resource: target.metric };
-  }
-  return { kind: 'nonResource', path: target.path, verb: method.toLowerCase() };
-}
-
-type Gate = { readonly user: UserInfo } | { readonly denied: ApiAnswer };
-
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   const logger = (options.logger ?? defaultLogger).child({ component: 'api' });
   const registry = options.registry ?? sharedRegistry;
@@ -98,59 +90,36 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     return identity;
   };
 
-  const internalError = (err: unknown): void => logger.error('request failed', { error: err instanceof Error ? err.message : String(err) });
-  const internalAnswer = (what: string): ApiAnswer => errorAnswer(new ApiError(500, 'InternalError', `${what}; see the adapter log`));
-
-  /** Authenticate and authorize; synchronous while certificates and reviews are cached. */
-  const gate = (req: IncomingMessage, target: Target): Gate | Promise<Gate> => {
+  const handler = new ApiHandler(options.provider, authenticator, authorizer, logger);
+  const input = (req: IncomingMessage, target: Target): RequestInput => {
     const settings = options.authentication.current();
-    const identity = certificateIdentity(req.socket as TLSSocket, settings);
-    const authenticated = authenticator.authenticate(identity, req.headersDistinct as DistinctHeaders, settings);
-    const authorizeUser = (result: Awaited<typeof authenticated>): Gate | Promise<Gate> => {
-      if (!result.ok) {
-        logger.debug('unauthenticated request', { path: target.path, reason: result.reason });
-        return { denied: errorAnswer(new ApiError(401, 'Unauthorized', `Unauthorized: ${result.reason}`)) };
-      }
-      const attributes = accessAttributes(target, req.method ?? 'GET');
-      const decide = (decision: { allowed: boolean; reason?: string }): Gate =>
-        decision.allowed ? { user: result.user } : { denied: errorAnswer(new ApiError(403, 'Forbidden', forbiddenMessage(result.user, attributes, decision.reason))) };
-      const decision = authorizer.authorize(result.user, attributes);
-      if (!(decision instanceof Promise)) return decide(decision);
-      return decision.then(decide, (err: unknown) => {
-        internalError(err);
-        return { denied: internalAnswer('authorization check (SubjectAccessReview) failed') };
-      });
+    return {
+      method: req.method ?? 'GET',
+      target,
+      headers: req.headersDistinct as DistinctHeaders,
+      certificate: certificateIdentity(req.socket as TLSSocket, settings),
+      settings,
     };
-    return authenticated instanceof Promise ? authenticated.then(authorizeUser) : authorizeUser(authenticated);
-  };
-
-  const finish = (res: ServerResponse, target: Target, started: number, result: ApiAnswer): void => {
-    send(res, result);
-    const now = Date.now();
-    metrics.request(target.route, result.code, (performance.now() - started) / 1000);
-    if (result.values) for (const v of result.values) metrics.valueAge(v.metricName, Math.max(0, (now - v.timestamp) / 1000));
-    if (result.code >= 500) logger.warn('request answered with an error', { path: target.path, code: result.code });
   };
 
   const serveApi = (req: IncomingMessage, res: ServerResponse, target: Target, started: number): void => {
-    const respond = (g: Gate): void => {
-      const result = 'denied' in g ? g.denied : answer(target, req.method ?? 'GET', req.headers.accept, options.provider, internalError);
-      finish(res, target, started, result);
+    const finish = (result: ApiAnswer): void => {
+      send(res, result);
+      const now = Date.now();
+      metrics.request(target.route, result.code, (performance.now() - started) / 1000);
+      if (result.values) for (const v of result.values) metrics.valueAge(v.metricName, Math.max(0, (now - v.timestamp) / 1000));
+      if (result.code >= 500) logger.warn('request answered with an error', { path: target.path, code: result.code });
     };
+    let result: ApiAnswer | Promise<ApiAnswer>;
     try {
-      const g = gate(req, target);
-      if (g instanceof Promise) {
-        g.then(respond, (err: unknown) => {
-          internalError(err);
-          finish(res, target, started, internalAnswer('authentication failed'));
-        });
-      } else {
-        respond(g);
-      }
+      result = handler.handle(input(req, target));
     } catch (err) {
-      internalError(err);
-      finish(res, target, started, internalAnswer('request handling failed'));
+      // A peer certificate Node cannot hand over or parse: refuse rather than guess who it is.
+      logger.error('cannot read the client certificate', { error: (err as Error).message });
+      result = errorAnswer(new ApiError(401, 'Unauthorized', 'Unauthorized: the client certificate could not be read'));
     }
+    if (result instanceof Promise) void result.then(finish);
+    else finish(result);
   };
 
   const side = express();
@@ -160,13 +129,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     res.set(COMMON_HEADERS).type('text/plain').send(HEALTH_BODY);
   });
   side.get('/metrics', (req, res, next) => {
-    const target = parseTarget(req.originalUrl);
-    Promise.resolve(gate(req, target))
+    Promise.resolve(handler.gate(input(req, parseTarget(req.originalUrl))))
       .then(async (g) => {
         if ('denied' in g) return send(res, g.denied);
         res.set(COMMON_HEADERS).type(registry.contentType).send(await registry.metrics());
       })
       .catch(next);
+  });
+  side.use((err: unknown, _req: IncomingMessage, res: ServerResponse, _next: (err?: unknown) => void) => {
+    logger.error('cannot serve /metrics', { error: err instanceof Error ? err.message : String(err) });
+    send(res, errorAnswer(new ApiError(500, 'InternalError', 'cannot collect metrics; see the adapter log')));
   });
 
   const server: Server = createServer(
