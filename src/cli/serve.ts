@@ -1,0 +1,137 @@
+/**
+ * `deepscaler serve`: the serving loop for every configured application plus the external metrics
+ * API (and, when asked, the gRPC KEDA scaler). Without a cluster it is the default run: Online
+ * Boutique replayed from shipped data, a self-signed certificate, a local admin client
+ * certificate, and ready-to-paste curl / kubectl lines on stdout.
+ */
+import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadServeConfig, type ConfigOverrides } from '../config/load.js';
+import type { ServeConfig } from '../config/schema.js';
+import { expectNumber, optionalNumber } from '../config/validate.js';
+import { deploymentsApi } from '../kube/deployments.js';
+import { ServingLoop } from '../loop/index.js';
+import { addApiServerFlags, localKubeconfig, resolveApiServerFlags, type ApiServerFlags, type LocalClientFiles } from '../serving/flags.js';
+import { startApiServer } from '../serving/server.js';
+import { DESIRED_REPLICAS_METRIC, SnapshotMetricsProvider } from '../serving/snapshot-provider.js';
+import { SnapshotStore } from '../snapshot/index.js';
+import { log } from '../telemetry/log.js';
+import { registry } from '../telemetry/registry.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+export const DEFAULT_CONFIG = fileURLToPath(new URL('../../../data/default-config.yaml', import.meta.url));
+
+interface ServeFlags extends ApiServerFlags {
+  readonly config: string;
+  readonly stepInterval?: string;
+  readonly fallback?: string;
+  readonly maxAge?: string;
+  readonly model?: string;
+}
+
+function overridesFrom(flags: ServeFlags): ConfigOverrides {
+  return {
+    ...(flags.stepInterval !== undefined ? { stepIntervalSeconds: expectNumber(flags.stepInterval, '--step-interval', { min: 0.05 }) } : {}),
+    ...(flags.fallback !== undefined ? { fallbackPolicy: flags.fallback } : {}),
+    ...(flags.maxAge !== undefined ? { maxAgeSeconds: optionalNumber(flags.maxAge, '--max-age', { min: 1 })! } : {}),
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+  };
+}
+
+/** Lines a person can paste to see live predicted replicas: curl with the local admin certificate, and kubectl. */
+export function tryItLines(url: string, config: ServeConfig, client: LocalClientFiles | null, kubeconfigPath: string | null, allowAll: boolean): string[] {
+  const app = config.applications[0]!;
+  const service = app.services?.[0];
+  const path = `/apis/external.metrics.k8s.io/v1beta1/namespaces/${app.namespace}/${DESIRED_REPLICAS_METRIC}`;
+  const selector = service === undefined ? '' : `?labelSelector=service%3D${service}`;
+  const auth = client !== null && !allowAll ? ` --cert ${client.certFile} --key ${client.keyFile}` : '';
+  const lines = [
+    `Desired replicas of every ${app.name} service (refreshed every step):`,
+    `  curl -sk${auth} ${url}${path}`,
+  ];
+  if (service !== undefined) lines.push(`Only ${service} (what an HPA with selector service=${service} reads):`, `  curl -sk${auth} '${url}${path}${selector}'`);
+  if (kubeconfigPath !== null) lines.push('With kubectl:', `  kubectl --kubeconfig ${kubeconfigPath} get --raw '${path}${selector}'`);
+  lines.push('Adapter state for Grafana/Prometheus:', `  curl -sk${auth} ${url}/metrics | grep -E '^deepscaler_(desired_replicas|fallback_active|model_loaded)'`);
+  return lines;
+}
+
+export async function runServe(flags: ServeFlags): Promise<void> {
+  const logger = log.child({ component: 'serve' });
+  const config = loadServeConfig(flags.config, overridesFrom(flags));
+  const inCluster = Boolean(flags.kubeconfig || process.env['KUBERNETES_SERVICE_HOST']);
+  const needsCluster = config.applications.some((a) => a.capacity.fromDeployments);
+  const store = new SnapshotStore();
+  const loop = await ServingLoop.create(config, {
+    store,
+    registry,
+    logger: log,
+    deployments: needsCluster && inCluster ? deploymentsApi(flags.kubeconfig) : null,
+  });
+  const api = await resolveApiServerFlags(flags, logger);
+  const provider = new SnapshotMetricsProvider(store, loop.namespaces(), (app) => loop.windowSeconds(app));
+  await loop.start();
+  const server = await startApiServer({
+    host: api.host,
+    port: api.port,
+    provider,
+    tls: api.tls,
+    authentication: api.authentication,
+    tokenReviewer: api.tokenReviewer,
+    accessReviewer: api.accessReviewer,
+    insecureAllowAll: api.insecureAllowAll,
+    reviewCacheTtlMs: api.reviewCacheTtlMs,
+    logger: log,
+  });
+
+  let kubeconfigPath: string | null = null;
+  if (api.localClient !== null) {
+    kubeconfigPath = resolve(join(dirname(flags.certDir), 'kubeconfig'));
+    mkdirSync(dirname(kubeconfigPath), { recursive: true });
+    writeFileAtomic(kubeconfigPath, localKubeconfig(server.url, api.localClient));
+  }
+  const shownUrl = server.url.replace('0.0.0.0', '127.0.0.1');
+  process.stdout.write(
+    [
+      '',
+      `deepscaler is serving ${config.applications.map((a) => `${a.name} (namespace ${a.namespace})`).join(', ')} at ${shownUrl}`,
+      ...(api.insecureAllowAll ? ['!!! --insecure-allow-all: AUTHORIZATION IS OFF, anyone may read every metric. Local development only. !!!'] : []),
+      ...tryItLines(shownUrl, config, api.localClient, kubeconfigPath, api.insecureAllowAll),
+      'Stop with Ctrl-C.',
+      '',
+    ].join('\n') + '\n',
+  );
+
+  await new Promise<void>((resolveStop) => {
+    const shutdown = (signal: string): void => {
+      logger.info('shutting down', { signal });
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolveStop();
+    };
+    const onInt = (): void => shutdown('SIGINT');
+    const onTerm = (): void => shutdown('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  await server.close();
+  await loop.stop();
+  api.close();
+  logger.info('stopped');
+}
+
+export function registerServe(program: Command): void {
+  const command = program
+    .command('serve')
+    .description(
+      'Run the serving loop (source → history → forecast → plan → snapshot) for every configured application and serve desired replicas ' +
+        'through the external metrics API. Without a cluster: the default run (Online Boutique replayed from shipped data).',
+    )
+    .option('--config <path>', 'applications to serve (YAML; see docs/serving.md); env DEEPSCALER_CONFIG', process.env['DEEPSCALER_CONFIG'] ?? DEFAULT_CONFIG)
+    .option('--step-interval <seconds>', 'wall-clock seconds per replayed step, for every replay application; env DEEPSCALER_STEP_INTERVAL', process.env['DEEPSCALER_STEP_INTERVAL'])
+    .option('--fallback <policy>', 'on stale data: last-value, reactive or unavailable (503); env DEEPSCALER_FALLBACK', process.env['DEEPSCALER_FALLBACK'])
+    .option('--max-age <seconds>', 'data older than this is stale; env DEEPSCALER_MAX_AGE', process.env['DEEPSCALER_MAX_AGE'])
+    .option('--model <dir>', 'model folder (only with a single application); env DEEPSCALER_MODEL', process.env['DEEPSCALER_MODEL']);
+  addApiServerFlags(command).action(async (flags: ServeFlags) => runServe(flags));
+}

@@ -1,0 +1,295 @@
+/**
+ * One application's step, repeated: read a frame → history → forecast → plan → publish one
+ * immutable AppSnapshot. Nothing here runs on a request path: the API reads the published snapshot.
+ *
+ * Decisions, in order:
+ * - no data yet: publish "unavailable" (503; the HPA holds its current scale);
+ * - fresh data and a forecaster with enough history: the plan (services the forecast left blank
+ *   get the reactive estimate);
+ * - fresh data but no model or too little history (cold start), or the forecast failed: the
+ *   reactive estimate, what a CPU HPA would do now;
+ * - stale data (older than maxAge): the configured fallback — last value, reactive (never below the
+ *   last value: stale data must not scale in), or unavailable.
+ */
+import { History } from '../history/index.js';
+import type { Forecast, Forecaster } from '../forecast/index.js';
+import type { ApplicationConfig } from '../config/schema.js';
+import { lookAheadBaseSeconds } from '../config/schema.js';
+import { ForecastErrorTracker } from '../planning/forecast-error.js';
+import { planReplicas, reactiveReplicas, type CurrentUsage } from '../planning/planner.js';
+import type { Recommendation, ServiceCapacity } from '../planning/index.js';
+import type { AppSnapshot, AppState, SnapshotStore } from '../snapshot/index.js';
+import { frameValue, type Frame, type MetricsSource } from '../sources/index.js';
+import type { Logger } from '../telemetry/log.js';
+import type { LoopMetrics } from './telemetry.js';
+import type { Timeline } from './timeline.js';
+
+/** Where the model comes from; ModelHost in production, a double in tests. */
+export interface ModelSlot {
+  /** The loaded model's forecaster, or null before one has loaded. */
+  forecaster(): Forecaster | null;
+  readonly lastError: string | null;
+}
+
+export interface AppLoopDeps {
+  readonly config: ApplicationConfig;
+  readonly services: readonly string[];
+  readonly capacities: readonly ServiceCapacity[];
+  readonly source: MetricsSource;
+  readonly timeline: Timeline;
+  /** The model; null when the application forecasts with a baseline only. */
+  readonly model: ModelSlot | null;
+  /** Forecaster used when there is no model, or before it has loaded (a baseline such as Holt). */
+  readonly baseline: Forecaster | null;
+  readonly store: SnapshotStore;
+  readonly metrics: LoopMetrics;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+}
+
+/** History kept per application; enough for the paper's 80-step input and then some. */
+const HISTORY_STEPS = 288;
+
+/** Milliseconds a source read or a forecast may take before the step gives up on it. */
+function budgetMs(intervalMs: number): number {
+  return Math.max(5000, intervalMs);
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+interface Decision {
+  readonly recommendations: readonly Recommendation[];
+  readonly forecast: Forecast | null;
+  readonly forecaster: string;
+  readonly modelLoaded: boolean;
+  readonly fallback: AppState['fallback'];
+  readonly unavailableReason: string | null;
+}
+
+export class AppLoop {
+  readonly name: string;
+  private readonly history: History;
+  private readonly tracker: ForecastErrorTracker;
+  private readonly clock: () => number;
+  private latest: { frame: Frame; receivedAt: number } | null = null;
+  /** The last values actually served (not unavailable): the floor for fallbacks. */
+  private lastServed: readonly Recommendation[] = [];
+  private sourceError: string | null = null;
+  private forecastError: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: AppLoopDeps) {
+    const { config, source } = deps;
+    this.name = config.name;
+    this.history = new History(deps.services, source.features, config.stepSeconds, Math.max(HISTORY_STEPS, config.source.warmupSteps));
+    this.tracker = new ForecastErrorTracker({ window: config.margin.window, maxMargin: config.margin.max });
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  private get log(): Logger {
+    return this.deps.logger;
+  }
+
+  /** Reads the warm-up range into history (a failure only means a colder start). */
+  async warmUp(): Promise<void> {
+    const range = this.deps.timeline.warmup(this.clock());
+    if (range === null) return;
+    try {
+      const frames = await this.deps.source.range(range.start, range.end);
+      for (const frame of frames) this.history.push(frame);
+      this.log.info('history warmed up', { steps: frames.length });
+    } catch (err) {
+      this.log.warn('could not read history at start-up; starting cold', { error: (err as Error).message });
+    }
+  }
+
+  /**
+   * Runs a step every interval until stop(). Steps sit on a fixed grid from the first one (so a
+   * replay never drifts across step boundaries) and never overlap: a late step skips grid slots.
+   */
+  start(): void {
+    const first = this.clock();
+    const interval = this.deps.timeline.intervalMs;
+    const loop = (): void => {
+      if (this.stopped) return;
+      this.running = this.step()
+        .then(
+          () => undefined,
+          (err: unknown) => this.log.error('step failed', { error: err instanceof Error ? err.message : String(err) }),
+        )
+        .then(() => {
+          this.running = null;
+          if (this.stopped) return;
+          const now = this.clock();
+          const next = first + Math.floor((now - first) / interval + 1) * interval;
+          this.timer = setTimeout(loop, next - now);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One step: observe, decide, publish. Never throws: every failure becomes state and a log line. */
+  async step(): Promise<AppSnapshot> {
+    const wallNow = this.clock();
+    await this.observe(wallNow);
+    const decision = await this.decide(wallNow);
+    return this.publish(wallNow, decision);
+  }
+
+  private async observe(wallNow: number): Promise<void> {
+    const { source, timeline, metrics, config } = this.deps;
+    try {
+      const frame = await withTimeout(source.frame(wallNow), budgetMs(timeline.intervalMs), 'reading the source');
+      if (!hasDemand(frame, this.deps.services)) throw new Error(`no demand values for any service at ${new Date(frame.timestamp).toISOString()} (all gaps)`);
+      this.history.push(frame);
+      this.tracker.observe(frame);
+      metrics.observed(config.namespace, config.name, this.deps.services, frame);
+      metrics.errors(config.namespace, config.name, this.tracker.meanErrors(), this.tracker.margins());
+      this.latest = { frame, receivedAt: wallNow };
+      if (this.sourceError !== null) this.log.info('source recovered');
+      this.sourceError = null;
+    } catch (err) {
+      this.sourceError = `source: ${(err as Error).message}`;
+      metrics.sourceErrors.inc({ app: config.name });
+      this.log.warn('source read failed', { error: (err as Error).message });
+    }
+  }
+
+  private async decide(wallNow: number): Promise<Decision> {
+    const { config } = this.deps;
+    const latest = this.latest;
+    if (latest === null) {
+      return this.unavailable(`no data has arrived yet for application "${config.name}"${this.sourceError ? ` (${this.sourceError})` : ''}`);
+    }
+    const ageSeconds = (wallNow - latest.receivedAt) / 1000;
+    if (ageSeconds > config.fallback.maxAgeSeconds) return this.staleFallback(ageSeconds, latest.frame);
+
+    // The model when it is loaded and has enough history, else the baseline (Holt), else reactive.
+    const model = this.deps.model?.forecaster() ?? null;
+    const forecaster = [model, this.deps.baseline].find((f): f is Forecaster => f !== null && this.history.size >= f.inputSteps);
+    if (forecaster === undefined) return { ...this.reactive(latest.frame), fallback: 'cold-start' };
+    const window = this.history.window(forecaster.inputSteps)!;
+    const usesModel = forecaster === model;
+    const began = performance.now();
+    try {
+      const forecast = await withTimeout(forecaster.forecast(window), budgetMs(this.deps.timeline.intervalMs), `forecast by ${forecaster.name}`);
+      this.deps.metrics.forecastSeconds.set({ app: config.name }, (performance.now() - began) / 1000);
+      const predictionAge = config.stepSeconds + this.deps.timeline.lagSeconds(latest.frame, wallNow);
+      const planned = planReplicas(forecast, this.deps.capacities, {
+        lookAheadSeconds: lookAheadBaseSeconds(config) + predictionAge,
+        marginByService: this.tracker.margins(),
+        defaultMargin: config.margin.default,
+      });
+      this.tracker.recordForecast(forecast);
+      this.forecastError = null;
+      const missing = this.reactive(latest.frame).recommendations.filter((r) => !planned.some((p) => p.service === r.service));
+      return {
+        recommendations: [...planned, ...missing],
+        forecast,
+        forecaster: forecaster.name,
+        modelLoaded: usesModel,
+        // A configured model that cannot forecast yet is a cold start, even when a baseline stands in.
+        fallback: this.deps.model !== null && !usesModel ? 'cold-start' : null,
+        unavailableReason: null,
+      };
+    } catch (err) {
+      this.forecastError = `forecast: ${(err as Error).message}`;
+      this.deps.metrics.forecastFailures.inc({ app: config.name });
+      this.log.error('forecast failed; serving the reactive estimate', { forecaster: forecaster.name, error: (err as Error).message });
+      return { ...this.reactive(latest.frame), fallback: 'reactive' };
+    }
+  }
+
+  private reactive(frame: Frame): Decision {
+    const usage: CurrentUsage[] = this.deps.services.map((service) => ({
+      service,
+      cpuCores: frameValue(frame, service, 'cpu_cores'),
+      req: frameValue(frame, service, 'req'),
+      replicas: frameValue(frame, service, 'pod'),
+    }));
+    return {
+      recommendations: reactiveReplicas(usage, this.deps.capacities),
+      forecast: null,
+      forecaster: 'reactive',
+      modelLoaded: false,
+      fallback: 'reactive',
+      unavailableReason: null,
+    };
+  }
+
+  private staleFallback(ageSeconds: number, frame: Frame): Decision {
+    const { policy, maxAgeSeconds } = this.deps.config.fallback;
+    const why = `the newest data is ${Math.round(ageSeconds)} s old (max age ${maxAgeSeconds} s)${this.sourceError ? `: ${this.sourceError}` : ''}`;
+    if (policy === 'unavailable' || (policy === 'last-value' && this.lastServed.length === 0)) {
+      return this.unavailable(`${why}; the HPA holds the current scale until fresh data arrives — check the adapter's source and logs`);
+    }
+    if (policy === 'last-value') {
+      return { recommendations: this.lastServed, forecast: null, forecaster: 'last-value', modelLoaded: false, fallback: 'last-value', unavailableReason: null };
+    }
+    // Reactive on stale data: a current-usage estimate, but never below what was served (no silent scale-in).
+    const floor = new Map(this.lastServed.map((r) => [r.service, r] as const));
+    const recommendations = this.reactive(frame).recommendations.map((r) => {
+      const last = floor.get(r.service);
+      return last !== undefined && last.desiredReplicas > r.desiredReplicas ? last : r;
+    });
+    return { recommendations, forecast: null, forecaster: 'reactive', modelLoaded: false, fallback: 'reactive', unavailableReason: null };
+  }
+
+  private unavailable(reason: string): Decision {
+    return { recommendations: [], forecast: null, forecaster: 'none', modelLoaded: false, fallback: 'unavailable', unavailableReason: reason };
+  }
+
+  private publish(wallNow: number, decision: Decision): AppSnapshot {
+    const { config, store, metrics } = this.deps;
+    const latest = this.latest;
+    const stale = latest === null || (wallNow - latest.receivedAt) / 1000 > config.fallback.maxAgeSeconds;
+    if (decision.unavailableReason === null) this.lastServed = decision.recommendations;
+    const errors = [this.sourceError, this.forecastError, this.deps.model?.lastError ?? null].filter((e): e is string => e !== null);
+    const snapshot: AppSnapshot = {
+      app: config.name,
+      namespace: config.namespace,
+      computedAt: wallNow,
+      dataTimestamp: latest?.receivedAt ?? wallNow,
+      stepSeconds: config.stepSeconds,
+      state: {
+        modelLoaded: decision.modelLoaded,
+        forecaster: decision.forecaster,
+        lastStepAt: latest?.receivedAt ?? null,
+        stale,
+        fallback: decision.fallback,
+        lastError: errors.length > 0 ? errors.join('; ') : null,
+      },
+      recommendations: decision.recommendations,
+      forecast: decision.forecast,
+      graph: null,
+      unavailableReason: decision.unavailableReason,
+    };
+    store.publishApp(snapshot);
+    metrics.published(snapshot);
+    this.log.debug('published', {
+      forecaster: decision.forecaster,
+      fallback: decision.fallback,
+      stale,
+      replicas: decision.recommendations.map((r) => `${r.service}=${r.desiredReplicas}`),
+    });
+    return snapshot;
+  }
+}
+
+function hasDemand(frame: Frame, services: readonly string[]): boolean {
+  return services.some((s) => Number.isFinite(frameValue(frame, s, 'cpu_cores')) || Number.isFinite(frameValue(frame, s, 'req')));
+}

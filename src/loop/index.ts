@@ -1,0 +1,222 @@
+/**
+ * The serving loop: every configured application steps on its own timer (source → history →
+ * forecast → plan → snapshot) in one process; the API reads only the snapshots it publishes.
+ *
+ * Public contract: `ServingLoop.create(config, options)`, then `start()` / `stop()`; the store it
+ * publishes to is the caller's, so the API server, the gRPC server and /metrics all read one store.
+ */
+import type { Registry } from 'prom-client';
+import type { ApplicationConfig, ServeConfig } from '../config/schema.js';
+import { lookAheadBaseSeconds } from '../config/schema.js';
+import { ConfigError } from '../config/validate.js';
+import { readDataset } from '../dataset/files.js';
+import { cpuSettingsFromTopology, withCpuCores } from '../dataset/derive.js';
+import { baselineForecaster } from '../forecast/baselines.js';
+import { DEMAND_FEATURES } from '../forecast/index.js';
+import { loadTopology, type Topology } from '../graph/topology.js';
+import { listDeployments, type DeploymentsApi } from '../kube/deployments.js';
+import type { ServiceCapacity } from '../planning/index.js';
+import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
+import type { MetricsSource } from '../sources/index.js';
+import { ReplaySource } from '../sources/replay.js';
+import type { Logger } from '../telemetry/log.js';
+import { AppLoop } from './app-loop.js';
+import { ModelHost, type WorkerSetup } from './model-host.js';
+import { LoopMetrics } from './telemetry.js';
+import { liveTimeline, replayTimeline, type Timeline } from './timeline.js';
+
+export interface ServingLoopOptions {
+  readonly store: SnapshotStore;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** Kubernetes access, for `capacity.fromDeployments` and `selector`; null without a cluster. */
+  readonly deployments?: DeploymentsApi | null;
+  /** Builds a live source (Prometheus) for an application; absent: such applications are a config error. */
+  readonly liveSource?: (app: ApplicationConfig, services: readonly string[]) => Promise<MetricsSource>;
+  /** Model loader used by the model workers; default: the GNN (src/model). */
+  readonly modelLoader?: WorkerSetup;
+  readonly clock?: () => number;
+}
+
+/** What a source needs to start: the services it has data for, and how to open it at a given time. */
+interface SourcePlan {
+  readonly services: readonly string[];
+  /** Opens the source anchored at `now` (a replay starts its clock there). */
+  open(now: number): Promise<{ source: MetricsSource; timeline: Timeline }>;
+}
+
+interface AppParts {
+  readonly config: ApplicationConfig;
+  readonly services: readonly string[];
+  readonly capacities: readonly ServiceCapacity[];
+  readonly model: ModelHost | null;
+  readonly sourcePlan: SourcePlan;
+  readonly logger: Logger;
+}
+
+interface Running {
+  readonly loop: AppLoop;
+  readonly source: MetricsSource;
+}
+
+export class ServingLoop {
+  private running: Running[] = [];
+  private started = false;
+
+  private constructor(
+    private readonly parts: readonly AppParts[],
+    private readonly metrics: LoopMetrics,
+    private readonly options: ServingLoopOptions,
+  ) {}
+
+  /** Builds every application; configuration problems (missing files, unknown services) throw here, at start-up. */
+  static async create(config: ServeConfig, options: ServingLoopOptions): Promise<ServingLoop> {
+    const metrics = new LoopMetrics(options.registry, options.clock);
+    const parts: AppParts[] = [];
+    for (const app of config.applications) parts.push(await planApp(app, metrics, options));
+    return new ServingLoop(parts, metrics, options);
+  }
+
+  /** Namespace → names of the applications served there (for 404 vs 503 before the first publish). */
+  namespaces(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const { config } of this.parts) out.set(config.namespace, [...(out.get(config.namespace) ?? []), config.name]);
+    return out;
+  }
+
+  /** Seconds of demand the plan of an application looked at (served as each value's window). */
+  windowSeconds(app: AppSnapshot): number | undefined {
+    const config = this.parts.find((p) => p.config.name === app.app)?.config;
+    return config === undefined ? undefined : lookAheadBaseSeconds(config) + config.stepSeconds;
+  }
+
+  /**
+   * Per application: loads the model, opens the source (a replay's clock starts now, after the
+   * model load), warms up history, publishes a first snapshot, then steps on a timer.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const clock = this.options.clock ?? Date.now;
+    this.running = await Promise.all(
+      this.parts.map(async (part) => {
+        await part.model?.start();
+        const { source, timeline } = await part.sourcePlan.open(clock());
+        const loop = new AppLoop({
+          config: part.config,
+          services: part.services,
+          capacities: part.capacities,
+          source,
+          timeline,
+          model: part.model,
+          baseline: baselineForecaster(part.config.baseline, part.config.baselineHorizon, DEMAND_FEATURES),
+          store: this.options.store,
+          metrics: this.metrics,
+          logger: part.logger,
+          ...(this.options.clock ? { clock: this.options.clock } : {}),
+        });
+        await loop.warmUp();
+        loop.start();
+        return { loop, source };
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.running.map(({ loop }) => loop.stop()));
+    await Promise.all([...this.running.map(({ source }) => source.close()), ...this.parts.map(({ model }) => model?.stop())]);
+    this.running = [];
+  }
+}
+
+async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: ServingLoopOptions): Promise<AppParts> {
+  const logger = options.logger.child({ app: app.name, namespace: app.namespace });
+  const topology = app.topology === null ? null : loadTopology(app.topology);
+  const deployments = app.capacity.fromDeployments ? await readDeployments(app, options.deployments ?? null) : null;
+  const services = app.services ?? [...(deployments?.keys() ?? [])].sort();
+  if (services.length === 0) throw new ConfigError(`application "${app.name}": selector "${app.selector}" matches no Deployment in namespace "${app.namespace}"`);
+  const capacities = capacitiesFor(app, services, deployments, topology);
+  const sourcePlan = planSource(app, services, topology, options);
+  const missing = services.filter((s) => !sourcePlan.services.includes(s));
+  if (missing.length > 0) {
+    throw new ConfigError(`application "${app.name}": the source has no data for ${missing.join(', ')} (it has ${sourcePlan.services.join(', ')})`);
+  }
+  const model =
+    app.model === null
+      ? null
+      : new ModelHost({
+          dir: app.model,
+          requiredServices: services,
+          pollMs: app.modelPollSeconds * 1000,
+          logger,
+          ...(options.modelLoader ? { loader: options.modelLoader } : {}),
+          onLoadAttempt: (outcome) => (outcome.ok ? metrics.modelLoads : metrics.modelLoadFailures).inc({ app: app.name }),
+        });
+  return { config: app, services, capacities, model, sourcePlan, logger };
+}
+
+async function readDeployments(app: ApplicationConfig, api: DeploymentsApi | null): Promise<Map<string, number | null>> {
+  if (api === null) throw new ConfigError(`application "${app.name}": capacity.fromDeployments needs a cluster (run in a pod or pass --kubeconfig)`);
+  const list = await listDeployments(api, app.namespace, app.selector ?? undefined);
+  return new Map([...list].map(([name, info]) => [name, info.cpuRequestCores] as const));
+}
+
+/**
+ * Capacity per pod = CPU request × target utilization. The request comes from, in order: the
+ * service's override, its Deployment, the topology file.
+ */
+export function capacitiesFor(
+  app: ApplicationConfig,
+  services: readonly string[],
+  deployments: ReadonlyMap<string, number | null> | null,
+  topology: Topology | null,
+): ServiceCapacity[] {
+  return services.map((service) => {
+    const override = app.serviceOverrides.get(service);
+    const fromTopology = topology?.services.find((s) => s.name === service);
+    const request = override?.cpuRequestCores ?? deployments?.get(service) ?? (fromTopology ? fromTopology.cpuRequestMillicores / 1000 : undefined);
+    if (request === undefined || request === null) {
+      throw new ConfigError(
+        `application "${app.name}": no CPU request known for service "${service}"; set serviceOverrides.${service}.cpuRequestCores, ` +
+          `give its Deployment a CPU request (capacity.fromDeployments), or list it in the topology file`,
+      );
+    }
+    return {
+      service,
+      cpuPerPodCores: request * app.capacity.targetUtilization,
+      ...(override?.reqPerPod !== undefined ? { reqPerPod: override.reqPerPod } : {}),
+      minReplicas: override?.minReplicas ?? app.minReplicas,
+      maxReplicas: override?.maxReplicas ?? app.maxReplicas,
+    };
+  });
+}
+
+function planSource(app: ApplicationConfig, services: readonly string[], topology: Topology | null, options: ServingLoopOptions): SourcePlan {
+  const config = app.source;
+  if (config.kind === 'prometheus') {
+    const live = options.liveSource;
+    if (live === undefined) throw new ConfigError(`application "${app.name}": source.kind "prometheus" is not available in this run`);
+    return {
+      services,
+      open: async () => ({ source: await live(app, services), timeline: liveTimeline(app.stepSeconds, config.warmupSteps) }),
+    };
+  }
+  let dataset = readDataset(config.path, { stepSeconds: app.stepSeconds });
+  // The seed's cpu is a fraction of limits; the planner needs cores, which the topology's limits give.
+  if (!dataset.features.includes('cpu_cores')) {
+    if (topology === null) throw new ConfigError(`application "${app.name}": replaying ${config.path} needs a topology (CPU limits turn the cpu fraction into cores)`);
+    dataset = withCpuCores(dataset, cpuSettingsFromTopology(topology));
+  }
+  const recording = dataset;
+  const intervalMs = config.stepIntervalSeconds * 1000;
+  const warmup = Math.min(config.warmupSteps, recording.length - 1);
+  return {
+    services: recording.services,
+    open: async (now) => {
+      // Anchored half a step back, so that steps on the loop's grid fall mid-step, never on a boundary.
+      const anchorMs = now - intervalMs / 2;
+      const source = new ReplaySource(recording, { speed: app.stepSeconds / config.stepIntervalSeconds, startStep: warmup, anchorMs, name: config.path });
+      return { source, timeline: replayTimeline(anchorMs, intervalMs, warmup) };
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The model of one application, kept in a worker thread: loaded at start, reloaded when its folder
+ * changes (polled, then debounced: a change is loaded once it has stayed the same for one poll),
+ * and never replaced by a folder that fails to load. Polling rather than inotify because model
+ * folders are swapped by rename (writeDirAtomic) or by a ConfigMap's symlink flip, which a watch on
+ * the old folder does not see.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Forecast, Forecaster } from '../forecast/index.js';
+import type { HistoryWindow } from '../history/index.js';
+import type { Logger } from '../telemetry/log.js';
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly inputSteps: number;
+  readonly horizon: number;
+  readonly services: readonly string[];
+}
+
+/** What the worker is started with: where to find the loader (a module URL and its export). */
+export interface WorkerSetup {
+  readonly loaderModule: string;
+  readonly loaderExport: string;
+}
+
+export type WorkerRequest =
+  | { readonly type: 'load'; readonly id: number; readonly dir: string; readonly requiredServices: readonly string[] }
+  | { readonly type: 'forecast'; readonly id: number; readonly window: HistoryWindow };
+
+export type WorkerReply =
+  | { readonly type: 'loaded'; readonly id: number; readonly info: ModelInfo }
+  | { readonly type: 'forecast'; readonly id: number; readonly forecast: Forecast }
+  | { readonly type: 'error'; readonly id: number; readonly message: string };
+
+export interface ModelHostOptions {
+  readonly dir: string;
+  /** Services the application serves; a model that does not forecast all of them is refused. */
+  readonly requiredServices: readonly string[];
+  readonly pollMs: number;
+  readonly logger: Logger;
+  /** Called after every load attempt, for metrics. */
+  readonly onLoadAttempt?: (outcome: { ok: true; info: ModelInfo } | { ok: false; error: string }) => void;
+  /** Module URL and export of `(dir) => Promise<Forecaster>`; defaults to the GNN loader. */
+  readonly loader?: WorkerSetup;
+}
+
+export const GNN_LOADER: WorkerSetup = {
+  loaderModule: new URL('../model/index.js', import.meta.url).href,
+  loaderExport: 'loadGnnForecaster',
+};
+
+/** Names, sizes and modification times of a folder's files: changes whenever a file is rewritten. */
+export function folderSignature(dir: string): string {
+  try {
+    return readdirSync(dir)
+      .sort()
+      .map((name) => {
+        const st = statSync(join(dir, name));
+        return `${name}:${st.size}:${st.mtimeMs}`;
+      })
+      .join('|');
+  } catch {
+    return 'missing';
+  }
+}
+
+export class ModelHost {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void }>();
+  private info: ModelInfo | null = null;
+  private seen = '';
+  private attempted = '';
+  private timer: NodeJS.Timeout | null = null;
+  private loading: Promise<void> | null = null;
+  private stopped = false;
+  lastError: string | null = null;
+
+  constructor(private readonly options: ModelHostOptions) {}
+
+  /** Starts the worker and tries the first load; a failure leaves no model (cold start), not an error. */
+  async start(): Promise<void> {
+    this.spawn();
+    this.seen = folderSignature(this.options.dir);
+    await this.load(this.seen);
+    this.timer = setInterval(() => this.poll(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  /** A forecaster backed by the loaded model, or null before a model has loaded. */
+  forecaster(): Forecaster | null {
+    const info = this.info;
+    if (info === null) return null;
+    return {
+      name: info.name,
+      inputSteps: info.inputSteps,
+      horizon: info.horizon,
+      forecast: async (window) => {
+        const reply = await this.request({ type: 'forecast', id: this.nextId++, window });
+        if (reply.type !== 'forecast') throw new Error(`model worker answered ${reply.type} to a forecast`);
+        return reply.forecast;
+      },
+    };
+  }
+
+  get loaded(): ModelInfo | null {
+    return this.info;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.loading;
+    await this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private poll(): void {
+    if (this.loading !== null || this.stopped) return;
+    const signature = folderSignature(this.options.dir);
+    if (signature !== this.seen) {
+      this.seen = signature; // changed: wait one more poll for the writer to finish
+      return;
+    }
+    if (signature !== this.attempted) void this.load(signature);
+  }
+
+  private load(signature: string): Promise<void> {
+    this.attempted = signature;
+    const dir = this.options.dir;
+    this.loading = this.request({ type: 'load', id: this.nextId++, dir, requiredServices: this.options.requiredServices })
+      .then((reply) => {
+        if (reply.type !== 'loaded') throw new Error(`model worker answered ${reply.type} to a load`);
+        const replaced = this.info !== null;
+        this.info = reply.info;
+        this.lastError = null;
+        this.options.logger.info(replaced ? 'model reloaded' : 'model loaded', { dir, model: reply.info.name, inputSteps: reply.info.inputSteps, horizon: reply.info.horizon });
+        this.options.onLoadAttempt?.({ ok: true, info: reply.info });
+      })
+      .catch((err: Error) => {
+        this.lastError = `model load failed (${dir}): ${err.message}`;
+        this.options.logger.error(this.info ? 'model load failed; keeping the last good model' : 'model load failed; forecasting without it', {
+          dir,
+          error: err.message,
+          kept: this.info?.name ?? null,
+        });
+        this.options.onLoadAttempt?.({ ok: false, error: err.message });
+      })
+      .finally(() => {
+        this.loading = null;
+      });
+    return this.loading;
+  }
+
+  private spawn(): void {
+    const worker = new Worker(new URL('./model-worker.js', import.meta.url), { workerData: this.options.loader ?? GNN_LOADER });
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => {
+      const waiter = this.pending.get(reply.id);
+      if (waiter === undefined) return;
+      this.pending.delete(reply.id);
+      if (reply.type === 'error') waiter.reject(new Error(reply.message));
+      else waiter.resolve(reply);
+    });
+    worker.on('error', (err) => this.options.logger.error('model worker crashed', { error: err.message }));
+    worker.on('exit', (code) => {
+      for (const waiter of this.pending.values()) waiter.reject(new Error(`model worker exited with code ${code}`));
+      this.pending.clear();
+      if (this.stopped) return;
+      // The model went with the worker: serve without it and load it again in a fresh one.
+      this.info = null;
+      this.attempted = '';
+      this.lastError = `model worker exited with code ${code}`;
+      this.spawn();
+    });
+    this.worker = worker;
+  }
+
+  private request(message: WorkerRequest): Promise<WorkerReply> {
+    const worker = this.worker;
+    if (worker === null) return Promise.reject(new Error('model worker is not running'));
+    return new Promise((resolve, reject) => {
+      this.pending.set(message.id, { resolve, reject });
+      worker.postMessage(message);
+    });
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The serving loop's own Prometheus metrics (prefix `deepscaler_`): the state of each application
+ * (model loaded, last step, stale, fallback) for alerts, and predicted vs actual demand, desired vs
+ * current replicas and forecast error for Grafana. Built on a given registry so tests stay isolated.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { AppSnapshot, FallbackPolicy } from '../snapshot/index.js';
+import { frameValue, type Frame } from '../sources/index.js';
+import { DEMAND_FEATURES } from '../forecast/index.js';
+
+const FALLBACK_LABELS: readonly (FallbackPolicy | 'cold-start')[] = ['last-value', 'reactive', 'unavailable', 'cold-start'];
+
+type AppLabels = 'namespace' | 'app';
+
+export class LoopMetrics {
+  readonly modelLoaded: Gauge<'app'>;
+  readonly lastStep: Gauge<AppLabels>;
+  readonly stale: Gauge<AppLabels>;
+  readonly fallbackActive: Gauge<AppLabels | 'policy'>;
+  readonly modelLoads: Counter<'app'>;
+  readonly modelLoadFailures: Counter<'app'>;
+  readonly sourceErrors: Counter<'app'>;
+  readonly forecastFailures: Counter<'app'>;
+  readonly forecastSeconds: Gauge<'app'>;
+  readonly predictedDemand: Gauge<AppLabels | 'service' | 'feature'>;
+  readonly actualDemand: Gauge<AppLabels | 'service' | 'feature'>;
+  readonly desiredReplicas: Gauge<AppLabels | 'service'>;
+  readonly currentReplicas: Gauge<AppLabels | 'service'>;
+  readonly forecastError: Gauge<AppLabels | 'service'>;
+  readonly safetyMargin: Gauge<AppLabels | 'service'>;
+  /** Newest data timestamp per application, for the age gauge computed at scrape time. */
+  private readonly dataTimes = new Map<string, { namespace: string; at: number }>();
+
+  constructor(registry: Registry, now: () => number = Date.now) {
+    const registers = [registry];
+    const dataTimes = this.dataTimes;
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> => new Gauge({ name, help, labelNames, registers });
+    const counter = (name: string, help: string): Counter<'app'> => new Counter({ name, help, labelNames: ['app'], registers });
+    this.modelLoaded = gauge('deepscaler_model_loaded', 'A model (not a cold-start estimate) produced the served values: 1, else 0', ['app']);
+    this.lastStep = gauge('deepscaler_app_last_step_timestamp_seconds', 'Wall-clock time the newest data of the application arrived', ['namespace', 'app']);
+    this.stale = gauge('deepscaler_prediction_stale', 'The newest data is older than the configured max age: 1, else 0', ['namespace', 'app']);
+    this.fallbackActive = gauge(
+      'deepscaler_fallback_active',
+      'The fallback shaping the served values (last-value, reactive, unavailable, cold-start): 1, others 0',
+      ['namespace', 'app', 'policy'],
+    );
+    this.modelLoads = counter('deepscaler_model_loads_total', 'Models loaded (first load and reloads)');
+    this.modelLoadFailures = counter('deepscaler_model_load_failures_total', 'Model loads that failed (the last good model stayed)');
+    this.sourceErrors = counter('deepscaler_source_errors_total', 'Steps whose metrics could not be read from the source');
+    this.forecastFailures = counter('deepscaler_forecast_failures_total', 'Forecasts that failed or timed out (the reactive estimate was served)');
+    this.forecastSeconds = gauge('deepscaler_forecast_duration_seconds', 'Duration of the latest forecast', ['app']);
+    this.predictedDemand = gauge(
+      'deepscaler_predicted_demand',
+      'Peak forecast demand inside the look-ahead window (cpu_cores in cores, req in requests/s)',
+      ['namespace', 'app', 'service', 'feature'],
+    );
+    this.actualDemand = gauge('deepscaler_actual_demand', 'Newest observed demand (cpu_cores in cores, req in requests/s)', ['namespace', 'app', 'service', 'feature']);
+    this.desiredReplicas = gauge('deepscaler_desired_replicas', 'Desired replicas served to the HPA', ['namespace', 'app', 'service']);
+    this.currentReplicas = gauge('deepscaler_current_replicas', 'Replicas running now, as the source reports them', ['namespace', 'app', 'service']);
+    this.forecastError = gauge('deepscaler_forecast_error_ratio', 'Mean absolute percentage error of recent forecasts (0.1 = 10 %)', ['namespace', 'app', 'service']);
+    this.safetyMargin = gauge('deepscaler_safety_margin_ratio', 'Safety margin the planner adds to the forecast (0.1 = +10 %)', ['namespace', 'app', 'service']);
+    new Gauge({
+      name: 'deepscaler_prediction_age_seconds',
+      help: 'Now minus the time the served data arrived',
+      labelNames: ['namespace', 'app'],
+      registers,
+      collect() {
+        for (const [app, { namespace, at }] of dataTimes) this.set({ namespace, app }, Math.max(0, (now() - at) / 1000));
+      },
+    });
+  }
+
+  /** Mirrors a published snapshot. */
+  published(snapshot: AppSnapshot): void {
+    const { app, namespace } = snapshot;
+    this.modelLoaded.set({ app }, snapshot.state.modelLoaded ? 1 : 0);
+    this.stale.set({ namespace, app }, snapshot.state.stale ? 1 : 0);
+    if (snapshot.state.lastStepAt !== null) {
+      this.lastStep.set({ namespace, app }, snapshot.state.lastStepAt / 1000);
+      this.dataTimes.set(app, { namespace, at: snapshot.dataTimestamp });
+    }
+    const active = snapshot.unavailableReason !== null ? 'unavailable' : snapshot.state.fallback;
+    for (const policy of FALLBACK_LABELS) this.fallbackActive.set({ namespace, app, policy }, policy === active ? 1 : 0);
+    for (const rec of snapshot.recommendations) {
+      const service = rec.service;
+      this.desiredReplicas.set({ namespace, app, service }, rec.desiredReplicas);
+      if (Number.isFinite(rec.peakCpuCores)) this.predictedDemand.set({ namespace, app, service, feature: 'cpu_cores' }, rec.peakCpuCores);
+      if (Number.isFinite(rec.peakReq)) this.predictedDemand.set({ namespace, app, service, feature: 'req' }, rec.peakReq);
+    }
+  }
+
+  /** Mirrors a frame that arrived from the source. */
+  observed(namespace: string, app: string, services: readonly string[], frame: Frame): void {
+    for (const service of services) {
+      for (const feature of DEMAND_FEATURES) {
+        const v = frameValue(frame, service, feature);
+        if (Number.isFinite(v)) this.actualDemand.set({ namespace, app, service, feature }, v);
+      }
+      const pods = frameValue(frame, service, 'pod');
+      if (Number.isFinite(pods)) this.currentReplicas.set({ namespace, app, service }, pods);
+    }
+  }
+
+  errors(namespace: string, app: string, errors: ReadonlyMap<string, number>, margins: ReadonlyMap<string, number>): void {
+    for (const [service, e] of errors) this.forecastError.set({ namespace, app, service }, e);
+    for (const [service, m] of margins) this.safetyMargin.set({ namespace, app, service }, m);
+  }
+}

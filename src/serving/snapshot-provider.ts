@@ -1,0 +1,86 @@
+/**
+ * The external metrics served from the published snapshot. A request only reads the snapshot that
+ * is current when it arrives (one reference read): it never waits on a source or a model.
+ *
+ * Served metrics, one item per service of every application in the namespace, labels
+ * `service` and `app`:
+ * - deepscaler_desired_replicas: the planned replica count (use with target AverageValue "1");
+ * - deepscaler_predicted_cpu_cores: peak forecast CPU inside the look-ahead window, in cores;
+ * - deepscaler_predicted_requests_per_second: peak forecast request rate inside the window.
+ */
+import type { Recommendation } from '../planning/index.js';
+import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
+import { ApiError, type ExternalMetricValue, type LabelMatcher, type MetricsProvider } from './index.js';
+
+export const DESIRED_REPLICAS_METRIC = 'deepscaler_desired_replicas';
+export const PREDICTED_CPU_METRIC = 'deepscaler_predicted_cpu_cores';
+export const PREDICTED_REQUESTS_METRIC = 'deepscaler_predicted_requests_per_second';
+
+const VALUE_OF: Readonly<Record<string, (rec: Recommendation) => number>> = {
+  [DESIRED_REPLICAS_METRIC]: (rec) => rec.desiredReplicas,
+  [PREDICTED_CPU_METRIC]: (rec) => rec.peakCpuCores,
+  [PREDICTED_REQUESTS_METRIC]: (rec) => rec.peakReq,
+};
+
+export const SERVED_METRICS: readonly string[] = Object.keys(VALUE_OF);
+
+/** How many seconds each value covers: the look-ahead window the plan looked at. */
+export type WindowOf = (app: AppSnapshot) => number | undefined;
+
+export class SnapshotMetricsProvider implements MetricsProvider {
+  constructor(
+    private readonly store: SnapshotStore,
+    /** Namespaces the configuration serves, so an application that has not published yet is 503, not 404. */
+    private readonly configured: ReadonlyMap<string, readonly string[]>,
+    private readonly windowOf: WindowOf = () => undefined,
+  ) {}
+
+  listMetrics(): readonly string[] {
+    return SERVED_METRICS;
+  }
+
+  getValues(namespace: string, metric: string, matcher: LabelMatcher): readonly ExternalMetricValue[] {
+    const valueOf = VALUE_OF[metric];
+    if (valueOf === undefined) {
+      throw new ApiError(404, 'NotFound', `external metric "${metric}" is not served by deepscaler; available: ${SERVED_METRICS.join(', ')}`);
+    }
+    const expected = this.configured.get(namespace);
+    if (expected === undefined) {
+      const known = [...this.configured.keys()].sort().join(', ');
+      throw new ApiError(404, 'NotFound', `no application is configured for namespace "${namespace}" (configured namespaces: ${known || 'none'}); add it to the adapter's configuration`);
+    }
+    const apps = this.store.appsInNamespace(namespace);
+    const missing = expected.filter((name) => !apps.some((a) => a.app === name));
+    const out: ExternalMetricValue[] = [];
+    for (const app of apps) {
+      if (app.unavailableReason !== null) {
+        throw new ApiError(503, 'ServiceUnavailable', `application "${app.app}": ${app.unavailableReason}`, app.stepSeconds);
+      }
+      const windowSeconds = this.windowOf(app);
+      for (const rec of app.recommendations) {
+        const labels = { service: rec.service, app: app.app };
+        const value = valueOf(rec);
+        if (!Number.isFinite(value) || !matcher(labels)) continue;
+        out.push({
+          metricName: metric,
+          metricLabels: labels,
+          timestamp: app.dataTimestamp,
+          milliValue: Math.round(value * 1000),
+          ...(windowSeconds === undefined ? {} : { windowSeconds }),
+        });
+      }
+    }
+    if (out.length === 0) {
+      if (missing.length > 0) {
+        throw new ApiError(503, 'ServiceUnavailable', `application ${missing.map((m) => `"${m}"`).join(', ')} in namespace "${namespace}" is starting and has no values yet; retry shortly`, 5);
+      }
+      const services = apps.flatMap((a) => a.recommendations.map((r) => r.service)).sort();
+      throw new ApiError(
+        404,
+        'NotFound',
+        `no "${metric}" value in namespace "${namespace}" matches the selector; services with values: ${services.join(', ') || 'none'} (select one with service=<name>)`,
+      );
+    }
+    return out;
+  }
+}
