@@ -1,0 +1,186 @@
+/**
+ * A small Prometheus HTTP API client: range queries and label values, each request bounded by a
+ * timeout and retried a bounded number of times with exponential backoff. Only failures that may
+ * pass are retried (no connection, timeouts, 5xx, 429, a garbled answer); Prometheus rejecting the
+ * query (4xx, `bad_data`) fails at once. Every error names the query and the reason.
+ */
+
+export interface PrometheusClientOptions {
+  /** Base URL, e.g. http://prometheus.monitoring:9090 (a path prefix is kept). */
+  readonly url: string;
+  /** Per request, including reading the answer. Default 30 s. */
+  readonly timeoutMs?: number;
+  /** Extra attempts after the first. Default 3. */
+  readonly retries?: number;
+  /** Wait before the first retry; doubles each retry (plus up to 20 % jitter). Default 500 ms. */
+  readonly backoffMs?: number;
+  /** Extra request headers, e.g. Authorization for a hosted Prometheus. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Prometheus refuses more points per series in one range query; stay below it. */
+export const MAX_POINTS_PER_QUERY = 10_000;
+
+export class PrometheusQueryError extends Error {
+  constructor(
+    readonly query: string,
+    readonly reason: string,
+    readonly attempts: number,
+  ) {
+    super(`prometheus query failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${reason}; query: ${excerpt(query, 400)}`);
+    this.name = 'PrometheusQueryError';
+  }
+}
+
+export interface RangeSeries {
+  readonly labels: Readonly<Record<string, string>>;
+  /** [epoch ms, value] pairs; non-finite values (NaN, ±Inf) are NaN. */
+  readonly points: ReadonlyArray<readonly [number, number]>;
+}
+
+function excerpt(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max)}… (${flat.length} chars)`;
+}
+
+/** A failure worth another attempt, or not. */
+class Attempt extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+function networkReason(err: unknown, url: string, timeoutMs: number): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer from ${url} within ${timeoutMs} ms`;
+  const cause = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  return `cannot reach ${url}: ${cause}`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class PrometheusClient {
+  /** HTTP requests sent so far (attempts included), for benchmarks and the adapter's own metrics. */
+  requests = 0;
+  private readonly base: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+
+  constructor(private readonly options: PrometheusClientOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retries = options.retries ?? 3;
+    this.backoffMs = options.backoffMs ?? 500;
+  }
+
+  /**
+   * `query` evaluated every `stepSeconds` from `startMs` to `endMs` (both on the step grid),
+   * split into several requests when longer than MAX_POINTS_PER_QUERY steps.
+   */
+  async queryRange(query: string, startMs: number, endMs: number, stepSeconds: number): Promise<RangeSeries[]> {
+    const stepMs = stepSeconds * 1000;
+    const merged = new Map<string, { labels: Readonly<Record<string, string>>; points: Array<readonly [number, number]> }>();
+    for (let from = startMs; from <= endMs; from += MAX_POINTS_PER_QUERY * stepMs) {
+      const to = Math.min(endMs, from + (MAX_POINTS_PER_QUERY - 1) * stepMs);
+      const body = new URLSearchParams({ query, start: String(from / 1000), end: String(to / 1000), step: String(stepSeconds) });
+      for (const series of await this.call('/api/v1/query_range', body, query, parseMatrix)) {
+        const key = JSON.stringify(Object.entries(series.labels).sort());
+        const into = merged.get(key) ?? { labels: series.labels, points: [] };
+        into.points.push(...series.points);
+        merged.set(key, into);
+      }
+    }
+    return [...merged.values()];
+  }
+
+  /** Values of `label` on series matching `match` between the two times (e.g. workloads in a namespace). */
+  async labelValues(label: string, match: string, startMs: number, endMs: number): Promise<string[]> {
+    const body = new URLSearchParams({ 'match[]': match, start: String(startMs / 1000), end: String(endMs / 1000) });
+    return this.call(`/api/v1/label/${encodeURIComponent(label)}/values`, body, `label values of ${label} for ${match}`, (data) => {
+      if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) throw new Attempt('the label values answer is not a list of strings', false);
+      return data;
+    });
+  }
+
+  /** POSTs (so long queries fit) with timeout and retries; `parse` reads the `data` of a success answer. */
+  private async call<T>(path: string, body: URLSearchParams, query: string, parse: (data: unknown) => T): Promise<T> {
+    const url = `${this.base}${path}`;
+    let lastError = '';
+    for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
+      if (attempt > 1) {
+        const wait = this.backoffMs * 2 ** (attempt - 2);
+        await sleep(wait + Math.random() * 0.2 * wait);
+      }
+      try {
+        return parse(await this.once(url, body));
+      } catch (err) {
+        if (!(err instanceof Attempt)) throw err;
+        lastError = err.message;
+        if (!err.retryable) throw new PrometheusQueryError(query, err.message, attempt);
+      }
+    }
+    throw new PrometheusQueryError(query, lastError, this.retries + 1);
+  }
+
+  private async once(url: string, body: URLSearchParams): Promise<unknown> {
+    this.requests++;
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let status: number;
+    let statusText: string;
+    let text: string;
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...this.options.headers },
+        signal,
+      });
+      status = response.status;
+      statusText = response.statusText;
+      text = await response.text();
+    } catch (err) {
+      throw new Attempt(networkReason(err, url, this.timeoutMs), true);
+    }
+    let answer: { status?: unknown; data?: unknown; errorType?: unknown; error?: unknown } | undefined;
+    try {
+      answer = JSON.parse(text) as typeof answer;
+    } catch {
+      answer = undefined;
+    }
+    const retryable = status >= 500 || status === 429;
+    if (answer === undefined || typeof answer !== 'object' || answer === null) {
+      const what = status >= 400 ? `HTTP ${status} ${statusText}` : `the answer from ${url} is not JSON`;
+      throw new Attempt(`${what}: ${excerpt(text, 200) || '(empty body)'}`, retryable || status < 400);
+    }
+    if (answer.status !== 'success') {
+      const detail = typeof answer.error === 'string' ? `${String(answer.errorType ?? 'error')}: ${answer.error}` : excerpt(text, 200);
+      throw new Attempt(`HTTP ${status} ${statusText}: ${detail}`, retryable);
+    }
+    return answer.data;
+  }
+}
+
+function parseMatrix(data: unknown): RangeSeries[] {
+  const d = data as { resultType?: unknown; result?: unknown } | null;
+  if (d === null || typeof d !== 'object' || d.resultType !== 'matrix' || !Array.isArray(d.result)) {
+    throw new Attempt(`expected a matrix answer, got ${excerpt(JSON.stringify(data) ?? 'nothing', 200)}`, false);
+  }
+  return d.result.map((item: unknown) => {
+    const s = item as { metric?: unknown; values?: unknown };
+    if (typeof s.metric !== 'object' || s.metric === null || !Array.isArray(s.values)) {
+      throw new Attempt(`a series in the answer has no metric or values: ${excerpt(JSON.stringify(item), 200)}`, false);
+    }
+    const points = s.values.map((pair: unknown): [number, number] => {
+      if (!Array.isArray(pair) || typeof pair[0] !== 'number' || typeof pair[1] !== 'string') {
+        throw new Attempt(`a sample in the answer is not [time, "value"]: ${excerpt(JSON.stringify(pair), 100)}`, false);
+      }
+      const value = Number(pair[1]);
+      return [Math.round(pair[0] * 1000), Number.isFinite(value) ? value : Number.NaN];
+    });
+    return { labels: s.metric as Record<string, string>, points };
+  });
+}
