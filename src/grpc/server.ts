@@ -52,7 +52,8 @@ class KeyPairCertificateProvider implements grpc.experimental.CertificateProvide
 
   addIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
     this.listeners.add(listener);
-    listener(this.identity());
+    // grpc-js registers the server's context watcher only after this returns: deliver on the next tick.
+    process.nextTick(() => listener(this.identity()));
   }
 
   removeIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
