@@ -1,7 +1,8 @@
 /**
  * TensorFlow.js backend selection: tfjs-node when it is installed (an optional dependency that
  * cannot install without internet), else wasm with SIMD, else the pure-JS cpu backend.
- * Every module that touches tensors imports `tf` from here so the choice is made once.
+ * Every module that touches tensors imports `tf` from here so the choice is made once. Tensor
+ * methods (x.add(y)) are not registered by tfjs-core's Node build: use the functions (tf.add(x, y)).
  */
 import * as tf from '@tensorflow/tfjs-core';
 // Registers the gradients of many ops (without it, training fails with "gradient not found").

@@ -1,0 +1,63 @@
+/**
+ * The AdapGLA spatiotemporal predictor: stacked blocks (temporal attention, bidirectional
+ * Chebyshev graph convolution, temporal convolution, residual, LayerNorm), then a readout that maps
+ * each node's (time × channels) to its H × K forecast.
+ *
+ * Layout: node-major [N, B, T, C] throughout, so graph products are single 2-D matMuls
+ * ([N, N] · [N, B·T·C]) and channel mixing is [N·B·T, C] · [C, D] — the shapes wasm runs fast.
+ */
+import { tf } from './backend.js';
+import type { ModelConfig } from './config.js';
+import { AdapGlaBlock } from './layers/block.js';
+import { matMul2d, type ParamStore } from './ops.js';
+
+export const PREDICTOR_PREFIX = 'predictor/';
+
+export class AdapGlaPredictor {
+  private readonly blocks: AdapGlaBlock[] = [];
+  private readonly readout: tf.Variable;
+  private readonly readoutBias: tf.Variable;
+
+  /** `targetIndex[k]` = position of target k among the input features. */
+  constructor(
+    params: ParamStore,
+    readonly nodes: number,
+    readonly inputFeatures: number,
+    private readonly targetIndex: readonly number[],
+    private readonly config: ModelConfig,
+  ) {
+    let channels = inputFeatures;
+    for (let i = 0; i < config.blocks; i++) {
+      this.blocks.push(
+        new AdapGlaBlock(params, `${PREDICTOR_PREFIX}block${i}`, {
+          nodes,
+          steps: config.inputSteps,
+          inChannels: channels,
+          chebChannels: config.chebChannels,
+          timeChannels: config.timeChannels,
+          timeKernel: config.timeKernel,
+        }),
+      );
+      channels = config.timeChannels;
+    }
+    const outputs = config.horizon * targetIndex.length;
+    this.readout = params.create(`${PREDICTOR_PREFIX}readout/weight`, [config.inputSteps * channels, outputs]);
+    this.readoutBias = params.create(`${PREDICTOR_PREFIX}readout/bias`, [outputs], 'zeros');
+  }
+
+  /** x: [N, B, T, F] standardized → [N, B, H, K] standardized. */
+  apply(graph: tf.Tensor2D, x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const [n, b, t] = x.shape;
+      const k = this.targetIndex.length;
+      let h = x;
+      for (const block of this.blocks) h = block.apply(graph, h);
+      const flat = tf.reshape(h, [n * b, t * h.shape[3]]);
+      const out: tf.Tensor4D = tf.reshape(tf.add(matMul2d(flat, this.readout), this.readoutBias), [n, b, this.config.horizon, k]);
+      if (!this.config.predictChange) return out;
+      // The readout predicts the change from the last observed value of each target.
+      const last = tf.concat(this.targetIndex.map((f) => tf.slice(x, [0, 0, t - 1, f], [-1, -1, 1, 1])), 3);
+      return tf.add(out, last);
+    });
+  }
+}
