@@ -1,0 +1,162 @@
+/**
+ * One simulated run: a workload through the cluster, one HPA per service driven by an autoscaler,
+ * a frame per step (the features the real collector reads), and the outcome numbers.
+ */
+import type { Dataset } from '../dataset/index.js';
+import { History } from '../history/index.js';
+import { HPA_DEFAULTS, HorizontalPodAutoscaler } from '../planning/hpa.js';
+import { ALL_FEATURES, type Feature, type Frame, type ProgressCallback } from '../sources/index.js';
+import type { AppModel } from './app.js';
+import type { Autoscaler } from './autoscalers.js';
+import { Cluster, type ClusterOptions } from './cluster.js';
+import { LatencyStats, latencyCdf, type LatencySummary } from './latency.js';
+
+export interface SimulationSpec {
+  readonly app: AppModel;
+  /** External requests/s per step. */
+  readonly rates: Float64Array;
+  readonly cluster: ClusterOptions;
+  /** Epoch ms at the start of step 0 (frames are stamped at the end of their step). */
+  readonly startMs: number;
+  /** End-to-end latency SLO, s. */
+  readonly sloSeconds: number;
+  readonly syncPeriodSeconds?: number;
+  /** Steps simulated before the outcome counts (the cluster settles; a predictor fills its window). */
+  readonly warmupSteps?: number;
+}
+
+export interface RunSummary {
+  readonly autoscaler: string;
+  readonly latency: LatencySummary;
+  /** Requested CPU of all pods that existed (starting or ready), core-hours, after warm-up. */
+  readonly cpuCoreHours: number;
+  /** Replica changes (one per service per change), after warm-up. */
+  readonly scalingActions: number;
+  readonly steps: number;
+  /** Wall-clock seconds the run took, and the part spent inside the autoscaler (model time). */
+  readonly wallSeconds: number;
+  readonly autoscalerSeconds: number;
+}
+
+/** Per-step series for plots, after warm-up. */
+export interface RunSeries {
+  readonly load: Float64Array;
+  readonly replicas: Float64Array;
+  readonly meanLatency: Float64Array;
+  /** Share of the step's requests above the SLO or dropped. */
+  readonly violating: Float64Array;
+}
+
+export interface RunResult {
+  readonly summary: RunSummary;
+  readonly series: RunSeries;
+  /** Every frame's features as [T, N, F], when asked for (a dataset the trainer accepts). */
+  readonly dataset: Dataset | null;
+}
+
+export interface RunOptions {
+  readonly recordDataset?: boolean;
+  readonly onProgress?: ProgressCallback;
+}
+
+/** The features of one step, in ALL_FEATURES order (mem is synthetic: it has no meaning in this model). */
+export function clusterFrameValues(cluster: Cluster, out: Float32Array, offset = 0): void {
+  const { app } = cluster;
+  const dt = cluster.stepSeconds;
+  const nf = ALL_FEATURES.length;
+  const at = (feature: Feature): number => ALL_FEATURES.indexOf(feature);
+  const [cpu, mem, res, req, pod, cores, request] = (['cpu', 'mem', 'res', 'req', 'pod', 'cpu_cores', 'cpu_request'] as const).map(at) as [number, number, number, number, number, number, number];
+  for (let s = 0; s < cluster.n; s++) {
+    const base = offset + s * nf;
+    const pods = cluster.replicas(s);
+    out[base + cpu] = pods > 0 ? cluster.cpuCores[s]! / (pods * app.cpuLimitCores[s]!) : 0;
+    out[base + mem] = 0.25 + 0.5 * cluster.utilization[s]!;
+    out[base + res] = cluster.latency[s]!;
+    // Istio counts responses, failed ones (503) included: served + dropped.
+    out[base + req] = (cluster.served[s]! + cluster.dropped[s]!) / dt;
+    out[base + pod] = pods;
+    out[base + cores] = cluster.cpuCores[s]!;
+    out[base + request] = app.cpuRequestCores[s]!;
+  }
+}
+
+/** Replicas that carry the first step's load at the target utilization, so a run starts settled. */
+export function settledReplicas(app: AppModel, rate: number, targetUtilization: number): Map<string, number> {
+  return new Map(app.services.map((name, s) => [name, Math.max(1, Math.ceil((app.visits[s]! * rate * app.cpuSecondsPerRequest[s]!) / (app.cpuRequestCores[s]! * targetUtilization)))] as const));
+}
+
+export async function simulate(spec: SimulationSpec, autoscaler: Autoscaler, options: RunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const { app, rates } = spec;
+  const cluster = new Cluster(app, spec.cluster);
+  const dt = cluster.stepSeconds;
+  const n = app.services.length;
+  const nf = ALL_FEATURES.length;
+  const steps = rates.length;
+  const warmup = Math.min(steps, spec.warmupSteps ?? 0);
+  const measured = steps - warmup;
+  const hpas = app.services.map((service) => new HorizontalPodAutoscaler(autoscaler.hpaSpec(service)));
+  const history = new History(app.services, ALL_FEATURES, dt, Math.max(1, autoscaler.historySteps));
+  const stats = new LatencyStats(spec.sloSeconds);
+  const sync = spec.syncPeriodSeconds ?? HPA_DEFAULTS.syncPeriodSeconds;
+  const series: RunSeries = {
+    load: new Float64Array(measured),
+    replicas: new Float64Array(measured),
+    meanLatency: new Float64Array(measured),
+    violating: new Float64Array(measured),
+  };
+  const datasetValues = options.recordDataset ? new Float32Array(steps * n * nf) : null;
+  let nextSync = sync;
+  let autoscalerMs = 0;
+  let costAtWarmup = 0;
+  let actionsAtWarmup = 0;
+
+  for (let t = 0; t < steps; t++) {
+    if (t === warmup) {
+      costAtWarmup = cluster.requestedCoreSeconds;
+      actionsAtWarmup = cluster.scalingActions;
+    }
+    cluster.step(rates[t]!);
+    const values = new Float32Array(n * nf);
+    clusterFrameValues(cluster, values);
+    datasetValues?.set(values, t * n * nf);
+    const frame: Frame = { timestamp: spec.startMs + (t + 1) * dt * 1000, services: app.services, features: ALL_FEATURES, values };
+    history.push(frame);
+    const before = performance.now();
+    autoscaler.observe(frame);
+    if (cluster.now >= nextSync) {
+      const metrics = await autoscaler.metrics({ now: cluster.now, cluster, history });
+      for (let s = 0; s < n; s++) {
+        const decision = hpas[s]!.reconcile({ now: cluster.now, currentReplicas: cluster.replicas(s), metrics: metrics[s]! });
+        cluster.setReplicas(s, decision.desiredReplicas);
+      }
+      while (nextSync <= cluster.now) nextSync += sync;
+    }
+    autoscalerMs += performance.now() - before;
+    if (t >= warmup) {
+      const i = t - warmup;
+      stats.add(cluster.e2e);
+      let replicas = 0;
+      for (let s = 0; s < n; s++) replicas += cluster.replicas(s);
+      series.load[i] = rates[t]!;
+      series.replicas[i] = replicas;
+      series.meanLatency[i] = cluster.e2e.mean;
+      series.violating[i] = cluster.e2e.requests > 0 ? 1 - latencyCdf(cluster.e2e, spec.sloSeconds) : 0;
+    }
+    options.onProgress?.(t + 1, steps);
+  }
+  if (warmup === steps) costAtWarmup = cluster.requestedCoreSeconds;
+  return {
+    summary: {
+      autoscaler: autoscaler.name,
+      latency: stats.summary(),
+      cpuCoreHours: (cluster.requestedCoreSeconds - costAtWarmup) / 3600,
+      scalingActions: cluster.scalingActions - actionsAtWarmup,
+      steps: measured,
+      wallSeconds: (performance.now() - started) / 1000,
+      autoscalerSeconds: autoscalerMs / 1000,
+    },
+    series,
+    dataset: datasetValues ? { services: app.services, features: ALL_FEATURES, stepSeconds: dt, startMs: spec.startMs + dt * 1000, length: steps, values: datasetValues } : null,
+  };
+}
