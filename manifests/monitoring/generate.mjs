@@ -11,7 +11,7 @@
 //   deepscaler_actual_demand{namespace,app,service,feature}     gauge  newest observed demand
 //   deepscaler_desired_replicas{namespace,app,service}          gauge  replicas served to the HPA
 //   deepscaler_current_replicas{namespace,app,service}          gauge  Deployment .status.replicas
-//   deepscaler_forecast_error_ratio{namespace,app,service}      gauge  recent relative forecast error
+//   deepscaler_forecast_error_ratio{namespace,app,service}      gauge  recent relative forecast error (MAPE)
 //   deepscaler_prediction_age_seconds{namespace,app}            gauge  now − timestamp of the served data
 //   deepscaler_prediction_stale{namespace,app}                  gauge  1 when past the max age
 //   deepscaler_fallback_active{namespace,app,policy}            gauge  1 while a fallback shapes the values
@@ -91,8 +91,8 @@ export function dashboard() {
   const panels = [
     row('Demand and replicas', 0),
     panel('Predicted vs actual CPU demand', 'Peak forecast CPU (cores) inside the look-ahead window beside the newest observed CPU, per service.', [
-      [`sum by (namespace, service) (${M.predicted}{${SEL}, feature="cpu"})`, 'predicted {{namespace}}/{{service}}'],
-      [`sum by (namespace, service) (${M.actual}{${SEL}, feature="cpu"})`, 'actual {{namespace}}/{{service}}'],
+      [`sum by (namespace, service) (${M.predicted}{${SEL}, feature="cpu_cores"})`, 'predicted {{namespace}}/{{service}}'],
+      [`sum by (namespace, service) (${M.actual}{${SEL}, feature="cpu_cores"})`, 'actual {{namespace}}/{{service}}'],
     ], { h, w, x: 0, y: 1 }, { unit: 'short' }),
     panel('Predicted vs actual request rate', 'Peak forecast requests/s inside the look-ahead window beside the newest observed rate, per service.', [
       [`sum by (namespace, service) (${M.predicted}{${SEL}, feature="req"})`, 'predicted {{namespace}}/{{service}}'],

@@ -2,7 +2,7 @@
 # Builds (once) and caches the real control-plane binaries the e2e test needs:
 #   kube-apiserver, kube-controller-manager  (built from Debian's `kubernetes` source, v1.20)
 #   etcd, kubectl, prometheus, promtool      (unpacked from Debian binary packages)
-# Recipe: docs/e2e.md (copied from the team's measured notes). No binary package ships
+# Recipe and pitfalls: docs/e2e.md. No binary package ships
 # kube-apiserver and npm ships no Go toolchain, hence the source build with Debian's Go 1.19.
 #
 # Idempotent: when every binary is already in the cache this exits in milliseconds, so a warm
