@@ -5,6 +5,9 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/validate.js';
 import { registerServe } from './serve.js';
+import { registerCollect } from './collect.js';
+import { registerTrain } from './train.js';
+import { registerSimulate } from './simulate.js';
 
 const program = new Command();
 program
@@ -14,6 +17,9 @@ program
 
 // Commands register themselves below (serve, collect, train, evaluate, simulate).
 registerServe(program);
+registerTrain(program);
+registerCollect(program);
+registerSimulate(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -127,19 +127,22 @@ export function readSeedDataset(dir: string, options: SeedReadOptions = {}): Dat
   return { ...ds, values };
 }
 
-/**
- * Writes a Dataset as seed `.log` files into `dir` (replaced as a whole, atomically). Step and start
- * time are lost: the format has no place for them.
- */
-export async function writeSeedDataset(dir: string, ds: Dataset, options: { prefix?: string } = {}): Promise<void> {
+/** The seed `.log` files of a dataset: file name → text. Step and start time have no place in them. */
+export function formatSeedFiles(ds: Dataset, options: { prefix?: string } = {}): Map<string, string> {
   const lead = options.prefix !== undefined ? `${options.prefix}_` : '';
-  await writeDirAtomic(dir, (tmp) => {
-    ds.services.forEach((service, s) =>
-      ds.features.forEach((feature, f) => {
-        const lines: string[] = new Array(ds.length);
-        for (let t = 0; t < ds.length; t++) lines[t] = formatFloat32(ds.values[datasetIndex(ds, t, s, f)]!);
-        writeFileSync(join(tmp, `${lead}${service}_${feature}.log`), lines.join('\n') + '\n');
-      }),
-    );
-  });
+  const files = new Map<string, string>();
+  ds.services.forEach((service, s) =>
+    ds.features.forEach((feature, f) => {
+      const lines: string[] = new Array(ds.length);
+      for (let t = 0; t < ds.length; t++) lines[t] = formatFloat32(ds.values[datasetIndex(ds, t, s, f)]!);
+      files.set(`${lead}${service}_${feature}.log`, lines.join('\n') + '\n');
+    }),
+  );
+  return files;
+}
+
+/** Writes a Dataset as seed `.log` files into `dir` (replaced as a whole, atomically). */
+export async function writeSeedDataset(dir: string, ds: Dataset, options: { prefix?: string } = {}): Promise<void> {
+  const files = formatSeedFiles(ds, options);
+  await writeDirAtomic(dir, (tmp) => files.forEach((text, name) => writeFileSync(join(tmp, name), text)));
 }
