@@ -5,6 +5,7 @@
  * demand and which horizon step decided it.
  */
 import { DEMAND_FEATURES, forecastValue, type DemandFeature, type Forecast } from '../forecast/index.js';
+import { HPA_DEFAULTS } from './hpa.js';
 import type { PlanOptions, Reason, ReasonKind, Recommendation, ServiceCapacity } from './index.js';
 
 /**
@@ -152,7 +153,7 @@ export interface CurrentUsage {
 }
 
 /** The HPA's default tolerance: a usage ratio within ±10 % of the target keeps the current count. */
-export const HPA_TOLERANCE = 0.1;
+const HPA_TOLERANCE = HPA_DEFAULTS.tolerance;
 
 /**
  * What a utilization HPA would do from current usage (cold start, or a fallback without a model):

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Forecast } from '../../../src/forecast/index.js';
 import type { ServiceCapacity } from '../../../src/planning/index.js';
 import { lookAheadSteps, planReplicas, podsFor, reactiveReplicas } from '../../../src/planning/planner.js';
+import { HPA_DEFAULTS, externalAverageValueReplicas, resourceUtilizationReplicas } from '../../../src/planning/hpa.js';
 
 /** A forecast for one service "api" with targets [cpu_cores, req], step 30 s, one value pair per step. */
 function forecastOf(steps: ReadonlyArray<readonly [number, number]>, services = ['api']): Forecast {
@@ -124,5 +125,37 @@ describe('planner: reactive estimate (what a CPU HPA would do now)', () => {
   it('leaves out services with no usage data', () => {
     expect(reactiveReplicas([{ service: 'api', cpuCores: NaN, req: NaN, replicas: 3 }], [api])).to.deep.equal([]);
     expect(reactiveReplicas([], [api])).to.deep.equal([]);
+  });
+});
+
+describe('planner: HPA semantics of the served value', () => {
+  // The HPA sees one item per service (value = desired replicas) against target AverageValue "1".
+  const served = (desired: number, current: number): number => externalAverageValueReplicas(desired, 1, current, HPA_DEFAULTS.tolerance).replicas;
+
+  it('AverageValue 1 turns the served count into exactly that count when it differs by more than 10 %', () => {
+    for (const [cpu, current] of [[4.2, 3], [0.9, 6], [12.1, 1], [2.0, 20]] as const) {
+      const [rec] = planReplicas(forecastOf([[cpu, 0]]), [api], noMargin);
+      expect(served(rec!.desiredReplicas, current), `cpu ${cpu} from ${current} pods`).to.equal(rec!.desiredReplicas);
+    }
+  });
+
+  it('inside the ±10 % band the HPA keeps the current count (so small corrections only land on large services)', () => {
+    const [rec] = planReplicas(forecastOf([[10.5, 0]]), [{ ...api, maxReplicas: 50 }], noMargin); // 21 replicas
+    expect(rec!.desiredReplicas).to.equal(21);
+    expect(served(rec!.desiredReplicas, 20)).to.equal(20); // ratio 1.05: within tolerance
+    expect(served(rec!.desiredReplicas, 18)).to.equal(21); // ratio 1.17
+  });
+
+  it('the reactive estimate agrees with what the HPA computes from CPU utilization', () => {
+    const capacity = { ...api, cpuPerPodCores: 0.2 * 0.7 }; // request 200m, target 70 %
+    for (const [cores, pods] of [[0.5, 2], [0.15, 4], [1.3, 3]] as const) {
+      const [rec] = reactiveReplicas([{ service: 'api', cpuCores: cores, req: 0, replicas: pods }], [capacity]);
+      const hpa = resourceUtilizationReplicas(
+        { type: 'Resource', target: 'Utilization', readyUsageCores: cores, readyPods: pods, unreadyPods: 0, missingPods: 0, podRequestCores: 0.2, averageUtilization: 70 },
+        pods,
+        HPA_DEFAULTS.tolerance,
+      );
+      expect(rec!.desiredReplicas, `${cores} cores on ${pods} pods`).to.equal(hpa.replicas);
+    }
   });
 });

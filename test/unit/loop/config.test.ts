@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadServeConfig } from '../../../src/config/load.js';
+import { parseServeConfig } from '../../../src/config/schema.js';
+import { ConfigError } from '../../../src/config/validate.js';
+
+const DEFAULT_CONFIG = fileURLToPath(new URL('../../../../data/default-config.yaml', import.meta.url));
+
+function app(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: 'shop', namespace: 'shop', services: ['web'], source: { kind: 'replay', path: 'rec' }, ...extra };
+}
+
+function parseOne(extra: Record<string, unknown>): ReturnType<typeof parseServeConfig>['applications'][number] {
+  return parseServeConfig({ applications: [app(extra)] }, '/base').applications[0]!;
+}
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('serve configuration', () => {
+  it('the shipped default configuration loads, with paths resolved next to it', () => {
+    const config = loadServeConfig(DEFAULT_CONFIG);
+    const boutique = config.applications[0]!;
+    expect(boutique.services).to.have.length(10);
+    expect(boutique.source).to.include({ kind: 'replay' });
+    expect(boutique.source.kind === 'replay' && boutique.source.path).to.match(/data\/boutique-30s$/);
+    expect(boutique.model).to.match(/models\/online-boutique$/);
+  });
+
+  it('fills defaults: fallback last-value with a max age of four steps, utilization 0.7, Holt baseline', () => {
+    const parsed = parseOne({ stepSeconds: 15 });
+    expect(parsed.fallback).to.deep.equal({ policy: 'last-value', maxAgeSeconds: 60 });
+    expect(parsed.capacity.targetUtilization).to.equal(0.7);
+    expect(parsed.baseline).to.equal('holt');
+    expect(parsed.source.kind === 'replay' && parsed.source.path).to.equal('/base/rec');
+  });
+
+  it('names the field of a bad value', () => {
+    expect(errorOf(() => parseOne({ fallback: { policy: 'zero' } }))).to.match(/^config\.applications\[0\]\.fallback\.policy: expected one of/);
+    expect(errorOf(() => parseOne({ capacity: { targetUtilization: 2 } }))).to.contain('applications[0].capacity.targetUtilization: must be at most 1');
+    expect(errorOf(() => parseOne({ serviceOverrides: { web: { maxReplicas: 0 } } }))).to.contain('serviceOverrides.web.maxReplicas');
+  });
+
+  it('rejects unknown fields, so a typo fails at start-up', () => {
+    expect(errorOf(() => parseOne({ lookahead: {} }))).to.contain('applications[0].lookahead: unknown field');
+  });
+
+  it('needs exactly one of services or selector', () => {
+    expect(errorOf(() => parseOne({ services: undefined }))).to.contain('set exactly one of services');
+    expect(errorOf(() => parseOne({ selector: 'tier=web' }))).to.contain('set exactly one of services');
+  });
+
+  it('refuses a service served twice in one namespace (the HPA would sum both values)', () => {
+    const message = errorOf(() => parseServeConfig({ applications: [app(), app({ name: 'shop2' })] }, '/base'));
+    expect(message).to.contain('"web" in namespace "shop" is already served by application "shop"');
+  });
+
+  it('flags and environment override the file and are validated like it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ds-config-'));
+    const path = join(dir, 'c.yaml');
+    writeFileSync(path, 'applications:\n  - name: shop\n    namespace: shop\n    services: [web]\n    source: {kind: replay, path: rec}\n');
+    const parsed = loadServeConfig(path, { stepIntervalSeconds: 0.5, fallbackPolicy: 'unavailable', maxAgeSeconds: 9, model: '/m' }).applications[0]!;
+    expect(parsed.source.kind === 'replay' && parsed.source.stepIntervalSeconds).to.equal(0.5);
+    expect(parsed.fallback).to.deep.equal({ policy: 'unavailable', maxAgeSeconds: 9 });
+    expect(parsed.model).to.equal('/m');
+    expect(errorOf(() => loadServeConfig(path, { fallbackPolicy: 'never' }))).to.contain('fallback.policy');
+  });
+
+  it('names the file when it is missing or not YAML', () => {
+    expect(errorOf(() => loadServeConfig('/nonexistent/deepscaler.yaml'))).to.contain('/nonexistent/deepscaler.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'ds-config-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'applications: [\n');
+    expect(errorOf(() => loadServeConfig(join(dir, 'bad.yaml')))).to.contain('not valid YAML');
+  });
+});
