@@ -20,8 +20,11 @@ export interface GrpcServerOptions {
   /** 0 picks a free port (tests); the bound one is returned. */
   readonly port: number;
   readonly snapshots: SnapshotStore;
-  /** The HTTPS server's certificate files; 'plaintext' only when the operator asked for it. */
-  readonly tls: KeyPairFiles | 'plaintext';
+  /**
+   * The HTTPS server's certificate: its files (watched here) or the pair the HTTPS server already
+   * watches (shared, not closed here); 'plaintext' only when the operator asked for it.
+   */
+  readonly tls: KeyPairFiles | KeyPairSource | 'plaintext';
   readonly logger: Logger;
   /** How often the certificate files are polled for a rotation (default 2 s, as for HTTPS). */
   readonly tlsRefreshMs?: number;
@@ -94,12 +97,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   server.addService(services.health.service, healthHandlers(health, streams, logger));
 
   const address = bindAddress(options.host, options.port);
-  const keyPair = options.tls === 'plaintext' ? undefined : watchServingPair(options.tls, logger, options.tlsRefreshMs);
+  const tls = options.tls;
+  const ownKeyPair = tls === 'plaintext' || 'current' in tls ? undefined : watchServingPair(tls, logger, options.tlsRefreshMs);
+  const keyPair = tls !== 'plaintext' && 'current' in tls ? tls : ownKeyPair;
   const credentials = keyPair ? serverCredentials(keyPair) : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, credentials, (err, bound) => {
       if (!err) return resolve(bound);
-      keyPair?.close();
+      ownKeyPair?.close();
       reject(new Error(`gRPC: cannot listen on ${address}: ${err.message}`));
     });
   });
@@ -109,7 +114,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       health.drain();
-      keyPair?.close();
+      ownKeyPair?.close();
       streams.endAll();
       const force = setTimeout(() => {
         logger.warn('gRPC calls still running after the grace period; closing their connections');

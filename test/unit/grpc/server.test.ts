@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { watchKeyPair } from '../../../src/auth/tls.js';
 import { startGrpcServer } from '../../../src/grpc/server.js';
 import type { GetMetricsResponse, HealthCheckResponse, IsActiveResponse, PredictionMessage } from '../../../src/grpc/messages.js';
 import { SnapshotStore } from '../../../src/snapshot/index.js';
@@ -36,6 +37,16 @@ describe('gRPC server', () => {
       const metrics = await unary<GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: cartRef, metricName: '' });
       expect(metrics.metricValues[0]!.metricValue).to.equal(3);
       client.close();
+    });
+
+    it('serves with the key pair the HTTPS server already watches', async () => {
+      const shared = watchKeyPair(files, quietLogger);
+      const server = await startGrpcServer({ host: '127.0.0.1', port: 0, snapshots: h.store, tls: shared, logger: quietLogger });
+      const client = makeClients(server.port, grpc.credentials.createSsl(Buffer.from(ca.cert)), { 'grpc.ssl_target_name_override': 'localhost', 'grpc.use_local_subchannel_pool': 1 }).health;
+      expect(await unary(client, 'Check', { service: '' })).to.deep.equal({ status: 'SERVING' });
+      client.close();
+      await server.close();
+      shared.close();
     });
 
     it('refuses a plaintext client', async () => {

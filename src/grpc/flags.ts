@@ -1,0 +1,41 @@
+/**
+ * The serve command's gRPC flags and what they resolve to. TLS is the HTTPS server's certificate
+ * unless --grpc-plaintext says otherwise; --no-grpc turns the server off.
+ */
+import type { Command } from 'commander';
+import type { KeyPairSource } from '../auth/tls.js';
+import { expectNumber } from '../config/validate.js';
+
+export const DEFAULT_GRPC_PORT = 9443;
+
+export interface GrpcFlags {
+  /** false with --no-grpc. */
+  readonly grpc: boolean;
+  readonly grpcPort: string;
+  readonly grpcBindAddress?: string;
+  readonly grpcPlaintext?: boolean;
+}
+
+export function addGrpcFlags(command: Command): Command {
+  return command
+    .option('--grpc-port <port>', 'port of the KEDA external scaler, predictor and health gRPC services', String(DEFAULT_GRPC_PORT))
+    .option('--grpc-bind-address <ip>', 'address the gRPC server listens on (default: --bind-address)')
+    .option('--grpc-plaintext', 'serve gRPC without TLS (only behind a mesh that encrypts, or locally)')
+    .option('--no-grpc', 'do not start the gRPC server');
+}
+
+export interface ResolvedGrpc {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: KeyPairSource | 'plaintext';
+}
+
+/** null when gRPC is off; `httpsHost` and `httpsTls` are the API server's bind address and certificate. */
+export function resolveGrpcFlags(flags: GrpcFlags, httpsHost: string, httpsTls: KeyPairSource): ResolvedGrpc | null {
+  if (!flags.grpc) return null;
+  return {
+    host: flags.grpcBindAddress ?? httpsHost,
+    port: expectNumber(flags.grpcPort, '--grpc-port', { integer: true, min: 1, max: 65535 }),
+    tls: flags.grpcPlaintext ? 'plaintext' : httpsTls,
+  };
+}
