@@ -1,0 +1,64 @@
+/**
+ * The shipped manifests agree with the code: the ConfigMap's configuration passes the real schema,
+ * the Deployment passes only flags `serve` knows, and every metric the dashboard and the alert
+ * rules chart is one the adapter registers. (The e2e test proves them against a real cluster; this
+ * catches drift in milliseconds.)
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
+import { parse, parseAllDocuments } from 'yaml';
+import { parseServeConfig } from '../../../src/config/schema.js';
+import { LoopMetrics } from '../../../src/loop/telemetry.js';
+import { ApiMetrics } from '../../../src/serving/api-metrics.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const BASE = join(ROOT, 'manifests', 'base');
+
+interface Obj {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } };
+}
+
+function docs(file: string): Obj[] {
+  return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Obj);
+}
+
+describe('shipped manifests', () => {
+  it('carry a configuration the serve command accepts', () => {
+    const cm = docs(join(BASE, 'config.yaml')).find((o) => o.kind === 'ConfigMap');
+    const text = cm?.data?.['config.yaml'];
+    expect(text, 'ConfigMap deepscaler-config has config.yaml').to.be.a('string');
+    const config = parseServeConfig(parse(text!), '/etc/deepscaler', 'manifests/base/config.yaml');
+    expect(config.applications.length).to.be.greaterThan(0);
+  });
+
+  it('start the adapter only with flags the serve command defines', function () {
+    this.timeout(30_000);
+    const deployment = docs(join(BASE, 'deployment.yaml')).find((o) => o.kind === 'Deployment');
+    const args = deployment?.spec?.template?.spec?.containers?.[0]?.args ?? [];
+    expect(args[0]).to.equal('serve');
+    const help = execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--help'], { encoding: 'utf8' });
+    for (const arg of args.slice(1)) {
+      const flag = arg.split('=')[0]!;
+      expect(help, `serve --help lists ${flag}`).to.contain(flag);
+    }
+  });
+
+  it('chart and alert only on metrics the adapter registers', () => {
+    const registry = new Registry();
+    new LoopMetrics(registry);
+    new ApiMetrics(registry);
+    const known = new Set(registry.getMetricsAsArray().map((m) => m.name));
+    const dashboard = readFileSync(join(ROOT, 'manifests', 'monitoring', 'grafana-dashboard.json'), 'utf8');
+    const rules = readFileSync(join(ROOT, 'manifests', 'monitoring', 'alert-rules.yaml'), 'utf8');
+    const used = new Set([...`${dashboard}\n${rules}`.matchAll(/\bdeepscaler_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+    const unknown = [...used].filter((n) => !known.has(n));
+    expect(unknown, `metrics used by manifests/monitoring but not registered: ${unknown.join(', ')}`).to.deep.equal([]);
+  });
+});
