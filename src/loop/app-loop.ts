@@ -18,7 +18,7 @@ import { lookAheadBaseSeconds } from '../config/schema.js';
 import { ForecastErrorTracker } from '../planning/forecast-error.js';
 import { planReplicas, reactiveReplicas, type CurrentUsage } from '../planning/planner.js';
 import type { Recommendation, ServiceCapacity } from '../planning/index.js';
-import type { AppSnapshot, AppState, SnapshotStore } from '../snapshot/index.js';
+import type { AppSnapshot, AppState, LearnedGraph, SnapshotStore } from '../snapshot/index.js';
 import { frameValue, type Frame, type MetricsSource } from '../sources/index.js';
 import type { Logger } from '../telemetry/log.js';
 import type { LoopMetrics } from './telemetry.js';
@@ -28,6 +28,8 @@ import type { Timeline } from './timeline.js';
 export interface ModelSlot {
   /** The loaded model's forecaster, or null before one has loaded. */
   forecaster(): Forecaster | null;
+  /** The loaded model's learned graph, for status pages; null when there is none. */
+  readonly loaded: { readonly graph: LearnedGraph | null } | null;
   readonly lastError: string | null;
 }
 
@@ -275,7 +277,7 @@ export class AppLoop {
       },
       recommendations: decision.recommendations,
       forecast: decision.forecast,
-      graph: null,
+      graph: decision.modelLoaded ? (this.deps.model?.loaded?.graph ?? null) : null,
       unavailableReason: decision.unavailableReason,
     };
     store.publishApp(snapshot);

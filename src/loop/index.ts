@@ -147,6 +147,7 @@ async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: Se
       : new ModelHost({
           dir: app.model,
           requiredServices: services,
+          stepSeconds: app.stepSeconds,
           pollMs: app.modelPollSeconds * 1000,
           logger,
           ...(options.modelLoader ? { loader: options.modelLoader } : {}),

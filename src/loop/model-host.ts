@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Forecast, Forecaster } from '../forecast/index.js';
 import type { HistoryWindow } from '../history/index.js';
+import type { LearnedGraph } from '../snapshot/index.js';
 import type { Logger } from '../telemetry/log.js';
 
 export interface ModelInfo {
@@ -17,6 +18,8 @@ export interface ModelInfo {
   readonly inputSteps: number;
   readonly horizon: number;
   readonly services: readonly string[];
+  /** The learned service graph, when the model has one (the GNN does). */
+  readonly graph: LearnedGraph | null;
 }
 
 /** What the worker is started with: where to find the loader (a module URL and its export). */
@@ -26,7 +29,7 @@ export interface WorkerSetup {
 }
 
 export type WorkerRequest =
-  | { readonly type: 'load'; readonly id: number; readonly dir: string; readonly requiredServices: readonly string[] }
+  | { readonly type: 'load'; readonly id: number; readonly dir: string; readonly requiredServices: readonly string[]; readonly stepSeconds: number }
   | { readonly type: 'forecast'; readonly id: number; readonly window: HistoryWindow };
 
 export type WorkerReply =
@@ -38,6 +41,8 @@ export interface ModelHostOptions {
   readonly dir: string;
   /** Services the application serves; a model that does not forecast all of them is refused. */
   readonly requiredServices: readonly string[];
+  /** The application's step; a model trained on another step is refused. */
+  readonly stepSeconds: number;
   readonly pollMs: number;
   readonly logger: Logger;
   /** Called after every load attempt, for metrics. */
@@ -130,7 +135,7 @@ export class ModelHost {
   private load(signature: string): Promise<void> {
     this.attempted = signature;
     const dir = this.options.dir;
-    this.loading = this.request({ type: 'load', id: this.nextId++, dir, requiredServices: this.options.requiredServices })
+    this.loading = this.request({ type: 'load', id: this.nextId++, dir, requiredServices: this.options.requiredServices, stepSeconds: this.options.stepSeconds })
       .then((reply) => {
         if (reply.type !== 'loaded') throw new Error(`model worker answered ${reply.type} to a load`);
         const replaced = this.info !== null;

@@ -4,7 +4,8 @@
  * that answers API requests. A failed load leaves the current model in place.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Forecaster } from '../forecast/index.js';
+import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
+import type { LearnedGraph } from '../snapshot/index.js';
 import type { ModelInfo, WorkerReply, WorkerRequest, WorkerSetup } from './model-host.js';
 
 const setup = workerData as WorkerSetup;
@@ -17,20 +18,36 @@ async function loader(): Promise<(dir: string) => Promise<Forecaster>> {
   return fn as (dir: string) => Promise<Forecaster>;
 }
 
-function describe(model: Forecaster, services: readonly string[]): ModelInfo {
-  return { name: model.name, inputSteps: model.inputSteps, horizon: model.horizon, services: [...services] };
+/** What a loader may tell about its model beyond the Forecaster contract (the GNN does). */
+type DescribedForecaster = Forecaster & {
+  readonly info?: { readonly services?: readonly string[]; readonly targets?: readonly string[]; readonly stepSeconds?: number };
+  readonly graph?: LearnedGraph;
+};
+
+/** A model that cannot serve this application is as bad as a corrupt file: refuse it before it replaces the current one. */
+function check(model: DescribedForecaster, request: Extract<WorkerRequest, { type: 'load' }>): ModelInfo {
+  const services = model.info?.services ?? request.requiredServices;
+  const missing = request.requiredServices.filter((s) => !services.includes(s));
+  if (missing.length > 0) throw new Error(`model in ${request.dir} does not forecast ${missing.join(', ')} (it knows ${services.join(', ')})`);
+  const targets = model.info?.targets;
+  if (targets !== undefined && !DEMAND_FEATURES.some((f) => targets.includes(f))) {
+    throw new Error(`model in ${request.dir} forecasts ${targets.join(', ')}, none of the demand features ${DEMAND_FEATURES.join(', ')}`);
+  }
+  const step = model.info?.stepSeconds;
+  if (step !== undefined && step !== request.stepSeconds) {
+    throw new Error(`model in ${request.dir} was trained on ${step} s steps, the application steps every ${request.stepSeconds} s`);
+  }
+  const graph = model.graph ? { services: [...model.graph.services], adjacency: model.graph.adjacency } : null;
+  return { name: model.name, inputSteps: model.inputSteps, horizon: model.horizon, services: [...services], graph };
 }
 
 async function handle(request: WorkerRequest): Promise<WorkerReply> {
   if (request.type === 'load') {
     const load = await loader();
-    const candidate = await load(request.dir);
-    // A model that cannot forecast every configured service is as bad as a corrupt file.
-    const services = (candidate as Forecaster & { services?: readonly string[] }).services ?? request.requiredServices;
-    const missing = request.requiredServices.filter((s) => !services.includes(s));
-    if (missing.length > 0) throw new Error(`model in ${request.dir} does not forecast ${missing.join(', ')} (it knows ${services.join(', ')})`);
+    const candidate = (await load(request.dir)) as DescribedForecaster;
+    const info = check(candidate, request);
     current = candidate;
-    return { type: 'loaded', id: request.id, info: describe(candidate, services) };
+    return { type: 'loaded', id: request.id, info };
   }
   if (current === null) throw new Error('no model loaded');
   const forecast = await current.forecast(request.window);

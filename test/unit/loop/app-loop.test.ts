@@ -100,7 +100,7 @@ describe('serving loop: one application step by step', () => {
       },
     };
     let loaded: Forecaster | null = null;
-    const slot: ModelSlot = { forecaster: () => loaded, lastError: null };
+    const slot: ModelSlot = { forecaster: () => loaded, loaded: null, lastError: null };
     const { step } = setup(appConfig({ margin: { default: 0 } }), { model: slot });
     await step();
     let snap = await step();

@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { SnapshotStore, type AppSnapshot } from '../../../src/snapshot/index.js';
+import type { Recommendation } from '../../../src/planning/index.js';
+import { ApiError } from '../../../src/serving/index.js';
+import { parseLabelSelector } from '../../../src/serving/selector.js';
+import {
+  DESIRED_REPLICAS_METRIC,
+  PREDICTED_CPU_METRIC,
+  PREDICTED_REQUESTS_METRIC,
+  SnapshotMetricsProvider,
+} from '../../../src/serving/snapshot-provider.js';
+
+function rec(service: string, desiredReplicas: number, peakCpuCores: number, peakReq: number): Recommendation {
+  return {
+    service,
+    desiredReplicas,
+    peakCpuCores,
+    peakReq,
+    reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: peakCpuCores, capacityPerPod: 0.5, margin: 0, text: '' },
+  };
+}
+
+function snapshot(app: string, namespace: string, recommendations: Recommendation[], unavailableReason: string | null = null): AppSnapshot {
+  return {
+    app,
+    namespace,
+    computedAt: 2_000,
+    dataTimestamp: 1_000,
+    stepSeconds: 30,
+    state: { modelLoaded: true, forecaster: 'm', lastStepAt: 1_000, stale: false, fallback: null, lastError: null },
+    recommendations,
+    forecast: null,
+    graph: null,
+    unavailableReason,
+  };
+}
+
+function apiError(fn: () => unknown): ApiError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ApiError);
+    return err as ApiError;
+  }
+  throw new Error('expected an ApiError');
+}
+
+describe('snapshot metrics provider (what the HPA reads)', () => {
+  const all = parseLabelSelector(undefined);
+
+  function provider(...apps: AppSnapshot[]): SnapshotMetricsProvider {
+    const store = new SnapshotStore();
+    for (const a of apps) store.publishApp(a);
+    const configured = new Map<string, string[]>();
+    for (const a of apps) configured.set(a.namespace, [...(configured.get(a.namespace) ?? []), a.app]);
+    return new SnapshotMetricsProvider(store, configured, () => 105);
+  }
+
+  it('serves one item per service: desired replicas, predicted CPU and request rate, in milli-units', () => {
+    const p = provider(snapshot('shop', 'shop', [rec('web', 4, 1.2345, 80), rec('api', 1, 0.2, 5)]));
+    const desired = p.getValues('shop', DESIRED_REPLICAS_METRIC, all);
+    expect(desired.map((v) => [v.metricLabels['service'], v.milliValue])).to.deep.equal([['web', 4000], ['api', 1000]]);
+    expect(desired[0]).to.include({ timestamp: 1_000, windowSeconds: 105 });
+    expect(desired[0]!.metricLabels).to.deep.equal({ service: 'web', app: 'shop' });
+    expect(p.getValues('shop', PREDICTED_CPU_METRIC, all)[0]!.milliValue).to.equal(1235);
+    expect(p.getValues('shop', PREDICTED_REQUESTS_METRIC, all)[1]!.milliValue).to.equal(5000);
+  });
+
+  it('the HPA selector service=<name> gets exactly one item', () => {
+    const p = provider(snapshot('shop', 'shop', [rec('web', 4, 1, 1), rec('api', 1, 1, 1)]));
+    const items = p.getValues('shop', DESIRED_REPLICAS_METRIC, parseLabelSelector('service=api'));
+    expect(items).to.have.length(1);
+    expect(items[0]!.milliValue).to.equal(1000);
+  });
+
+  it('lists its metric names for discovery, never empty', () => {
+    expect(provider().listMetrics()).to.deep.equal([DESIRED_REPLICAS_METRIC, PREDICTED_CPU_METRIC, PREDICTED_REQUESTS_METRIC]);
+  });
+
+  it('404 for an unknown metric or namespace, or a selector that matches nothing, naming what exists', () => {
+    const p = provider(snapshot('shop', 'shop', [rec('web', 4, 1, 1)]));
+    const metric = apiError(() => p.getValues('shop', 'cpu', all));
+    expect(metric.code).to.equal(404);
+    expect(metric.message).to.contain(DESIRED_REPLICAS_METRIC);
+    const ns = apiError(() => p.getValues('bank', DESIRED_REPLICAS_METRIC, all));
+    expect(ns.code).to.equal(404);
+    expect(ns.message).to.contain('configured namespaces: shop');
+    const none = apiError(() => p.getValues('shop', DESIRED_REPLICAS_METRIC, parseLabelSelector('service=db')));
+    expect(none.code).to.equal(404);
+    expect(none.message).to.contain('services with values: web');
+  });
+
+  it('503 with the reason when the application refuses to serve (stale data, policy unavailable)', () => {
+    const p = provider(snapshot('shop', 'shop', [], 'the newest data is 200 s old; the HPA holds the current scale'));
+    const err = apiError(() => p.getValues('shop', DESIRED_REPLICAS_METRIC, all));
+    expect(err.code).to.equal(503);
+    expect(err.message).to.contain('application "shop": the newest data is 200 s old');
+  });
+
+  it('503 (retry), not 404, for a configured application that has not published yet', () => {
+    const store = new SnapshotStore();
+    const p = new SnapshotMetricsProvider(store, new Map([['shop', ['shop']]]));
+    const err = apiError(() => p.getValues('shop', DESIRED_REPLICAS_METRIC, all));
+    expect(err.code).to.equal(503);
+    expect(err.message).to.contain('starting');
+  });
+
+  it('merges the applications that share a namespace', () => {
+    const p = provider(snapshot('a', 'shop', [rec('web', 2, 1, 1)]), snapshot('b', 'shop', [rec('db', 3, 1, 1)]));
+    expect(p.getValues('shop', DESIRED_REPLICAS_METRIC, all).map((v) => v.metricLabels['app'])).to.deep.equal(['a', 'b']);
+  });
+
+  it('skips a value that is unknown (NaN) instead of serving 0', () => {
+    const p = provider(snapshot('shop', 'shop', [rec('web', 2, Number.NaN, 1), rec('api', 1, 0.5, 1)]));
+    expect(p.getValues('shop', PREDICTED_CPU_METRIC, all).map((v) => v.metricLabels['service'])).to.deep.equal(['api']);
+  });
+});
