@@ -87,7 +87,7 @@ export class PrometheusClient {
     for (let from = startMs; from <= endMs; from += MAX_POINTS_PER_QUERY * stepMs) {
       const to = Math.min(endMs, from + (MAX_POINTS_PER_QUERY - 1) * stepMs);
       const body = new URLSearchParams({ query, start: String(from / 1000), end: String(to / 1000), step: String(stepSeconds) });
-      for (const series of await this.call('/api/v1/query_range', body, query, parseMatrix)) {
+      for (const series of await this.call('/api/v1/query_range', body, 'POST', query, parseMatrix)) {
         const key = JSON.stringify(Object.entries(series.labels).sort());
         const into = merged.get(key) ?? { labels: series.labels, points: [] };
         into.points.push(...series.points);
@@ -100,14 +100,18 @@ export class PrometheusClient {
   /** Values of `label` on series matching `match` between the two times (e.g. workloads in a namespace). */
   async labelValues(label: string, match: string, startMs: number, endMs: number): Promise<string[]> {
     const body = new URLSearchParams({ 'match[]': match, start: String(startMs / 1000), end: String(endMs / 1000) });
-    return this.call(`/api/v1/label/${encodeURIComponent(label)}/values`, body, `label values of ${label} for ${match}`, (data) => {
+    // This endpoint takes GET only (Prometheus 2.x answers POST with 405).
+    return this.call(`/api/v1/label/${encodeURIComponent(label)}/values`, body, 'GET', `label values of ${label} for ${match}`, (data) => {
       if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) throw new Attempt('the label values answer is not a list of strings', false);
       return data;
     });
   }
 
-  /** POSTs (so long queries fit) with timeout and retries; `parse` reads the `data` of a success answer. */
-  private async call<T>(path: string, body: URLSearchParams, query: string, parse: (data: unknown) => T): Promise<T> {
+  /**
+   * One API call with timeout and retries (queries are POSTed so long ones fit); `parse` reads the
+   * `data` of a success answer.
+   */
+  private async call<T>(path: string, params: URLSearchParams, method: 'GET' | 'POST', query: string, parse: (data: unknown) => T): Promise<T> {
     const url = `${this.base}${path}`;
     let lastError = '';
     for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
@@ -116,7 +120,7 @@ export class PrometheusClient {
         await sleep(wait + Math.random() * 0.2 * wait);
       }
       try {
-        return parse(await this.once(url, body));
+        return parse(await this.once(url, params, method));
       } catch (err) {
         if (!(err instanceof Attempt)) throw err;
         lastError = err.message;
@@ -126,19 +130,18 @@ export class PrometheusClient {
     throw new PrometheusQueryError(query, lastError, this.retries + 1);
   }
 
-  private async once(url: string, body: URLSearchParams): Promise<unknown> {
+  private async once(url: string, params: URLSearchParams, method: 'GET' | 'POST'): Promise<unknown> {
     this.requests++;
     const signal = AbortSignal.timeout(this.timeoutMs);
     let status: number;
     let statusText: string;
     let text: string;
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...this.options.headers },
-        signal,
-      });
+      const headers = { accept: 'application/json', ...this.options.headers };
+      const response =
+        method === 'GET'
+          ? await fetch(`${url}?${params.toString()}`, { headers, signal })
+          : await fetch(url, { method, body: params, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, signal });
       status = response.status;
       statusText = response.statusText;
       text = await response.text();

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { parseAllDocuments } from 'yaml';
+import { protoDir } from '../../../src/grpc/protos.js';
 import type { GetMetricSpecResponse, GetMetricsResponse, IsActiveResponse, ScaledObjectRef } from '../../../src/grpc/messages.js';
 import { appSnapshot, eventually, rejection, settle, startHarness, stream, unary, type Harness } from './support.js';
 
@@ -150,5 +154,16 @@ describe('gRPC KEDA external scaler', () => {
       s.call.cancel();
       await eventually(() => h.store.listenerCount === 0, 'the stream unsubscribed');
     });
+  });
+
+  it('answers the trigger of manifests/examples/keda-scaledobject.yaml', async () => {
+    const file = join(dirname(protoDir()), 'manifests', 'examples', 'keda-scaledobject.yaml');
+    const scaledObject = parseAllDocuments(readFileSync(file, 'utf8'))
+      .map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace: string }; spec: { triggers: Array<{ metadata: Record<string, string> }> } })
+      .find((d) => d.kind === 'ScaledObject')!;
+    const { name, namespace } = scaledObject.metadata;
+    h.store.publishApp(appSnapshot({ app: 'online-boutique', namespace, replicas: { cartservice: 6 } }));
+    const metrics = await getMetrics({ name, namespace, scalerMetadata: scaledObject.spec.triggers[0]!.metadata });
+    expect(metrics.metricValues[0]!.metricValue).to.equal(6);
   });
 });
