@@ -116,7 +116,7 @@ export function ensureLocalClientCertificate(certDir: string, serving: KeyPairFi
 }
 
 /** A kubeconfig for `kubectl get --raw` against the local server with the local admin certificate. */
-export function localKubeconfig(serverUrl: string, client: LocalClientFiles): string {
+export function localKubeconfig(serverUrl: string, client: Pick<LocalClientFiles, 'serverCaFile' | 'certFile' | 'keyFile'>): string {
   return [
     'apiVersion: v1',
     'kind: Config',
