@@ -1,0 +1,239 @@
+/**
+ * The Prometheus client and `collect` against a fake Prometheus on loopback that misbehaves on
+ * purpose: slow, 5xx, malformed JSON, refused connections. Each failure must come quickly (bounded
+ * retries), name the query and the reason, and leave no half-written dataset.
+ */
+import { expect } from 'chai';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PrometheusClient, PrometheusQueryError } from '../../../src/sources/prometheus-client.js';
+import { PrometheusSource, parsePrometheusSourceConfig } from '../../../src/sources/prometheus.js';
+import { runCollect, type CollectOptions } from '../../../src/cli/collect.js';
+import { frameValue } from '../../../src/sources/index.js';
+
+type Handler = (req: IncomingMessage, body: URLSearchParams, res: ServerResponse) => void;
+
+interface Fake {
+  url: string;
+  requests: URLSearchParams[];
+  close(): Promise<void>;
+}
+
+async function fakePrometheus(handler: Handler): Promise<Fake> {
+  const requests: URLSearchParams[] = [];
+  const server: Server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    req.on('end', () => {
+      const params = new URLSearchParams(req.method === 'GET' ? (req.url ?? '').split('?')[1] ?? '' : text);
+      requests.push(params);
+      handler(req, params, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown): void => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+/** A matrix answer: one series per deepscaler_service label, value = 1 at every step asked. */
+function matrix(params: URLSearchParams, services: string[], value = '1'): unknown {
+  const start = Number(params.get('start'));
+  const end = Number(params.get('end'));
+  const step = Number(params.get('step'));
+  const values: Array<[number, string]> = [];
+  for (let t = start; t <= end; t += step) values.push([t, value]);
+  return { status: 'success', data: { resultType: 'matrix', result: services.map((s) => ({ metric: { deepscaler_service: s }, values })) } };
+}
+
+const QUICK = { timeoutMs: 300, retries: 2, backoffMs: 20 };
+const T = Date.parse('2024-04-06T12:00:00Z');
+
+async function failure(promise: Promise<unknown>): Promise<PrometheusQueryError> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).to.be.instanceOf(PrometheusQueryError);
+  return err as PrometheusQueryError;
+}
+
+describe('prometheus client against a misbehaving Prometheus', function () {
+  this.timeout(20_000);
+  let fake: Fake | undefined;
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+  });
+
+  it('gives up on a slow Prometheus after the timeout and bounded retries, naming query and reason', async () => {
+    fake = await fakePrometheus(() => undefined); // never answers
+    const client = new PrometheusClient({ url: fake.url, ...QUICK });
+    const started = Date.now();
+    const err = await failure(client.queryRange('up', T, T, 30));
+    expect(Date.now() - started).to.be.below(3_000);
+    expect(err.message).to.equal(`prometheus query failed after 3 attempts: no answer from ${fake.url}/api/v1/query_range within 300 ms; query: up`);
+    expect(fake.requests).to.have.length(3);
+  });
+
+  it('retries a 5xx and succeeds when Prometheus recovers', async () => {
+    let calls = 0;
+    fake = await fakePrometheus((_req, params, res) => (++calls < 3 ? json(res, 503, { status: 'error', errorType: 'unavailable', error: 'overloaded' }) : json(res, 200, matrix(params, ['a']))));
+    const series = await new PrometheusClient({ url: fake.url, ...QUICK }).queryRange('up', T, T + 60_000, 30);
+    expect(series[0]!.points).to.deep.equal([[T, 1], [T + 30_000, 1], [T + 60_000, 1]]);
+    expect(calls).to.equal(3);
+  });
+
+  it('reports a persistent 5xx with status and body after the last attempt', async () => {
+    fake = await fakePrometheus((_req, _params, res) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end('upstream connect error');
+    });
+    const err = await failure(new PrometheusClient({ url: fake.url, ...QUICK }).queryRange('sum(rate(x[1m]))', T, T, 30));
+    expect(err.message).to.equal('prometheus query failed after 3 attempts: HTTP 502 Bad Gateway: upstream connect error; query: sum(rate(x[1m]))');
+  });
+
+  it('does not retry a query Prometheus rejects (4xx bad_data) and passes its reason on', async () => {
+    fake = await fakePrometheus((_req, _params, res) => json(res, 400, { status: 'error', errorType: 'bad_data', error: '1:5: parse error: unexpected end of input' }));
+    const err = await failure(new PrometheusClient({ url: fake.url, ...QUICK }).queryRange('sum(', T, T, 30));
+    expect(err.message).to.equal('prometheus query failed: HTTP 400 Bad Request: bad_data: 1:5: parse error: unexpected end of input; query: sum(');
+    expect(fake.requests).to.have.length(1);
+  });
+
+  it('reports malformed JSON with an excerpt of what came back', async () => {
+    fake = await fakePrometheus((_req, _params, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"success","data":{"resu');
+    });
+    const err = await failure(new PrometheusClient({ url: fake.url, ...QUICK, retries: 0 }).queryRange('up', T, T, 30));
+    expect(err.message).to.equal(`prometheus query failed: the answer from ${fake.url}/api/v1/query_range is not JSON: {"status":"success","data":{"resu; query: up`);
+  });
+
+  it('reports an answer of the wrong shape', async () => {
+    fake = await fakePrometheus((_req, _params, res) => json(res, 200, { status: 'success', data: { resultType: 'vector', result: [] } }));
+    const err = await failure(new PrometheusClient({ url: fake.url, ...QUICK }).queryRange('up', T, T, 30));
+    expect(err.message).to.equal('prometheus query failed: expected a matrix answer, got {"resultType":"vector","result":[]}; query: up');
+  });
+
+  it('reports a refused connection with the address, quickly', async () => {
+    fake = await fakePrometheus(() => undefined);
+    const url = fake.url;
+    await fake.close();
+    fake = undefined;
+    const started = Date.now();
+    const err = await failure(new PrometheusClient({ url, ...QUICK }).queryRange('up', T, T, 30));
+    expect(Date.now() - started).to.be.below(3_000);
+    expect(err.message).to.equal(`prometheus query failed after 3 attempts: cannot reach ${url}/api/v1/query_range: ECONNREFUSED; query: up`);
+  });
+
+  it('splits a range longer than Prometheus allows per query into several requests and joins them', async () => {
+    fake = await fakePrometheus((_req, params, res) => json(res, 200, matrix(params, ['a'])));
+    const steps = 25_000;
+    const series = await new PrometheusClient({ url: fake.url }).queryRange('up', T, T + (steps - 1) * 30_000, 30);
+    expect(fake.requests).to.have.length(3);
+    expect(series).to.have.length(1);
+    expect(series[0]!.points).to.have.length(steps);
+    expect(series[0]!.points.at(-1)![0]).to.equal(T + (steps - 1) * 30_000);
+  });
+
+  it('turns NaN and missing samples into gaps in the frames', async () => {
+    fake = await fakePrometheus((_req, params, res) => {
+      const body = matrix(params, ['a'], 'NaN') as { data: { result: unknown[] } };
+      json(res, 200, body); // b is missing altogether
+    });
+    const source = new PrometheusSource(parsePrometheusSourceConfig({ url: fake.url, namespace: 'shop', services: ['a', 'b'], features: ['req'] }, 'test'));
+    const frame = await source.frame(T + 10_000);
+    expect(frame.timestamp).to.equal(T);
+    expect(frameValue(frame, 'a', 'req')).to.be.NaN;
+    expect(frameValue(frame, 'b', 'req')).to.be.NaN;
+  });
+
+  it('refuses a template that returns several series per service instead of mixing them', async () => {
+    fake = await fakePrometheus((_req, params, res) => {
+      // An unaggregated template keeps its own labels: two series for one service.
+      const answer = matrix(params, ['a', 'a']) as { data: { result: Array<{ metric: Record<string, string> }> } };
+      answer.data.result.forEach((series, i) => (series.metric['pod'] = `a-${i}`));
+      json(res, 200, answer);
+    });
+    const source = new PrometheusSource(parsePrometheusSourceConfig({ url: fake.url, namespace: 'shop', services: ['a'], features: ['req'] }, 'test'));
+    const err = await source.frame(T).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).to.match(/^the req query returned several series for service a; a template must give one series per service/);
+  });
+});
+
+describe('collect with a Prometheus that fails midway', function () {
+  this.timeout(20_000);
+  let fake: Fake;
+  let work: string;
+  beforeEach(() => {
+    work = mkdtempSync(join(tmpdir(), 'collect-fault-'));
+  });
+  afterEach(async () => {
+    await fake.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const options = (out: string): CollectOptions => ({
+    prometheus: fake.url,
+    namespace: 'shop',
+    services: ['a', 'b'],
+    features: ['req', 'cpu_cores', 'pod'],
+    startMs: T,
+    endMs: T + 3_600_000,
+    stepSeconds: 30,
+    templates: {},
+    graph: { kind: 'none' },
+    out,
+    format: 'jsonl',
+    timeoutMs: 300,
+    retries: 1,
+    backoffMs: 10,
+    progress: false,
+  });
+
+  it('keeps an existing dataset folder untouched and leaves no temporary files when a query fails', async () => {
+    let calls = 0;
+    fake = await fakePrometheus((_req, params, res) => (++calls === 2 ? json(res, 500, { status: 'error', errorType: 'internal', error: 'boom' }) : json(res, 200, matrix(params, ['a', 'b']))));
+    const out = join(work, 'dataset');
+    mkdirSync(out);
+    writeFileSync(join(out, 'dataset.jsonl'), 'previous\n');
+    const started = Date.now();
+    const err = await runCollect({ ...options(out), retries: 0, progress: false }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(Date.now() - started).to.be.below(5_000);
+    expect(err?.message).to.match(/^prometheus query failed: HTTP 500 Internal Server Error: internal: boom; query: label_replace\(/);
+    expect(readFileSync(join(out, 'dataset.jsonl'), 'utf8')).to.equal('previous\n');
+    expect(readdirSync(work)).to.deep.equal(['dataset']);
+  });
+
+  it('writes the whole folder when every query succeeds', async () => {
+    fake = await fakePrometheus((_req, params, res) => json(res, 200, matrix(params, ['a', 'b'])));
+    const out = join(work, 'dataset');
+    const result = await runCollect(options(out));
+    expect(readdirSync(out).sort()).to.deep.equal(['dataset.jsonl', 'graph.json']);
+    expect(result.dataset.length).to.equal(121);
+    expect(result.requests).to.equal(3);
+    expect(result.gaps.gaps).to.equal(0);
+    expect(existsSync(join(out, 'dataset.jsonl'))).to.equal(true);
+  });
+});
