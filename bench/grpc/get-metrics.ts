@@ -54,6 +54,8 @@ async function serve(tls: string): Promise<void> {
   const files = tls === 'plaintext' ? 'plaintext' : { certFile: join(tls, 'tls.crt'), keyFile: join(tls, 'tls.key') };
   const server = await startGrpcServer({ host: '127.0.0.1', port: 0, snapshots: store, tls: files, logger: createLogger({}, () => {}) });
   process.stdout.write(`${server.port}\n`);
+  // Each line on stdin asks for the CPU time used so far: a cost per call that a busy machine does not distort.
+  process.stdin.on('data', () => process.stdout.write(`${JSON.stringify(process.cpuUsage())}\n`));
   process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
 }
 
@@ -73,7 +75,13 @@ async function load(): Promise<void> {
     writeFileSync(join(serveArg, 'tls.key'), pair.key);
     credentials = grpc.credentials.createSsl(Buffer.from(pair.cert));
   }
-  const server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', serveArg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', serveArg], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const serverCpuMs = async (): Promise<number> => {
+    server.stdin.write('\n');
+    const [line] = (await once(server.stdout, 'data')) as [Buffer];
+    const usage = JSON.parse(line.toString()) as NodeJS.CpuUsage;
+    return (usage.user + usage.system) / 1000;
+  };
   try {
     const [portLine] = (await once(server.stdout, 'data')) as [Buffer];
     const address = `127.0.0.1:${Number(portLine.toString())}`;
@@ -98,9 +106,13 @@ async function load(): Promise<void> {
       );
     };
     await run(Date.now() + 2_000, false); // connect, TLS handshakes, JIT warm-up
+    const serverCpuBefore = await serverCpuMs();
+    const clientCpuBefore = process.cpuUsage();
     const started = Date.now();
     await run(started + seconds * 1000, true);
     const elapsed = (Date.now() - started) / 1000;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const serverCpu = (await serverCpuMs()) - serverCpuBefore;
     for (const stub of stubs) stub.close();
 
     const sorted = Float64Array.from(latenciesMs).sort();
@@ -117,6 +129,8 @@ async function load(): Promise<void> {
       p90Ms: Number(quantile(sorted, 0.9).toFixed(2)),
       p99Ms: Number(quantile(sorted, 0.99).toFixed(2)),
       maxMs: Number(sorted[sorted.length - 1]!.toFixed(2)),
+      serverCpuMsPerCall: Number((serverCpu / sorted.length).toFixed(3)),
+      clientCpuMsPerCall: Number(((clientCpu.user + clientCpu.system) / 1000 / sorted.length).toFixed(3)),
     };
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {
