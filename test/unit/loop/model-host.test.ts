@@ -5,15 +5,7 @@ import { join } from 'node:path';
 import { ModelHost } from '../../../src/loop/model-host.js';
 import type { HistoryWindow } from '../../../src/history/index.js';
 import { JSON_MODEL_LOADER, type JsonModel } from './fixtures/json-model.js';
-import { capturingLogger } from './support.js';
-
-export async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { capturingLogger, eventually } from './support.js';
 
 const window: HistoryWindow = {
   services: ['web'],

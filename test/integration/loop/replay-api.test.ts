@@ -1,0 +1,179 @@
+/**
+ * The whole serving path on the shipped Online Boutique recording, replayed fast: ServingLoop →
+ * SnapshotStore → SnapshotMetricsProvider → the real HTTPS API server, read as the HPA would.
+ * The model is a stand-in loaded by the same worker machinery as the GNN (test/unit/loop/fixtures).
+ */
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
+import { loadServeConfig } from '../../../src/config/load.js';
+import { lookAheadBaseSeconds, type ServeConfig } from '../../../src/config/schema.js';
+import { loadTopology } from '../../../src/graph/topology.js';
+import { ServingLoop, capacitiesFor } from '../../../src/loop/index.js';
+import { planReplicas } from '../../../src/planning/planner.js';
+import { DESIRED_REPLICAS_METRIC, PREDICTED_CPU_METRIC, SnapshotMetricsProvider } from '../../../src/serving/snapshot-provider.js';
+import { SnapshotStore, type AppSnapshot } from '../../../src/snapshot/index.js';
+import { createLogger } from '../../../src/telemetry/log.js';
+import { startHarness, type Harness } from '../serving/harness.js';
+import { JSON_MODEL_LOADER, type JsonModel } from '../../unit/loop/fixtures/json-model.js';
+import { eventually, metricValue } from '../../unit/loop/support.js';
+
+const DEFAULT_CONFIG = fileURLToPath(new URL('../../../../data/default-config.yaml', import.meta.url));
+const NAMESPACE = 'online-boutique';
+const PATH = `/apis/external.metrics.k8s.io/v1beta1/namespaces/${NAMESPACE}`;
+
+interface Item {
+  readonly metricLabels: Record<string, string>;
+  readonly timestamp: string;
+  readonly value: string;
+}
+
+interface Running {
+  readonly config: ServeConfig;
+  readonly loop: ServingLoop;
+  readonly store: SnapshotStore;
+  readonly registry: Registry;
+  readonly harness: Harness;
+  readonly modelDir: string;
+  readonly logLines: string[];
+  /** Every snapshot published. */
+  readonly published: AppSnapshot[];
+  items(metric: string, selector?: string): Promise<Item[]>;
+  stop(): Promise<void>;
+}
+
+function writeModel(dir: string, model: JsonModel | string): void {
+  writeFileSync(join(dir, 'model.json'), typeof model === 'string' ? model : JSON.stringify(model));
+}
+
+async function startRun(stepIntervalSeconds: number, model: Omit<JsonModel, 'services'>): Promise<Running> {
+  const modelDir = mkdtempSync(join(tmpdir(), 'ds-loop-model-'));
+  const config = loadServeConfig(DEFAULT_CONFIG, { stepIntervalSeconds, model: modelDir });
+  writeModel(modelDir, { ...model, services: config.applications[0]!.services! });
+  const store = new SnapshotStore();
+  const registry = new Registry();
+  const logLines: string[] = [];
+  const published: AppSnapshot[] = [];
+  store.subscribe((s) => {
+    const app = s.apps.get('online-boutique');
+    if (app) published.push(app);
+  });
+  const loop = await ServingLoop.create(
+    { applications: config.applications.map((a) => ({ ...a, modelPollSeconds: 0.1 })) },
+    { store, registry, logger: createLogger({}, (l) => logLines.push(l)), modelLoader: JSON_MODEL_LOADER },
+  );
+  const harness = await startHarness({ provider: new SnapshotMetricsProvider(store, loop.namespaces(), (a) => loop.windowSeconds(a)) });
+  await loop.start();
+  return {
+    config,
+    loop,
+    store,
+    registry,
+    harness,
+    modelDir,
+    logLines,
+    published,
+    async items(metric, selector) {
+      const res = await harness.get(`${PATH}/${metric}${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`, harness.pki.admin);
+      expect(res.status, res.text).to.equal(200);
+      return (res.json() as { items: Item[] }).items;
+    },
+    async stop() {
+      await loop.stop();
+      await harness.close();
+    },
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('serving loop on the replayed Online Boutique recording, through the HTTPS API', function () {
+  this.timeout(60_000);
+
+  it('values change as the replay advances, equal the planner output for the published forecast, and carry fresh timestamps', async () => {
+    const run = await startRun(0.2, { name: 'fixture', inputSteps: 4, horizon: 6, scale: 1.3 });
+    try {
+      const app = run.config.applications[0]!;
+      const capacities = capacitiesFor(app, app.services!, null, loadTopology(app.topology!));
+      await eventually(() => run.store.current().apps.get('online-boutique')?.state.modelLoaded === true, 'the model to serve');
+      const reads: { at: number; desired: Item[]; cpu: Item[] }[] = [];
+      for (let i = 0; i < 12; i++) {
+        const at = Date.now();
+        reads.push({ at, desired: await run.items(DESIRED_REPLICAS_METRIC), cpu: await run.items(PREDICTED_CPU_METRIC) });
+        await sleep(250);
+      }
+      const counts = (recs: readonly { service: string; desiredReplicas: number }[]): string => recs.map((r) => `${r.service}=${r.desiredReplicas}`).join(',');
+      // Every snapshot the model produced holds exactly the planner's output for its forecast.
+      const forecasted = run.published.filter((s) => s.forecast !== null && s.state.modelLoaded);
+      expect(forecasted.length).to.be.greaterThan(5);
+      for (const snap of forecasted) {
+        const planned = planReplicas(snap.forecast!, capacities, {
+          lookAheadSeconds: lookAheadBaseSeconds(app) + app.stepSeconds,
+          defaultMargin: app.margin.default,
+          marginByService: new Map(snap.recommendations.map((r) => [r.service, r.reason.margin])),
+        });
+        expect(counts(snap.recommendations)).to.equal(counts(planned));
+      }
+      for (const read of reads) {
+        expect(read.desired).to.have.length(10);
+        const stamp = Date.parse(read.desired[0]!.timestamp);
+        // Fresh: the served data arrived within a few steps of the read (Quantity timestamps are whole seconds).
+        expect(Math.abs(read.at - stamp)).to.be.below(3000);
+        // What the API served is what a snapshot of that second held.
+        const candidates = run.published.filter((s) => Math.floor(s.dataTimestamp / 1000) * 1000 === stamp).map((s) => counts(s.recommendations));
+        expect(candidates).to.include(read.desired.map((i) => `${i.metricLabels['service']}=${Number(i.value)}`).join(','));
+      }
+      const cpuSeries = new Set(reads.map((r) => r.cpu.map((i) => i.value).join(',')));
+      const stamps = reads.map((r) => Date.parse(r.desired[0]!.timestamp));
+      expect(cpuSeries.size, 'distinct predicted CPU vectors').to.be.greaterThan(3);
+      expect(stamps[stamps.length - 1]).to.be.greaterThan(stamps[0]!);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('a model file replaced by garbage: the last good model keeps serving, the error is logged and counted', async () => {
+    const run = await startRun(0.2, { name: 'good-model', inputSteps: 4, horizon: 6, scale: 1 });
+    try {
+      await eventually(() => run.store.current().apps.get('online-boutique')?.state.forecaster === 'good-model', 'the model to serve');
+      writeModel(run.modelDir, 'garbage {{{');
+      await eventually(() => run.logLines.some((l) => l.includes('keeping the last good model')), 'the failed reload', 10_000);
+      expect(await metricValue(run.registry, 'deepscaler_model_load_failures_total', { app: 'online-boutique' })).to.equal(1);
+      await sleep(600);
+      const snap = run.store.current().apps.get('online-boutique')!;
+      expect(snap.state).to.include({ modelLoaded: true, forecaster: 'good-model' });
+      expect(snap.state.lastError).to.contain('model load failed');
+      expect(await run.items(DESIRED_REPLICAS_METRIC, 'service=frontend')).to.have.length(1);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('no request waits on the model: API latency stays flat while a slow forecast runs', async () => {
+    // Each forecast blocks its thread for 800 ms; one starts every 1 s.
+    const busyMs = 800;
+    const run = await startRun(1, { name: 'slow-model', inputSteps: 4, horizon: 6, scale: 1, busyMs });
+    try {
+      await eventually(() => run.store.current().apps.get('online-boutique')?.state.forecaster === 'slow-model', 'the model to serve', 20_000);
+      const latencies: number[] = [];
+      const until = Date.now() + 4000;
+      while (Date.now() < until) {
+        const began = performance.now();
+        await run.items(DESIRED_REPLICAS_METRIC, 'service=frontend');
+        latencies.push(performance.now() - began);
+      }
+      latencies.sort((a, b) => a - b);
+      const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+      const summary = `n=${latencies.length} median=${at(0.5).toFixed(1)}ms p90=${at(0.9).toFixed(1)}ms max=${at(1).toFixed(1)}ms (forecast busy ${busyMs} ms of every 1000 ms)`;
+      process.stdout.write(`      API latency during forecasts: ${summary}\n`);
+      // Were requests waiting on the model, most would wait hundreds of ms; the bound is loose on purpose.
+      expect(at(0.9), summary).to.be.below(busyMs / 2);
+      expect(latencies.length, summary).to.be.greaterThan(10);
+    } finally {
+      await run.stop();
+    }
+  });
+});
