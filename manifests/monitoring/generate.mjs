@@ -19,6 +19,12 @@
 //   deepscaler_api_request_duration_seconds{route}              histogram
 //   deepscaler_model_load_failures_total{app}                   counter
 //   deepscaler_model_loaded{app}                                gauge
+//   deepscaler_api_metric_value_age_seconds{metric}             histogram  age of each value served
+//   deepscaler_api_authorization_disabled                       gauge  1 with --insecure-allow-all
+//   deepscaler_source_errors_total{app}                         counter
+//   deepscaler_forecast_failures_total{app}                     counter
+// All of these exist (src/loop/telemetry.ts, src/serving/api-metrics.ts); test/unit/manifests
+// fails if the dashboard or the rules name one that the code does not register.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +43,10 @@ export const M = {
   duration: 'deepscaler_api_request_duration_seconds',
   modelLoadFailures: 'deepscaler_model_load_failures_total',
   modelLoaded: 'deepscaler_model_loaded',
+  valueAge: 'deepscaler_api_metric_value_age_seconds',
+  authDisabled: 'deepscaler_api_authorization_disabled',
+  sourceErrors: 'deepscaler_source_errors_total',
+  forecastFailures: 'deepscaler_forecast_failures_total',
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -126,9 +136,17 @@ export function dashboard() {
       [`(sum(rate(${M.requests}{code=~"5.."}[$__rate_interval])) or vector(0)) / sum(rate(${M.requests}[$__rate_interval]))`, '5xx ratio'],
       [`sum by (code) (rate(${M.requests}{code=~"4.."}[$__rate_interval])) or vector(0)`, '{{code}}/s'],
     ], { h, w: 8, x: 16, y: 3 + 3 * h }, { unit: 'short' }),
-    panel('Model load failures', 'Failed model loads in the window (the adapter keeps serving the previous model or the fallback).', [
-      [`sum by (app) (increase(${M.modelLoadFailures}[$__rate_interval])) or vector(0)`, '{{app}}'],
-    ], { h, w: 24, x: 0, y: 3 + 4 * h }, { unit: 'short', decimals: 0 }),
+    panel('Age of served values', 'p99 age of the values the API served (now minus the value timestamp): what the HPA acted on.', [
+      [`histogram_quantile(0.99, sum by (le, metric) (rate(${M.valueAge}_bucket[$__rate_interval])))`, 'p99 {{metric}}'],
+    ], { h, w: 8, x: 0, y: 3 + 4 * h }, { unit: 's' }),
+    panel('Pipeline failures', 'Failed model loads, source reads and forecasts in the window (the adapter keeps the previous model, or serves the fallback / reactive estimate).', [
+      [`sum by (app) (increase(${M.modelLoadFailures}[$__rate_interval])) or vector(0)`, 'model load failures {{app}}'],
+      [`sum by (app) (increase(${M.sourceErrors}[$__rate_interval])) or vector(0)`, 'source errors {{app}}'],
+      [`sum by (app) (increase(${M.forecastFailures}[$__rate_interval])) or vector(0)`, 'forecast failures {{app}}'],
+    ], { h, w: 8, x: 8, y: 3 + 4 * h }, { unit: 'short', decimals: 0 }),
+    panel('Authorization disabled', '1 when the adapter runs with --insecure-allow-all (development only): every request is authorized.', [
+      [`max(${M.authDisabled})`, 'allow-all'],
+    ], { h, w: 8, x: 16, y: 3 + 4 * h }, { unit: 'short', min: 0, max: 1 }),
   ];
   return {
     uid: 'deepscaler-adapter',
@@ -196,6 +214,25 @@ export function alertGroups() {
           annotations: {
             summary: 'DeepScaler failed to load the model for {{ $labels.app }}',
             description: 'The adapter keeps the previous model or the cold-start fallback. Check the model file and the adapter logs.',
+          },
+        },
+        {
+          alert: 'DeepScalerSourceErrors',
+          expr: `sum by (app) (increase(${M.sourceErrors}[10m])) > 3`,
+          for: '5m',
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: 'DeepScaler cannot read metrics for {{ $labels.app }}',
+            description: 'Steps failed to read the metrics source; predictions will go stale. Check the Prometheus URL in the configuration and the adapter logs.',
+          },
+        },
+        {
+          alert: 'DeepScalerAuthorizationDisabled',
+          expr: `max(${M.authDisabled}) == 1`,
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'A DeepScaler adapter runs with --insecure-allow-all',
+            description: 'Authorization is off: anyone who reaches the adapter may read every metric. Remove the flag; it is for local development only.',
           },
         },
         {

@@ -96,7 +96,6 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const etcdPort = await freePort();
   const etcdPeerPort = await freePort();
   const apiPort = await freePort();
-  const kcmPort = await freePort();
   const apiserverUrl = `https://127.0.0.1:${apiPort}`;
   const admin: TlsIdentity = { ca: clusterCa.cert, cert: adminCert.cert, key: adminCert.key };
 
@@ -185,8 +184,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         `--kubeconfig=${kcmKubeconfig}`,
         '--port=0',
         '--bind-address=127.0.0.1',
-        // Its own free port: the default 10257 may be taken by another run on this machine.
-        `--secure-port=${kcmPort}`,
+        // No HTTPS endpoint: nothing here reads it, and the default port 10257 (and the self-signed
+        // cert it would write under /var/run/kubernetes) could clash with another run.
+        '--secure-port=0',
         '--leader-elect=false',
         '--use-service-account-credentials=true',
         `--service-account-private-key-file=${sa.privateKey}`,
