@@ -44,8 +44,8 @@ COPY models ./models
 COPY data ./data
 # uid/gid 1000 is the image's `node` user; numeric so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
-# 6443: HTTPS (external metrics API, health, /metrics). The read-only root filesystem in the
-# manifests needs a writable /tmp: they mount an emptyDir there.
-EXPOSE 6443
+# 6443: HTTPS (external metrics API, health, /metrics); 9443: gRPC (KEDA external scaler).
+# The read-only root filesystem in the manifests needs a writable /tmp: they mount an emptyDir there.
+EXPOSE 6443 9443
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["serve"]
