@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { CallGraph } from './index.js';
 import { ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString } from '../config/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { expectEdgeEnds } from './topology.js';
 
 export const GRAPH_FILE = 'graph.json';
 
@@ -45,11 +46,7 @@ export function parseCallGraph(text: string, origin: string): StoredCallGraph {
   const edges = expectArray(obj['edges'], `${origin}: edges`).map((e, i) => {
     const path = `${origin}: edges[${i}]`;
     const edge = expectObject(e, path);
-    const from = expectString(edge['from'], `${path}.from`);
-    const to = expectString(edge['to'], `${path}.to`);
-    for (const [field, name] of [['from', from], ['to', to]] as const) {
-      if (!known.has(name)) throw new ConfigError(`${path}.${field}: "${name}" is not one of the services`);
-    }
+    const { from, to } = expectEdgeEnds(edge, path, known);
     return { from, to, weight: expectNumber(edge['weight'], `${path}.weight`, { min: 0 }) };
   });
   return { origin: expectOneOf(obj['origin'], `${origin}: origin`, GRAPH_ORIGINS), graph: { services, edges } };

@@ -48,14 +48,20 @@ export function parseTopology(text: string, origin: string): Topology {
   const edges = expectArray(root['edges'] ?? [], `${origin}: edges`).map((item, i) => {
     const path = `${origin}: edges[${i}]`;
     const obj = expectObject(item, path);
-    const from = expectString(obj['from'], `${path}.from`);
-    const to = expectString(obj['to'], `${path}.to`);
-    for (const [field, value] of [['from', from], ['to', to]] as const) {
-      if (!known.has(value)) throw new ConfigError(`${path}.${field}: "${value}" is not one of the services`);
-    }
+    const { from, to } = expectEdgeEnds(obj, path, known);
     return { from, to, callsPerRequest: expectNumber(obj['callsPerRequest'], `${path}.callsPerRequest`, { min: 0 }) };
   });
   return { name, entry, services, edges };
+}
+
+/** An edge's `from` and `to`, each one of the `known` services (shared with graph.json). */
+export function expectEdgeEnds(obj: Record<string, unknown>, path: string, known: ReadonlySet<string>): { from: string; to: string } {
+  const from = expectString(obj['from'], `${path}.from`);
+  const to = expectString(obj['to'], `${path}.to`);
+  for (const [field, value] of [['from', from], ['to', to]] as const) {
+    if (!known.has(value)) throw new ConfigError(`${path}.${field}: "${value}" is not one of the services`);
+  }
+  return { from, to };
 }
 
 export function loadTopology(path: string): Topology {

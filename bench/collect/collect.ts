@@ -1,0 +1,137 @@
+/**
+ * Collecting 10 services × 5 seed metrics × 24 h at 30 s from a real Prometheus (Debian's, loopback,
+ * backfilled with synthetic cAdvisor/Istio series). Three ways, in the same run so the ratios hold on
+ * a noisy shared machine:
+ *   - batched: what `collect` does — one range query per metric for all services (label_replace + or);
+ *   - per series: one range query per service × metric;
+ *   - instant (the seed's way): one instant query per service × metric × timestamp, timed on a sample
+ *     of timestamps and extrapolated to the whole day.
+ *
+ *   npm run build && node dist/bench/collect/collect.js [--hours 24] [--instant-sample 20]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runCollect } from '../../src/cli/collect.js';
+import { PrometheusSource, SEED_TEMPLATES, parsePrometheusSourceConfig, renderTemplate } from '../../src/sources/prometheus.js';
+import { SEED_FEATURES } from '../../src/sources/index.js';
+import { startPrometheus } from '../../test/support/prometheus.js';
+import { syntheticMetrics, type SyntheticApp } from '../../test/support/synthetic-metrics.js';
+
+const { values: args } = parseArgs({
+  options: {
+    hours: { type: 'string', default: '24' },
+    'instant-sample': { type: 'string', default: '20' },
+  },
+});
+const HOURS = Number(args.hours);
+const INSTANT_SAMPLE = Number(args['instant-sample']);
+const STEP = 30;
+const STEPS = (HOURS * 3600) / STEP + 1;
+
+const names = ['frontend', 'cart', 'checkout', 'currency', 'catalog', 'recommend', 'shipping', 'payment', 'email', 'ads'];
+const APP: SyntheticApp = {
+  namespace: 'bench',
+  entry: 'frontend',
+  services: names.map((name) => ({ name, pods: 2, cpuLimitCores: 0.5, cpuRequestCores: 0.25, memLimitBytes: 256e6 })),
+  edges: [
+    ...names.slice(1, 7).map((to) => ({ from: 'frontend', to, callsPerRequest: 1 })),
+    ...['cart', 'currency', 'shipping', 'payment', 'email'].map((to) => ({ from: 'checkout', to, callsPerRequest: 1 })),
+    { from: 'frontend', to: 'ads', callsPerRequest: 0.5 },
+  ],
+};
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const started = process.hrtime.bigint();
+  const result = await work();
+  return { result, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+async function main(): Promise<void> {
+  const startMs = Math.floor(Date.parse('2024-04-06T00:00:00Z') / 1000) * 1000;
+  const endMs = startMs + (STEPS - 1) * STEP * 1000;
+  const generated = await timed(async () => syntheticMetrics(APP, { startMs, steps: STEPS, stepSeconds: STEP, scrapeSeconds: 30 }));
+  const backfill = await timed(() => startPrometheus({ openMetrics: generated.result.openMetrics }));
+  const prometheus = backfill.result;
+  const work = mkdtempSync(join(tmpdir(), 'bench-collect-'));
+  try {
+    const services = APP.services.map((s) => s.name);
+    const batched = await timed(() =>
+      runCollect({
+        prometheus: prometheus.url,
+        namespace: APP.namespace,
+        services,
+        features: SEED_FEATURES,
+        startMs,
+        endMs,
+        stepSeconds: STEP,
+        templates: {},
+        graph: { kind: 'none' },
+        out: join(work, 'batched'),
+        format: 'jsonl',
+        timeoutMs: 60_000,
+        retries: 0,
+        progress: false,
+      }),
+    );
+    const gaps = batched.result.gaps.gaps;
+
+    const perSeriesSource = new PrometheusSource(
+      parsePrometheusSourceConfig(
+        { url: prometheus.url, namespace: APP.namespace, services, features: [...SEED_FEATURES], stepSeconds: STEP, servicesPerQuery: 1, concurrency: 2, retries: 0 },
+        'bench',
+      ),
+    );
+    const perSeries = await timed(() => perSeriesSource.range(startMs, endMs));
+
+    // The seed's collector: one instant query per series and timestamp, sequentially.
+    let instantRequests = 0;
+    const sampleTimes = Array.from({ length: INSTANT_SAMPLE }, (_, i) => startMs + Math.floor((i * STEPS) / INSTANT_SAMPLE) * STEP * 1000);
+    const instant = await timed(async () => {
+      for (const t of sampleTimes) {
+        for (const svc of services) {
+          for (const feature of SEED_FEATURES) {
+            const query = renderTemplate(SEED_TEMPLATES[feature], APP.namespace, svc, `${STEP}s`);
+            const res = await fetch(`${prometheus.url}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query, time: String(t / 1000) }) });
+            if (!res.ok) throw new Error(`instant query failed: HTTP ${res.status}`);
+            await res.json();
+            instantRequests++;
+          }
+        }
+      }
+    });
+    const instantFullSeconds = (instant.seconds / INSTANT_SAMPLE) * STEPS;
+    const instantFullRequests = services.length * SEED_FEATURES.length * STEPS;
+
+    const row = (name: string, requests: number, seconds: number, note = ''): string =>
+      `| ${name}${note ? ` ${note}` : ''} | ${requests} | ${seconds.toFixed(2)} | ${(seconds / batched.seconds).toFixed(1)}× |`;
+    const lines = [
+      `date: ${new Date().toISOString()}`,
+      `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+      `data: ${services.length} services × ${SEED_FEATURES.length} metrics × ${STEPS} steps (${HOURS} h at ${STEP} s); ${generated.result.seriesCount} backfilled series`,
+      `generate OpenMetrics: ${generated.seconds.toFixed(1)} s; promtool backfill + prometheus ready: ${backfill.seconds.toFixed(1)} s`,
+      `values collected: ${batched.result.dataset.values.length}, gaps: ${gaps}`,
+      '',
+      '| method | HTTP requests | seconds | time vs batched |',
+      '|---|---|---|---|',
+      row('batched range queries (collect)', batched.result.requests, batched.seconds),
+      row('one range query per series', perSeriesSource.client.requests, perSeries.seconds),
+      row(
+        `instant queries per timestamp (seed), extrapolated from ${instantRequests}`,
+        instantFullRequests,
+        instantFullSeconds,
+        `(${instant.seconds.toFixed(2)} s for ${INSTANT_SAMPLE} timestamps)`,
+      ),
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    await prometheus.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
