@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApiError, type ExternalMetricValue, type LabelMatcher, type MetricsProvider } from './index.js';
-import { expectArray, expectNumber, expectObject, expectString, optionalNumber, rejectUnknownKeys } from '../config/validate.js';
+import { ConfigError, expectArray, expectNumber, expectObject, expectString, optionalNumber, rejectUnknownKeys } from '../config/validate.js';
 
 /** The shipped example, found from the compiled file (dist/src/serving → repo root). */
 export const EXAMPLE_METRICS_FILE = fileURLToPath(new URL('../../../data/example-metrics.json', import.meta.url));
@@ -23,7 +23,11 @@ function parseValue(raw: unknown, path: string): ExampleValue {
   rejectUnknownKeys(obj, path, ['namespace', 'metric', 'labels', 'milliValue']);
   const labelsObj = expectObject(obj['labels'] ?? {}, `${path}.labels`);
   const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labelsObj)) labels[k] = expectString(v, `${path}.labels.${k}`);
+  for (const [k, v] of Object.entries(labelsObj)) {
+    // Empty is a valid label value; only the type is checked here.
+    if (typeof v !== 'string') throw new ConfigError(`${path}.labels.${k}: expected a string, got ${JSON.stringify(v)}`);
+    labels[k] = v;
+  }
   return {
     namespace: expectString(obj['namespace'], `${path}.namespace`),
     metric: expectString(obj['metric'], `${path}.metric`),
