@@ -4,6 +4,7 @@
  * pass are retried (no connection, timeouts, 5xx, 429, a garbled answer); Prometheus rejecting the
  * query (4xx, `bad_data`) fails at once. Every error names the query and the reason.
  */
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 export interface PrometheusClientOptions {
   /** Base URL, e.g. http://prometheus.monitoring:9090 (a path prefix is kept). */
@@ -16,6 +17,41 @@ export interface PrometheusClientOptions {
   readonly backoffMs?: number;
   /** Extra request headers, e.g. Authorization for a hosted Prometheus. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Where to count requests (`deepscaler_prometheus_requests_total{outcome}`) and their latency
+   * (`deepscaler_prometheus_request_duration_seconds`), e.g. the shared telemetry registry. None by default.
+   */
+  readonly registry?: Registry;
+}
+
+type Outcome = 'ok' | 'retryable' | 'rejected';
+
+interface ClientMetrics {
+  readonly requests: Counter<'outcome'>;
+  readonly duration: Histogram;
+}
+
+function clientMetrics(registry: Registry): ClientMetrics {
+  const registers = [registry];
+  const existing = <T>(name: string): T | undefined => registry.getSingleMetric(name) as T | undefined;
+  return {
+    requests:
+      existing<Counter<'outcome'>>('deepscaler_prometheus_requests_total') ??
+      new Counter({
+        name: 'deepscaler_prometheus_requests_total',
+        help: 'HTTP requests to Prometheus by outcome: ok, retryable (timeout, no connection, 5xx, garbled answer) or rejected (4xx).',
+        labelNames: ['outcome'],
+        registers,
+      }),
+    duration:
+      existing<Histogram>('deepscaler_prometheus_request_duration_seconds') ??
+      new Histogram({
+        name: 'deepscaler_prometheus_request_duration_seconds',
+        help: 'Time per HTTP request to Prometheus, answer read included.',
+        buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers,
+      }),
+  };
 }
 
 /** Prometheus refuses more points per series in one range query; stay below it. */
@@ -69,8 +105,10 @@ export class PrometheusClient {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
+  private readonly metrics: ClientMetrics | null;
 
   constructor(private readonly options: PrometheusClientOptions) {
+    this.metrics = options.registry === undefined ? null : clientMetrics(options.registry);
     this.base = options.url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retries = options.retries ?? 3;
@@ -119,15 +157,24 @@ export class PrometheusClient {
         const wait = this.backoffMs * 2 ** (attempt - 2);
         await sleep(wait + Math.random() * 0.2 * wait);
       }
+      const stopTimer = this.metrics?.duration.startTimer();
       try {
-        return parse(await this.once(url, params, method));
+        const result = parse(await this.once(url, params, method));
+        this.count('ok', stopTimer);
+        return result;
       } catch (err) {
         if (!(err instanceof Attempt)) throw err;
+        this.count(err.retryable ? 'retryable' : 'rejected', stopTimer);
         lastError = err.message;
         if (!err.retryable) throw new PrometheusQueryError(query, err.message, attempt);
       }
     }
     throw new PrometheusQueryError(query, lastError, this.retries + 1);
+  }
+
+  private count(outcome: Outcome, stopTimer: (() => number) | undefined): void {
+    stopTimer?.();
+    this.metrics?.requests.inc({ outcome });
   }
 
   private async once(url: string, params: URLSearchParams, method: 'GET' | 'POST'): Promise<unknown> {

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrometheusClient, PrometheusQueryError } from '../../../src/sources/prometheus-client.js';
@@ -91,12 +92,15 @@ describe('prometheus client against a misbehaving Prometheus', function () {
     expect(fake.requests).to.have.length(3);
   });
 
-  it('retries a 5xx and succeeds when Prometheus recovers', async () => {
+  it('retries a 5xx and succeeds when Prometheus recovers, counting each attempt by outcome', async () => {
     let calls = 0;
     fake = await fakePrometheus((_req, params, res) => (++calls < 3 ? json(res, 503, { status: 'error', errorType: 'unavailable', error: 'overloaded' }) : json(res, 200, matrix(params, ['a']))));
-    const series = await new PrometheusClient({ url: fake.url, ...QUICK }).queryRange('up', T, T + 60_000, 30);
+    const registry = new Registry();
+    const series = await new PrometheusClient({ url: fake.url, ...QUICK, registry }).queryRange('up', T, T + 60_000, 30);
     expect(series[0]!.points).to.deep.equal([[T, 1], [T + 30_000, 1], [T + 60_000, 1]]);
     expect(calls).to.equal(3);
+    const counted = (await registry.getSingleMetric('deepscaler_prometheus_requests_total')!.get()).values.map((v) => [v.labels['outcome'], v.value]);
+    expect(counted).to.have.deep.members([['retryable', 2], ['ok', 1]]);
   });
 
   it('reports a persistent 5xx with status and body after the last attempt', async () => {
