@@ -95,7 +95,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
     outDir: out,
     onRunProgress,
     onTrainProgress: (p: { iteration: number; numIter: number; phase: string; epoch: number; epochs: number; loss: number }) =>
-      process.stderr.write(`\rtraining: iteration ${p.iteration + 1}/${p.numIter} ${p.phase} epoch ${p.epoch + 1}/${p.epochs} loss ${p.loss.toFixed(4)}   `),
+      process.stderr.write(`\rtraining: iteration ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}   `),
   };
   const result = await runExperiment(options);
   const description =

@@ -85,20 +85,70 @@ export function settledReplicas(app: AppModel, rate: number, targetUtilization: 
   return new Map(app.services.map((name, s) => [name, Math.max(1, Math.ceil((app.visits[s]! * rate * app.cpuSecondsPerRequest[s]!) / (app.cpuRequestCores[s]! * targetUtilization)))] as const));
 }
 
+/**
+ * A cluster, its HPAs and an autoscaler, advanced one step at a time; each step yields the frame a
+ * collector would read at its end. Used for whole runs (`simulate`) and by the simulator source.
+ */
+export class Simulation {
+  readonly cluster: Cluster;
+  readonly history: History;
+  private readonly hpas: HorizontalPodAutoscaler[];
+  private readonly sync: number;
+  private nextSync: number;
+  /** Milliseconds spent inside the autoscaler (model time). */
+  autoscalerMs = 0;
+
+  constructor(
+    app: AppModel,
+    clusterOptions: ClusterOptions,
+    private readonly autoscaler: Autoscaler,
+    /** Epoch ms at the start of step 0. */
+    readonly startMs: number,
+    syncPeriodSeconds: number = HPA_DEFAULTS.syncPeriodSeconds,
+  ) {
+    this.cluster = new Cluster(app, clusterOptions);
+    this.hpas = app.services.map((service) => new HorizontalPodAutoscaler(autoscaler.hpaSpec(service)));
+    this.history = new History(app.services, ALL_FEATURES, clusterOptions.stepSeconds, Math.max(1, autoscaler.historySteps));
+    this.sync = syncPeriodSeconds;
+    this.nextSync = syncPeriodSeconds;
+  }
+
+  /** Simulates one step at `externalRate` requests/s, lets the HPAs sync when due, and returns the step's frame. */
+  async step(externalRate: number): Promise<Frame> {
+    const { cluster } = this;
+    const app = cluster.app;
+    cluster.step(externalRate);
+    const values = new Float32Array(cluster.n * ALL_FEATURES.length);
+    clusterFrameValues(cluster, values);
+    const frame: Frame = { timestamp: this.startMs + cluster.now * 1000, services: app.services, features: ALL_FEATURES, values };
+    this.history.push(frame);
+    const before = performance.now();
+    this.autoscaler.observe(frame);
+    if (cluster.now >= this.nextSync) {
+      const metrics = await this.autoscaler.metrics({ now: cluster.now, cluster, history: this.history });
+      for (let s = 0; s < cluster.n; s++) {
+        const decision = this.hpas[s]!.reconcile({ now: cluster.now, currentReplicas: cluster.replicas(s), metrics: metrics[s]! });
+        cluster.setReplicas(s, decision.desiredReplicas);
+      }
+      while (this.nextSync <= cluster.now) this.nextSync += this.sync;
+    }
+    this.autoscalerMs += performance.now() - before;
+    return frame;
+  }
+}
+
 export async function simulate(spec: SimulationSpec, autoscaler: Autoscaler, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
   const { app, rates } = spec;
-  const cluster = new Cluster(app, spec.cluster);
+  const sim = new Simulation(app, spec.cluster, autoscaler, spec.startMs, spec.syncPeriodSeconds);
+  const { cluster } = sim;
   const dt = cluster.stepSeconds;
   const n = app.services.length;
   const nf = ALL_FEATURES.length;
   const steps = rates.length;
   const warmup = Math.min(steps, spec.warmupSteps ?? 0);
   const measured = steps - warmup;
-  const hpas = app.services.map((service) => new HorizontalPodAutoscaler(autoscaler.hpaSpec(service)));
-  const history = new History(app.services, ALL_FEATURES, dt, Math.max(1, autoscaler.historySteps));
   const stats = new LatencyStats(spec.sloSeconds);
-  const sync = spec.syncPeriodSeconds ?? HPA_DEFAULTS.syncPeriodSeconds;
   const series: RunSeries = {
     load: new Float64Array(measured),
     replicas: new Float64Array(measured),
@@ -106,8 +156,6 @@ export async function simulate(spec: SimulationSpec, autoscaler: Autoscaler, opt
     violating: new Float64Array(measured),
   };
   const datasetValues = options.recordDataset ? new Float32Array(steps * n * nf) : null;
-  let nextSync = sync;
-  let autoscalerMs = 0;
   let costAtWarmup = 0;
   let actionsAtWarmup = 0;
 
@@ -116,23 +164,8 @@ export async function simulate(spec: SimulationSpec, autoscaler: Autoscaler, opt
       costAtWarmup = cluster.requestedCoreSeconds;
       actionsAtWarmup = cluster.scalingActions;
     }
-    cluster.step(rates[t]!);
-    const values = new Float32Array(n * nf);
-    clusterFrameValues(cluster, values);
-    datasetValues?.set(values, t * n * nf);
-    const frame: Frame = { timestamp: spec.startMs + (t + 1) * dt * 1000, services: app.services, features: ALL_FEATURES, values };
-    history.push(frame);
-    const before = performance.now();
-    autoscaler.observe(frame);
-    if (cluster.now >= nextSync) {
-      const metrics = await autoscaler.metrics({ now: cluster.now, cluster, history });
-      for (let s = 0; s < n; s++) {
-        const decision = hpas[s]!.reconcile({ now: cluster.now, currentReplicas: cluster.replicas(s), metrics: metrics[s]! });
-        cluster.setReplicas(s, decision.desiredReplicas);
-      }
-      while (nextSync <= cluster.now) nextSync += sync;
-    }
-    autoscalerMs += performance.now() - before;
+    const frame = await sim.step(rates[t]!);
+    datasetValues?.set(frame.values, t * n * nf);
     if (t >= warmup) {
       const i = t - warmup;
       stats.add(cluster.e2e);
@@ -154,7 +187,7 @@ export async function simulate(spec: SimulationSpec, autoscaler: Autoscaler, opt
       scalingActions: cluster.scalingActions - actionsAtWarmup,
       steps: measured,
       wallSeconds: (performance.now() - started) / 1000,
-      autoscalerSeconds: autoscalerMs / 1000,
+      autoscalerSeconds: sim.autoscalerMs / 1000,
     },
     series,
     dataset: datasetValues ? { services: app.services, features: ALL_FEATURES, stepSeconds: dt, startMs: spec.startMs + dt * 1000, length: steps, values: datasetValues } : null,

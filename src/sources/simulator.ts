@@ -1,0 +1,120 @@
+/**
+ * A simulated application as a MetricsSource: the serving loop reads its frames as it would read
+ * Prometheus. The simulation advances lazily to whatever time is asked for (one step per
+ * `stepSeconds`, the workload looping), so a run is reproducible whatever the wall clock does.
+ * Who scales the simulated app is pluggable: by default a CPU-utilization HPA; with
+ * `servedReplicasAutoscaler` the HPAs read the adapter's own served values (AverageValue 1),
+ * closing the loop the way a cluster would.
+ */
+import type { HpaMetric, HpaSpec } from '../planning/hpa.js';
+import type { AppModel } from '../sim/app.js';
+import { CpuHpaAutoscaler, DEFAULT_SCALING, PREDICTIVE_BEHAVIOR, type Autoscaler, type ScalingSettings, type ScalingView } from '../sim/autoscalers.js';
+import type { ClusterOptions } from '../sim/cluster.js';
+import { settledReplicas, Simulation } from '../sim/run.js';
+import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from './index.js';
+
+export interface SimulatorSourceOptions {
+  readonly app: AppModel;
+  /** External requests/s per step; replayed in a loop. */
+  readonly rates: Float64Array;
+  readonly cluster: ClusterOptions;
+  /** Epoch ms at which step 0 starts. */
+  readonly startMs: number;
+  readonly autoscaler?: Autoscaler;
+  /** Frames kept for `range`; older ones come back as gaps. Default: one day. */
+  readonly retainSteps?: number;
+}
+
+/** Scales the simulated app by what the adapter serves: `served(service)` is the desired count, or null when it has none. */
+export function servedReplicasAutoscaler(served: (service: string) => number | null, settings: ScalingSettings = DEFAULT_SCALING): Autoscaler {
+  return {
+    name: 'served-replicas',
+    historySteps: 1,
+    hpaSpec: (): HpaSpec => ({ minReplicas: settings.minReplicas, maxReplicas: settings.maxReplicas, behavior: PREDICTIVE_BEHAVIOR }),
+    observe: () => {},
+    metrics: async (view: ScalingView): Promise<HpaMetric[][]> =>
+      view.cluster.app.services.map((service) => {
+        const value = served(service);
+        return [value === null ? { type: 'Failed', error: `no served value for ${service}` } : { type: 'External', target: 'AverageValue', usage: value, averageValue: 1 }];
+      }),
+  };
+}
+
+export class SimulatorSource implements MetricsSource {
+  readonly services: readonly string[];
+  readonly features: readonly Feature[] = ALL_FEATURES;
+  readonly stepSeconds: number;
+  private readonly simulation: Simulation;
+  private readonly frames: Frame[] = [];
+  private readonly retain: number;
+  /** Steps simulated so far. */
+  private steps = 0;
+  private closed = false;
+  /** Serializes advances: two concurrent reads must not step the simulation twice. */
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: SimulatorSourceOptions) {
+    if (options.rates.length === 0) throw new Error('simulator source: the workload has no steps');
+    this.services = options.app.services;
+    this.stepSeconds = options.cluster.stepSeconds;
+    this.retain = options.retainSteps ?? Math.ceil(86_400 / this.stepSeconds);
+    const cluster: ClusterOptions = {
+      ...options.cluster,
+      initialReplicas: options.cluster.initialReplicas ?? settledReplicas(options.app, options.rates[0]!, DEFAULT_SCALING.targetUtilization),
+    };
+    this.simulation = new Simulation(options.app, cluster, options.autoscaler ?? new CpuHpaAutoscaler(), options.startMs);
+  }
+
+  private get stepMs(): number {
+    return this.stepSeconds * 1000;
+  }
+
+  /** Simulates until the frame stamped at or before `t` exists. */
+  private advanceTo(t: number): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.closed) throw new Error('simulator source is closed');
+      const target = Math.floor((t - this.options.startMs) / this.stepMs);
+      while (this.steps < target) {
+        const rate = this.options.rates[this.steps % this.options.rates.length]!;
+        this.frames.push(await this.simulation.step(rate));
+        if (this.frames.length > this.retain) this.frames.shift();
+        this.steps++;
+      }
+    };
+    this.pending = this.pending.then(run, run);
+    return this.pending;
+  }
+
+  private gap(timestamp: number): Frame {
+    return { timestamp, services: this.services, features: this.features, values: new Float32Array(this.services.length * this.features.length).fill(Number.NaN) };
+  }
+
+  /** The frame of step k (stamped at its end), or a gap when it is not retained. */
+  private frameAt(k: number): Frame {
+    const oldest = this.steps - this.frames.length + 1;
+    const timestamp = this.options.startMs + k * this.stepMs;
+    return k >= oldest && k <= this.steps ? this.frames[k - oldest]! : this.gap(timestamp);
+  }
+
+  async frame(t: number): Promise<Frame> {
+    await this.advanceTo(t);
+    return this.frameAt(Math.floor((t - this.options.startMs) / this.stepMs));
+  }
+
+  async range(start: number, end: number, onProgress?: ProgressCallback): Promise<Frame[]> {
+    if (end < start) throw new Error(`simulator source: range end ${new Date(end).toISOString()} is before its start ${new Date(start).toISOString()}`);
+    await this.advanceTo(end);
+    const first = Math.ceil((start - this.options.startMs) / this.stepMs);
+    const last = Math.floor((end - this.options.startMs) / this.stepMs);
+    const out: Frame[] = [];
+    for (let k = first; k <= last; k++) {
+      out.push(this.frameAt(k));
+      onProgress?.(k - first + 1, last - first + 1);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
