@@ -6,6 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { BASELINE_NAMES, type BaselineName } from '../forecast/baselines.js';
 import type { FallbackPolicy } from '../snapshot/index.js';
+import { parsePrometheusSourceConfig, type PrometheusSourceConfig as PrometheusOptions } from '../sources/prometheus.js';
 import {
   ConfigError,
   expectArray,
@@ -32,11 +33,18 @@ export interface ReplaySourceConfig {
   readonly warmupSteps: number;
 }
 
+/**
+ * Live metrics from Prometheus (src/sources/prometheus.ts). The application's namespace, services
+ * and step fill in those fields; the rest (url, templates, timeouts, …) is passed through and
+ * validated by that source's own parser.
+ */
 export interface PrometheusSourceConfig {
   readonly kind: 'prometheus';
-  readonly url: string;
   /** Steps of Prometheus history read at start-up (a range query), so a model can forecast at once. */
   readonly warmupSteps: number;
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Where the options came from, for error messages (e.g. `config.applications[0].source`). */
+  readonly path: string;
 }
 
 export type SourceConfig = ReplaySourceConfig | PrometheusSourceConfig;
@@ -170,7 +178,7 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
     namespace: expectString(obj['namespace'], `${path}.namespace`, NAME),
     services,
     selector,
-    source: parseSource(obj['source'], `${path}.source`, baseDir),
+    source: parseSource(obj['source'], `${path}.source`, baseDir, { namespace: obj['namespace'], services, stepSeconds }),
     topology: file(obj['topology'], 'topology'),
     model: file(obj['model'], 'model'),
     baseline: obj['baseline'] === undefined ? 'holt' : expectOneOf(obj['baseline'], `${path}.baseline`, BASELINE_NAMES),
@@ -200,25 +208,32 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
   };
 }
 
-function parseSource(raw: unknown, path: string, baseDir: string): SourceConfig {
+function parseSource(raw: unknown, path: string, baseDir: string, app: { namespace: unknown; services: readonly string[] | null; stepSeconds: number }): SourceConfig {
   const obj = expectObject(raw, path);
   const kind = expectOneOf(obj['kind'], `${path}.kind`, SOURCE_KINDS);
   const warmupSteps = optionalNumber(obj['warmupSteps'], `${path}.warmupSteps`, { min: 0, integer: true }) ?? 120;
-  switch (kind) {
-    case 'replay':
-      rejectUnknownKeys(obj, path, ['kind', 'path', 'stepIntervalSeconds', 'warmupSteps']);
-      return {
-        kind,
-        path: resolve(baseDir, expectString(obj['path'], `${path}.path`)),
-        stepIntervalSeconds: optionalNumber(obj['stepIntervalSeconds'], `${path}.stepIntervalSeconds`, { min: 0.05 }) ?? 3,
-        warmupSteps,
-      };
-    case 'prometheus': {
-      rejectUnknownKeys(obj, path, ['kind', 'url', 'warmupSteps']);
-      const url = expectString(obj['url'], `${path}.url`, { pattern: /^https?:\/\/\S+$/, hint: 'an http(s):// URL' });
-      return { kind, url, warmupSteps };
-    }
+  if (kind === 'replay') {
+    rejectUnknownKeys(obj, path, ['kind', 'path', 'stepIntervalSeconds', 'warmupSteps']);
+    return {
+      kind,
+      path: resolve(baseDir, expectString(obj['path'], `${path}.path`)),
+      stepIntervalSeconds: optionalNumber(obj['stepIntervalSeconds'], `${path}.stepIntervalSeconds`, { min: 0.05 }) ?? 3,
+      warmupSteps,
+    };
   }
+  const options = Object.fromEntries(Object.entries(obj).filter(([key]) => key !== 'kind' && key !== 'warmupSteps'));
+  for (const key of ['namespace', 'services', 'stepSeconds']) {
+    if (key in options) throw new ConfigError(`${path}.${key}: set by the application; remove it here`);
+  }
+  const source: PrometheusSourceConfig = { kind, warmupSteps, options, path };
+  // With the services listed, check the options now; a selector's services are known at start-up.
+  if (app.services !== null) prometheusSourceOptions(source, String(app.namespace), app.services, app.stepSeconds);
+  return source;
+}
+
+/** The Prometheus source's full configuration for an application's services. */
+export function prometheusSourceOptions(source: PrometheusSourceConfig, namespace: string, services: readonly string[], stepSeconds: number): PrometheusOptions {
+  return parsePrometheusSourceConfig({ ...source.options, namespace, services, stepSeconds }, source.path);
 }
 
 function parseOverrides(raw: unknown, path: string, minReplicas: number, maxReplicas: number): Map<string, ServiceOverrides> {

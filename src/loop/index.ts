@@ -7,7 +7,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { ApplicationConfig, ServeConfig } from '../config/schema.js';
-import { lookAheadBaseSeconds } from '../config/schema.js';
+import { lookAheadBaseSeconds, prometheusSourceOptions } from '../config/schema.js';
 import { ConfigError } from '../config/validate.js';
 import { readDataset } from '../dataset/files.js';
 import { cpuSettingsFromTopology, withCpuCores } from '../dataset/derive.js';
@@ -18,6 +18,7 @@ import { listDeployments, type DeploymentsApi } from '../kube/deployments.js';
 import type { ServiceCapacity } from '../planning/index.js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import type { MetricsSource } from '../sources/index.js';
+import { PrometheusSource } from '../sources/prometheus.js';
 import { ReplaySource } from '../sources/replay.js';
 import type { Logger } from '../telemetry/log.js';
 import { AppLoop } from './app-loop.js';
@@ -31,8 +32,6 @@ export interface ServingLoopOptions {
   readonly logger: Logger;
   /** Kubernetes access, for `capacity.fromDeployments` and `selector`; null without a cluster. */
   readonly deployments?: DeploymentsApi | null;
-  /** Builds a live source (Prometheus) for an application; absent: such applications are a config error. */
-  readonly liveSource?: (app: ApplicationConfig, services: readonly string[]) => Promise<MetricsSource>;
   /** Model loader used by the model workers; default: the GNN (src/model). */
   readonly modelLoader?: WorkerSetup;
   readonly clock?: () => number;
@@ -136,7 +135,7 @@ async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: Se
   const services = app.services ?? [...(deployments?.keys() ?? [])].sort();
   if (services.length === 0) throw new ConfigError(`application "${app.name}": selector "${app.selector}" matches no Deployment in namespace "${app.namespace}"`);
   const capacities = capacitiesFor(app, services, deployments, topology);
-  const sourcePlan = planSource(app, services, topology, options);
+  const sourcePlan = planSource(app, services, topology);
   const missing = services.filter((s) => !sourcePlan.services.includes(s));
   if (missing.length > 0) {
     throw new ConfigError(`application "${app.name}": the source has no data for ${missing.join(', ')} (it has ${sourcePlan.services.join(', ')})`);
@@ -192,14 +191,13 @@ export function capacitiesFor(
   });
 }
 
-function planSource(app: ApplicationConfig, services: readonly string[], topology: Topology | null, options: ServingLoopOptions): SourcePlan {
+function planSource(app: ApplicationConfig, services: readonly string[], topology: Topology | null): SourcePlan {
   const config = app.source;
   if (config.kind === 'prometheus') {
-    const live = options.liveSource;
-    if (live === undefined) throw new ConfigError(`application "${app.name}": source.kind "prometheus" is not available in this run`);
+    const prometheus = prometheusSourceOptions(config, app.namespace, services, app.stepSeconds);
     return {
       services,
-      open: async () => ({ source: await live(app, services), timeline: liveTimeline(app.stepSeconds, config.warmupSteps) }),
+      open: async () => ({ source: new PrometheusSource(prometheus), timeline: liveTimeline(app.stepSeconds, config.warmupSteps) }),
     };
   }
   let dataset = readDataset(config.path, { stepSeconds: app.stepSeconds });

@@ -51,6 +51,13 @@ describe('serve configuration', () => {
     expect(errorOf(() => parseOne({ serviceOverrides: { web: { maxReplicas: 0 } } }))).to.contain('serviceOverrides.web.maxReplicas');
   });
 
+  it('a Prometheus source takes namespace, services and step from the application and checks the rest', () => {
+    const parsed = parseOne({ source: { kind: 'prometheus', url: 'http://prometheus:9090', rateWindow: '1m' } });
+    expect(parsed.source).to.include({ kind: 'prometheus', warmupSteps: 120 });
+    expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'prometheus:9090' } }))).to.contain('config.applications[0].source.url');
+    expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'http://p:9090', namespace: 'x' } }))).to.contain('source.namespace: set by the application');
+  });
+
   it('rejects unknown fields, so a typo fails at start-up', () => {
     expect(errorOf(() => parseOne({ lookahead: {} }))).to.contain('applications[0].lookahead: unknown field');
   });
