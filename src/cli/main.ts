@@ -7,6 +7,7 @@ import { ConfigError } from '../config/validate.js';
 import { registerServe } from './serve.js';
 import { registerCollect } from './collect.js';
 import { registerTrain } from './train.js';
+import { registerEvaluate } from './evaluate.js';
 import { registerSimulate } from './simulate.js';
 
 const program = new Command();
@@ -18,6 +19,7 @@ program
 // Commands register themselves below (serve, collect, train, evaluate, simulate).
 registerServe(program);
 registerTrain(program);
+registerEvaluate(program);
 registerCollect(program);
 registerSimulate(program);
 

@@ -29,8 +29,12 @@ export interface ModelConfig {
   /** ε = epsilonFactor / N when sparsifying graphs. */
   readonly epsilonFactor: number;
   readonly graphMode: GraphMode;
-  /** Predict the change from the last observed value instead of the level (readout skip). */
-  readonly predictChange: boolean;
+  /**
+   * Adds a linear autoregressive highway per target (each horizon step a learned weighting of the
+   * target's own T_in past values, started at persistence), as in LSTNet: the network then learns
+   * corrections to the best linear forecast instead of the level itself.
+   */
+  readonly autoregressive: boolean;
 }
 
 export interface TrainConfig {
@@ -68,7 +72,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   embeddingDim: 16,
   epsilonFactor: 0.5,
   graphMode: 'learned',
-  predictChange: true,
+  autoregressive: true,
 };
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -110,7 +114,7 @@ export function parseModelConfig(raw: unknown, origin: string, base: ModelConfig
     embeddingDim: num('embeddingDim', count),
     epsilonFactor: num('epsilonFactor', { min: 0, max: 1 }),
     graphMode: obj['graphMode'] === undefined ? base.graphMode : expectOneOf(obj['graphMode'], `${origin}.graphMode`, GRAPH_MODES),
-    predictChange: obj['predictChange'] === undefined ? base.predictChange : expectBoolean(obj['predictChange'], `${origin}.predictChange`),
+    autoregressive: obj['autoregressive'] === undefined ? base.autoregressive : expectBoolean(obj['autoregressive'], `${origin}.autoregressive`),
   };
   if (config.targets.length === 0) throw new ConfigError(`${origin}.targets: needs at least one feature`);
   const missing = config.targets.filter((t) => config.inputFeatures.length > 0 && !config.inputFeatures.includes(t));

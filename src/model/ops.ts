@@ -41,7 +41,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export type Init = 'glorot' | 'zeros' | 'ones' | { readonly constant: number };
+/** How a parameter starts: Glorot uniform, a constant, or given values. */
+export type Init = 'glorot' | 'zeros' | 'ones' | { readonly constant: number } | Float32Array;
 
 /**
  * The trainable weights of a model, by name. Layers create theirs through `create` so that saving,
@@ -58,9 +59,10 @@ export class ParamStore {
   create(name: string, shape: number[], init: Init = 'glorot'): tf.Variable {
     if (this.params.has(name)) throw new Error(`parameter ${name} created twice`);
     const size = shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(size);
+    if (init instanceof Float32Array && init.length !== size) throw new Error(`parameter ${name}: ${init.length} initial values for shape [${shape}]`);
+    const values = init instanceof Float32Array ? init.slice() : new Float32Array(size);
     if (init === 'ones') values.fill(1);
-    else if (typeof init === 'object') values.fill(init.constant);
+    else if (typeof init === 'object' && !(init instanceof Float32Array)) values.fill(init.constant);
     else if (init === 'glorot') {
       // Glorot uniform over the last two axes (fan in, fan out).
       const fanIn = shape.length > 1 ? shape[shape.length - 2]! : shape[0]!;

@@ -1,7 +1,8 @@
 /**
  * The AdapGLA spatiotemporal predictor: stacked blocks (temporal attention, bidirectional
  * Chebyshev graph convolution, temporal convolution, residual, LayerNorm), then a readout that maps
- * each node's (time × channels) to its H × K forecast.
+ * each node's (time × channels) to its H × K forecast, plus (optionally) a linear autoregressive
+ * highway on each target's own history.
  *
  * Layout: node-major [N, B, T, C] throughout, so graph products are single 2-D matMuls
  * ([N, N] · [N, B·T·C]) and channel mixing is [N·B·T, C] · [C, D] — the shapes wasm runs fast.
@@ -17,6 +18,8 @@ export class AdapGlaPredictor {
   private readonly blocks: AdapGlaBlock[] = [];
   private readonly readout: tf.Variable;
   private readonly readoutBias: tf.Variable;
+  /** Per target k: [T_in, H], started at persistence (weight 1 on the newest step). */
+  private readonly autoregressive: tf.Variable[] = [];
 
   /** `targetIndex[k]` = position of target k among the input features. */
   constructor(
@@ -43,6 +46,11 @@ export class AdapGlaPredictor {
     const outputs = config.horizon * targetIndex.length;
     this.readout = params.create(`${PREDICTOR_PREFIX}readout/weight`, [config.inputSteps * channels, outputs]);
     this.readoutBias = params.create(`${PREDICTOR_PREFIX}readout/bias`, [outputs], 'zeros');
+    if (config.autoregressive) {
+      const persistence = new Float32Array(config.inputSteps * config.horizon);
+      persistence.fill(1, (config.inputSteps - 1) * config.horizon);
+      targetIndex.forEach((_, k) => this.autoregressive.push(params.create(`${PREDICTOR_PREFIX}readout/ar${k}`, [config.inputSteps, config.horizon], persistence)));
+    }
   }
 
   /** x: [N, B, T, F] standardized → [N, B, H, K] standardized. */
@@ -54,10 +62,12 @@ export class AdapGlaPredictor {
       for (const block of this.blocks) h = block.apply(graph, h);
       const flat = tf.reshape(h, [n * b, t * h.shape[3]]);
       const out: tf.Tensor4D = tf.reshape(tf.add(matMul2d(flat, this.readout), this.readoutBias), [n, b, this.config.horizon, k]);
-      if (!this.config.predictChange) return out;
-      // The readout predicts the change from the last observed value of each target.
-      const last = tf.concat(this.targetIndex.map((f) => tf.slice(x, [0, 0, t - 1, f], [-1, -1, 1, 1])), 3);
-      return tf.add(out, last);
+      if (this.autoregressive.length === 0) return out;
+      const linear = this.targetIndex.map((f, j) => {
+        const history = tf.reshape(tf.slice(x, [0, 0, 0, f], [-1, -1, -1, 1]), [n * b, t]);
+        return tf.reshape(matMul2d(history, this.autoregressive[j]!), [n, b, this.config.horizon, 1]);
+      });
+      return tf.add(out, tf.concat(linear, 3));
     });
   }
 }

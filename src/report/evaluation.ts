@@ -1,0 +1,129 @@
+/**
+ * The `evaluate` report: text tables (MAE, RMSE, MAPE per horizon step and per service, GNN beside
+ * the baselines), a JSON file with every number, and SVG plots (forecast vs actual per service,
+ * the learned and starting graphs as heatmaps, the training loss curves).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FEATURE_UNITS } from '../sources/index.js';
+import type { ErrorStats, EvaluationResult } from '../model/evaluation.js';
+import type { EpochRecord } from '../model/trainer.js';
+import { writeDirAtomic } from '../util/atomic-write.js';
+import { heatmapSvg, lineChartSvg, type LineSeries } from './svg.js';
+import { formatTable } from './table.js';
+
+const METRICS = [
+  ['mae', 'MAE'],
+  ['rmse', 'RMSE'],
+  ['mape', 'MAPE %'],
+] as const satisfies readonly (readonly [keyof ErrorStats, string])[];
+
+/** Lowest value among the baselines (every forecaster but the first, the GNN). */
+function bestBaseline(values: readonly number[]): number {
+  return Math.min(...values.slice(1).filter(Number.isFinite));
+}
+
+export function formatEvaluation(result: EvaluationResult): string {
+  const names = result.scores.map((s) => s.name);
+  const out: string[] = [];
+  const minutes = (h: number): string => (((h + 1) * result.stepSeconds) / 60).toFixed(1);
+  out.push(
+    `test steps ${result.split.start}..${result.split.end} (${result.origins.length} windows), horizon ${result.horizon} × ${result.stepSeconds} s, ` +
+      `original units; MAPE leaves out actual values below 5 % of the series mean\n`,
+  );
+  result.targets.forEach((target, k) => {
+    for (const [metric, label] of METRICS) {
+      out.push(`\n${label} of ${target} (${FEATURE_UNITS[target]}) per horizon step, all services`);
+      const rows = result.scores[0]!.perHorizon.map((_, h) => {
+        const values = result.scores.map((s) => s.perHorizon[h]![k]![metric]);
+        return [h + 1, minutes(h), ...values, values[0]! / bestBaseline(values)];
+      });
+      out.push(formatTable(['step', 'min', ...names, `${names[0]}/best baseline`], rows));
+    }
+    for (const [metric, label] of METRICS) {
+      out.push(`\n${label} of ${target} per service, all horizon steps`);
+      const rows = result.services.map((service, s) => {
+        const values = result.scores.map((sc) => sc.perService[s]![k]![metric]);
+        return [service, ...values, values[0]! / bestBaseline(values)];
+      });
+      out.push(formatTable(['service', ...names, `${names[0]}/best baseline`], rows));
+    }
+  });
+  const { jaccard } = result.graph;
+  out.push(`\nlearned graph vs the starting call graph: weighted Jaccard similarity ${jaccard.mean.toFixed(3)} (mean over services; 1 = same edges and weights)`);
+  out.push(formatTable(['service', 'jaccard'], result.services.map((s, i) => [s, jaccard.perNode[i]!])));
+  return out.join('\n');
+}
+
+/** The forecast `step` steps ahead vs the actual value, over the scored windows. */
+function forecastChart(result: EvaluationResult, s: number, k: number, step: number, forecasters: readonly string[]): string {
+  const { data, origins, horizon, services, targets } = result;
+  const n = services.length;
+  const nf = data.features.length;
+  const f = data.features.indexOf(targets[k]!);
+  const hours = origins.map((o) => ((o + 1 + step) * result.stepSeconds) / 3600);
+  const actual: LineSeries = { name: 'actual', x: hours, values: origins.map((o) => data.values[((o + 1 + step) * n + s) * nf + f]!), color: '#000000' };
+  const series = forecasters.map((name, i) => {
+    const values = result.predictions.get(name)!;
+    return { name: `${name} (+${(((step + 1) * result.stepSeconds) / 60).toFixed(1)} min)`, x: hours, values: origins.map((_, b) => values[((b * horizon + step) * n + s) * targets.length + k]!), dashed: i > 0 };
+  });
+  return lineChartSvg([actual, ...series], {
+    title: `${services[s]} ${targets[k]}: forecast ${step + 1} steps ahead vs actual`,
+    xLabel: 'hours since the start of the recording',
+    yLabel: FEATURE_UNITS[targets[k]!],
+    width: 960,
+  });
+}
+
+function lossChart(history: readonly EpochRecord[]): string {
+  const x = history.map((_, i) => i + 1);
+  const pick = (phase: EpochRecord['phase'], key: 'trainLoss' | 'valLoss'): number[] => history.map((r) => (r.phase === phase ? r[key] : Number.NaN));
+  return lineChartSvg(
+    [
+      { name: 'train (predictor)', x, values: pick('predictor', 'trainLoss') },
+      { name: 'validation (predictor)', x, values: pick('predictor', 'valLoss') },
+      { name: 'validation (graph learner)', x, values: pick('graph', 'valLoss') },
+    ],
+    { title: 'training loss (standardized L1; graph-learner train loss includes the new-edge penalty)', xLabel: 'epoch (all stages in order)', yLabel: 'L1' },
+  );
+}
+
+export interface ReportOptions {
+  /** Horizon step (0-based) drawn in the forecast plots. */
+  readonly plotStep: number;
+  readonly history: readonly EpochRecord[];
+}
+
+/** Writes report.txt, report.json and the SVG plots into `dir`, atomically as one folder. */
+export async function writeEvaluationReport(dir: string, result: EvaluationResult, options: ReportOptions): Promise<string[]> {
+  const written: string[] = [];
+  const names = result.scores.map((s) => s.name);
+  await writeDirAtomic(dir, (tmp) => {
+    const put = (name: string, text: string): void => {
+      writeFileSync(join(tmp, name), text);
+      written.push(join(dir, name));
+    };
+    put('report.txt', formatEvaluation(result) + '\n');
+    const json = {
+      services: result.services,
+      targets: result.targets,
+      horizon: result.horizon,
+      stepSeconds: result.stepSeconds,
+      split: result.split,
+      windows: result.origins.length,
+      scores: result.scores,
+      graph: { learned: Array.from(result.graph.learned), start: Array.from(result.graph.start), jaccard: result.graph.jaccard },
+    };
+    put('report.json', JSON.stringify(json, null, 1) + '\n');
+    result.targets.forEach((target, k) => {
+      // The GNN beside the baseline with the lowest overall MAE for this target.
+      const best = result.scores.slice(1).reduce((a, b) => (b.overall[k]!.mae < a.overall[k]!.mae ? b : a));
+      result.services.forEach((service, s) => put(`forecast-${service}-${target}.svg`, forecastChart(result, s, k, options.plotStep, [names[0]!, best.name])));
+    });
+    const labels = result.services;
+    put('graph-learned.svg', heatmapSvg(result.graph.learned, labels, labels, { title: 'learned graph (row → column)', cellDigits: 2 }));
+    put('graph-start.svg', heatmapSvg(result.graph.start, labels, labels, { title: 'starting graph: call graph + self-loops, normalized', cellDigits: 2 }));
+    if (options.history.length > 0) put('loss.svg', lossChart(options.history));
+  });
+  return written;
+}
