@@ -1,9 +1,9 @@
 /**
  * Frames from Prometheus: the seed's PromQL templates (deepscaler-model.md §1) per feature, with
  * `{ns}` (namespace), `{svc}` (workload) and `{w}` (rate window, the step by default) substituted;
- * each template can be replaced in config. Range queries only: one request per feature and batch of
- * services covers up to MAX_POINTS_PER_QUERY steps (the services of a batch are joined with `or`,
- * each tagged by label_replace). A sample Prometheus does not return stays a gap (NaN).
+ * each template can be replaced in config. Range queries only: one request per series covers up to
+ * MAX_POINTS_PER_QUERY steps; optionally several services share a request (joined with `or`, each
+ * tagged by label_replace). A sample Prometheus does not return stays a gap (NaN).
  */
 import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from './index.js';
 import { MAX_POINTS_PER_QUERY, PrometheusClient, type PrometheusClientOptions } from './prometheus-client.js';
@@ -50,7 +50,11 @@ export interface PrometheusSourceConfig extends PrometheusClientOptions {
   readonly rateWindow: string;
   /** Templates replacing the seed's, per feature. */
   readonly templates: Readonly<Partial<Record<Feature, string>>>;
-  /** Services per request (their queries joined with `or`). Default 20. */
+  /**
+   * Services per request, their queries joined with `or`. Default 1: Prometheus 2.42 evaluated the
+   * joined query 2–3× slower than the same series one per request (bench/collect/RESULTS.md), so
+   * batching only pays where requests are what is scarce (a hosted Prometheus with request quotas).
+   */
   readonly servicesPerQuery: number;
   /** Requests in flight at once. Default 2. */
   readonly concurrency: number;
@@ -105,7 +109,7 @@ export function parsePrometheusSourceConfig(raw: unknown, path: string): Prometh
     timeoutMs: expectNumber(obj['timeoutMs'] ?? 30_000, `${path}.timeoutMs`, { min: 1 }),
     retries: expectNumber(obj['retries'] ?? 3, `${path}.retries`, { min: 0, max: 10, integer: true }),
     backoffMs: expectNumber(obj['backoffMs'] ?? 500, `${path}.backoffMs`, { min: 0 }),
-    servicesPerQuery: optionalNumber(obj['servicesPerQuery'], `${path}.servicesPerQuery`, { min: 1, integer: true }) ?? 20,
+    servicesPerQuery: optionalNumber(obj['servicesPerQuery'], `${path}.servicesPerQuery`, { min: 1, integer: true }) ?? 1,
     concurrency: optionalNumber(obj['concurrency'], `${path}.concurrency`, { min: 1, max: 16, integer: true }) ?? 2,
     headers,
   };

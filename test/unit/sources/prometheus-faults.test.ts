@@ -236,7 +236,7 @@ describe('collect with a Prometheus that fails midway', function () {
     const result = await runCollect(options(out));
     expect(readdirSync(out).sort()).to.deep.equal(['dataset.jsonl', 'graph.json']);
     expect(result.dataset.length).to.equal(121);
-    expect(result.requests).to.equal(3);
+    expect(result.requests).to.equal(6); // one range query per service × feature
     expect(result.gaps.gaps).to.equal(0);
     expect(existsSync(join(out, 'dataset.jsonl'))).to.equal(true);
   });
