@@ -93,7 +93,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         {
           dataset: recorded.dataset!,
           callGraph: topologyCallGraph(options.topology),
-          modelConfig: { ...DEFAULT_MODEL_CONFIG, ...options.modelConfig },
+          // The forecast must reach past the look-ahead, whatever the step.
+          modelConfig: { ...DEFAULT_MODEL_CONFIG, horizon: Math.max(DEFAULT_MODEL_CONFIG.horizon, Math.ceil(lookAheadSeconds / stepSeconds)), ...options.modelConfig },
           trainConfig: { ...DEFAULT_TRAIN_CONFIG, seed, ...options.trainConfig },
           saveDir: modelDir,
           provenance: { source: `simulated ${app.name}, cpu-hpa, steps 0–${trainSteps}` },
