@@ -114,34 +114,35 @@ export class AppLoop {
   }
 
   /**
-   * Runs a step every interval until stop(). Steps sit on a fixed grid from the first one (so a
-   * replay never drifts across step boundaries) and never overlap: a late step skips grid slots.
+   * Runs a step now and then every interval until stop(); resolves once the first snapshot is
+   * published. Steps sit on a fixed grid from the first one (so a replay never drifts across step
+   * boundaries) and never overlap: a late step skips grid slots.
    */
-  start(): void {
+  async start(): Promise<void> {
     const first = this.clock();
     const interval = this.deps.timeline.intervalMs;
-    const loop = (): void => {
+    const loop = async (): Promise<void> => {
+      try {
+        await this.step();
+      } catch (err) {
+        this.log.error('step failed', { error: err instanceof Error ? err.message : String(err) });
+      }
       if (this.stopped) return;
-      this.running = this.step()
-        .then(
-          () => undefined,
-          (err: unknown) => this.log.error('step failed', { error: err instanceof Error ? err.message : String(err) }),
-        )
-        .then(() => {
-          this.running = null;
-          if (this.stopped) return;
-          const now = this.clock();
-          const next = first + Math.floor((now - first) / interval + 1) * interval;
-          this.timer = setTimeout(loop, next - now);
-        });
+      const now = this.clock();
+      const next = first + Math.floor((now - first) / interval + 1) * interval;
+      this.timer = setTimeout(() => {
+        if (!this.stopped) this.running = loop();
+      }, next - now);
     };
-    loop();
+    this.running = loop();
+    await this.running;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    this.running = null;
   }
 
   /** One step: observe, decide, publish. Never throws: every failure becomes state and a log line. */

@@ -115,7 +115,7 @@ export class ServingLoop {
           ...(this.options.clock ? { clock: this.options.clock } : {}),
         });
         await loop.warmUp();
-        loop.start();
+        await loop.start();
         return { loop, source };
       }),
     );

@@ -152,6 +152,34 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
     }
   });
 
+  it('serves several applications in their own namespaces from one process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ds-two-apps-'));
+    const data = fileURLToPath(new URL('../../../../data/', import.meta.url));
+    const appYaml = (name: string, services: string[]): string =>
+      `  - name: ${name}\n    namespace: ${name}\n    services: [${services.join(', ')}]\n` +
+      `    source: {kind: replay, path: ${data}boutique-30s, stepIntervalSeconds: 0.2, warmupSteps: 30}\n` +
+      `    topology: ${data}topologies/online-boutique.yaml\n`;
+    writeFileSync(join(dir, 'two.yaml'), `applications:\n${appYaml('shop-a', ['frontend', 'cartservice'])}${appYaml('shop-b', ['adservice'])}`);
+    const store = new SnapshotStore();
+    const loop = await ServingLoop.create(loadServeConfig(join(dir, 'two.yaml')), { store, registry: new Registry(), logger: createLogger({}, () => {}) });
+    const harness = await startHarness({ provider: new SnapshotMetricsProvider(store, loop.namespaces()) });
+    try {
+      await loop.start();
+      const services = async (ns: string): Promise<string[]> => {
+        const res = await harness.get(`/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns}/${DESIRED_REPLICAS_METRIC}`, harness.pki.admin);
+        expect(res.status, res.text).to.equal(200);
+        return (res.json() as { items: Item[] }).items.map((i) => i.metricLabels['service']!);
+      };
+      expect(await services('shop-a')).to.deep.equal(['frontend', 'cartservice']);
+      expect(await services('shop-b')).to.deep.equal(['adservice']);
+      const other = await harness.get(`/apis/external.metrics.k8s.io/v1beta1/namespaces/online-boutique/${DESIRED_REPLICAS_METRIC}`, harness.pki.admin);
+      expect(other.status).to.equal(404);
+    } finally {
+      await loop.stop();
+      await harness.close();
+    }
+  });
+
   it('no request waits on the model: API latency stays flat while a slow forecast runs', async () => {
     // Each forecast blocks its thread for 800 ms; one starts every 1 s.
     const busyMs = 800;
