@@ -93,9 +93,17 @@ function discovery(path: string, provider: MetricsProvider): ApiAnswer {
   });
 }
 
-/** RFC 3339 at second precision, as metav1.Time marshals. */
+let lastSecond = Number.NaN;
+let lastStamp = '';
+
+/** RFC 3339 at second precision, as metav1.Time marshals; values of one step share a second, so reuse it. */
 function rfc3339(epochMs: number): string {
-  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor(epochMs / 1000);
+  if (second !== lastSecond) {
+    lastStamp = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastStamp;
 }
 
 function labelSelectorParam(query: string): string | undefined {

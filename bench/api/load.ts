@@ -1,0 +1,93 @@
+/**
+ * A lean HTTPS/1.1 load generator: raw TLS sockets, one request in flight per connection, only the
+ * Content-Length parsed — so the client costs as little as possible next to the server under test.
+ * Closed loop (back-to-back) measures throughput; a fixed rate measures latency from each
+ * request's scheduled send time (no coordinated omission).
+ */
+import { connect, type TLSSocket } from 'node:tls';
+
+export interface LoadOptions {
+  readonly port: number;
+  readonly connections: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Requests per second over all connections; undefined: back-to-back. */
+  readonly rate?: number;
+  readonly request: Buffer;
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly errors: number;
+  /** Responses including the warm-up (for CPU per request over the whole run). */
+  readonly allResponses: number;
+  readonly seconds: number;
+  readonly latenciesMs: Float64Array;
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let requests = 0;
+  let allResponses = 0;
+  const start = performance.now();
+  const measureFrom = start + options.warmupMs;
+  const end = measureFrom + options.durationMs;
+  const interval = options.rate ? (options.connections * 1000) / options.rate : 0;
+
+  const drive = (index: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const socket: TLSSocket = connect({ host: '127.0.0.1', port: options.port, ca: options.ca, cert: options.cert, key: options.key, servername: 'localhost' });
+      let buffer: Buffer = Buffer.alloc(0);
+      let scheduled = start + (interval * index) / options.connections;
+      let sentAt = 0;
+      const send = (): void => {
+        const now = performance.now();
+        if (now >= end) {
+          socket.end();
+          return;
+        }
+        if (interval > 0 && scheduled > now) {
+          setTimeout(send, scheduled - now);
+          return;
+        }
+        sentAt = interval > 0 ? scheduled : now;
+        socket.write(options.request);
+      };
+      socket.on('secureConnect', send);
+      socket.on('data', (chunk: Buffer) => {
+        buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+        const headerEnd = buffer.indexOf(HEADER_END);
+        if (headerEnd < 0) return;
+        const head = buffer.subarray(0, headerEnd).toString('latin1');
+        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffer.length < headerEnd + 4 + length) return;
+        const ok = head.startsWith('HTTP/1.1 200');
+        buffer = buffer.subarray(headerEnd + 4 + length);
+        const now = performance.now();
+        allResponses++;
+        if (sentAt >= measureFrom && now <= end) {
+          requests++;
+          if (ok) latencies.push(now - sentAt);
+          else errors++;
+        }
+        scheduled += interval;
+        send();
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+    });
+
+  await Promise.all(Array.from({ length: options.connections }, (_, i) => drive(i)));
+  return { requests, errors, allResponses, seconds: options.durationMs / 1000, latenciesMs: Float64Array.from(latencies).sort() };
+}
+
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
