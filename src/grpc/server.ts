@@ -5,12 +5,14 @@
  * when the caller says so.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
 import { watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
 import type { SnapshotStore } from '../snapshot/index.js';
 import type { Logger } from '../telemetry/log.js';
 import { OpenStreams } from './calls.js';
 import { externalScalerHandlers } from './external-scaler.js';
 import { HealthStatus, healthHandlers } from './health.js';
+import { grpcMetrics } from './metrics.js';
 import { predictorHandlers } from './predictor.js';
 import { loadServices } from './protos.js';
 
@@ -30,6 +32,8 @@ export interface GrpcServerOptions {
   readonly tlsRefreshMs?: number;
   /** How long close() lets unary calls in flight finish before cutting connections (default 5 s). */
   readonly shutdownGraceMs?: number;
+  /** Where deepscaler_grpc_* metrics go (the serve command passes telemetry's registry); none when absent. */
+  readonly registry?: Registry;
 }
 
 export interface GrpcServerHandle {
@@ -91,7 +95,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const services = loadServices();
   const streams = new OpenStreams();
   const health = new HealthStatus(options.snapshots);
-  const server = new grpc.Server();
+  const server = new grpc.Server({ interceptors: options.registry ? [grpcMetrics(options.registry, streams)] : [] });
   server.addService(services.externalScaler.service, externalScalerHandlers(options.snapshots, streams, logger));
   server.addService(services.predictor.service, predictorHandlers(options.snapshots, streams, logger));
   server.addService(services.health.service, healthHandlers(health, streams, logger));
