@@ -120,6 +120,19 @@ describe('model training and persistence (tiny end-to-end)', function () {
     }
   });
 
+  it('the same seed gives the same weights; another seed other weights', async () => {
+    const quick = { ...tinyTrain, numEpoch: 1, numIter: 1, maxBatchesPerEpoch: 2 };
+    const weights = async (seed: number): Promise<number[]> => {
+      const run = await trainModel(dataset, callGraph, tinyModel, { ...quick, seed });
+      const values = run.network.params.entries().flatMap(([, v]) => Array.from(v.dataSync()));
+      run.network.dispose();
+      return values;
+    };
+    const first = await weights(5);
+    expect(await weights(5)).to.deep.equal(first);
+    expect(await weights(6)).to.not.deep.equal(first);
+  });
+
   it('trains and saves in a worker thread, reporting progress', async () => {
     const workerDir = join(mkdtempSync(join(tmpdir(), 'gnn-worker-')), 'model');
     const seen: TrainProgress[] = [];
