@@ -61,7 +61,7 @@ export async function runTrain(options: TrainCliOptions, argv: readonly string[]
     },
     (p) => {
       const done = (p.iteration - 1) * epochsPerIteration + (p.phase === 'graph' ? train.numEpoch : 0) + p.epoch - 1;
-      bar.update(done, `iter ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`);
+      bar.update(done, `iter ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}${p.valLoss === null ? '' : ` val ${p.valLoss.toFixed(4)}`}`);
     },
   );
   bar.finish(`best validation loss ${summary.bestValLoss.toFixed(4)}`);

@@ -76,7 +76,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
 };
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  numEpoch: 5,
+  numEpoch: 6,
   numIter: 3,
   graphEpochs: 1,
   maxGraphNum: 3,

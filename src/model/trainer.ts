@@ -34,6 +34,8 @@ export interface TrainProgress {
   readonly batches: number;
   /** Mean training loss of the epoch so far (standardized L1). */
   readonly loss: number;
+  /** Validation loss after the previous epoch; null before the first. */
+  readonly valLoss: number | null;
 }
 
 export interface EpochRecord {
@@ -124,9 +126,11 @@ export async function trainModel(
     return trainConfig.maxBatchesPerEpoch > 0 ? batches.slice(0, trainConfig.maxBatchesPerEpoch) : batches;
   };
 
+  const history: EpochRecord[] = [];
+
   /** One pass over the training windows; `lossOf` builds the loss to minimize for a batch. */
   const runEpoch = (
-    where: Omit<TrainProgress, 'batch' | 'batches' | 'loss'>,
+    where: Omit<TrainProgress, 'batch' | 'batches' | 'loss' | 'valLoss'>,
     optimizer: tf.Optimizer,
     vars: tf.Variable[],
     lossOf: (batch: ReturnType<typeof buildBatch>) => tf.Scalar,
@@ -141,12 +145,11 @@ export async function trainModel(
       loss!.dispose();
       // Decoupled weight decay (AdamW-style): tfjs's Adam has none.
       if (decay > 0) for (const v of vars) tf.tidy(() => v.assign(tf.mul(v, 1 - decay)));
-      onProgress({ ...where, batch: i + 1, batches: batches.length, loss: total / (i + 1) });
+      onProgress({ ...where, batch: i + 1, batches: batches.length, loss: total / (i + 1), valLoss: history[history.length - 1]?.valLoss ?? null });
     });
     return total / batches.length;
   };
 
-  const history: EpochRecord[] = [];
   let best = { valLoss: Infinity, weights: new Map<string, Float32Array>(), graph: startGraph };
   const checkpoint = (valLoss: number, graph: Float32Array): void => {
     if (valLoss >= best.valLoss) return;
