@@ -34,9 +34,10 @@ interface SimulateFlags {
   readonly cpuCost?: string;
   readonly burstToLimit?: boolean;
   readonly model?: string;
-  readonly trainFraction: string;
+  readonly trainFraction?: string;
   readonly epochs?: string;
   readonly margin: string;
+  readonly adaptiveMargin?: boolean;
   readonly cpuFloor?: boolean;
   readonly out: string;
 }
@@ -88,9 +89,15 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
     startupSeconds: parseStartup(flags.startup),
     autoscalers,
     ...(flags.model ? { modelDir: resolve(flags.model) } : {}),
-    trainFraction: expectNumber(flags.trainFraction, '--train-fraction', { min: 0, max: 0.9 }),
+    trainFraction:
+      flags.trainFraction !== undefined
+        ? expectNumber(flags.trainFraction, '--train-fraction', { min: 0, max: 0.9 })
+        : autoscalers.includes('deepscaler') && !flags.model
+          ? 0.5
+          : 0,
     ...(flags.epochs ? { trainConfig: { numEpoch: expectNumber(flags.epochs, '--epochs', { integer: true, min: 1 }) } } : {}),
     margin: expectNumber(flags.margin, '--margin', { min: 0, max: 2 }),
+    adaptiveMargin: flags.adaptiveMargin === true,
     cpuFloor: flags.cpuFloor === true,
     outDir: out,
     onRunProgress,
@@ -101,7 +108,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
   const description =
     `${topology.name} under ${trace.name} (peak ${flags.peak} req/s, ${hours} h at ${stepSeconds} s, noise ${flags.noise}, seed ${seed}); ` +
     `SLO ${flags.sloMs} ms end-to-end; scored from step ${result.evalStart} after ${result.warmupSteps} warm-up steps` +
-    (result.trainingSeconds !== null ? `; DeepScaler trained on the first ${flags.trainFraction} of the run in ${result.trainingSeconds.toFixed(0)} s` : '');
+    (result.trainingSeconds !== null ? `; DeepScaler trained on the first ${options.trainFraction} of the run in ${result.trainingSeconds.toFixed(0)} s` : '');
   writeExperimentReport(result, options, description);
   process.stdout.write(`${description}\n\n${resultsTable(result)}\n\nPlots and results.json in ${out}\n`);
 }
@@ -130,9 +137,10 @@ export function registerSimulate(program: Command): void {
     .option('--cpu-cost <list>', 'per-service CPU ms per request, e.g. frontend=3,cartservice=1.5')
     .option('--burst-to-limit', 'pods compute with their CPU limit instead of their request')
     .option('--model <dir>', 'trained DeepScaler model for the deepscaler autoscaler (else it is trained on the first part)')
-    .option('--train-fraction <f>', 'with deepscaler and no --model: share of the run simulated under cpu-hpa to train on; every autoscaler is scored on the rest', '0.5')
+    .option('--train-fraction <f>', 'share of the run left out of every score; with deepscaler and no --model it is simulated under cpu-hpa and trained on (default 0.5 then, else 0)')
     .option('--epochs <n>', 'predictor epochs per training iteration (default: the model defaults)')
     .option('--margin <f>', 'safety margin the predictive autoscalers add to their forecast', '0.1')
+    .option('--adaptive-margin', "per service, replace the margin by the forecaster's recent error once it has a record")
     .option('--cpu-floor', 'pair each prediction with a CPU-utilization metric on the same HPA (reactive floor)')
     .option('--out <dir>', 'where plots and results go', 'sim-results')
     .addHelpText(

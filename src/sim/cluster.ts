@@ -73,6 +73,9 @@ export class Cluster {
   readonly totalArrived: Float64Array;
   readonly totalServed: Float64Array;
   readonly totalDropped: Float64Array;
+  /** CPU seconds used, and Σ served × latency (s), for counters a scraper would rate(). */
+  readonly totalCpuSeconds: Float64Array;
+  readonly totalLatencySeconds: Float64Array;
   /** Requested core-seconds of all pods that existed, starting or not. */
   requestedCoreSeconds = 0;
   scalingActions = 0;
@@ -117,6 +120,8 @@ export class Cluster {
     this.totalArrived = make();
     this.totalServed = make();
     this.totalDropped = make();
+    this.totalCpuSeconds = make();
+    this.totalLatencySeconds = make();
     this.sharingTime = make();
     this.waitTime = make();
   }
@@ -134,6 +139,11 @@ export class Cluster {
     let ready = 0;
     for (const t of this.pods[s]!) if (t <= at) ready++;
     return ready;
+  }
+
+  /** Memory use as a share of the limit: the model has no memory, so a synthetic 25 % + 50 % × utilization. */
+  memoryShare(s: number): number {
+    return 0.25 + 0.5 * this.utilization[s]!;
   }
 
   /** Scales a service now: new pods get a start-up delay; removal takes starting pods first, then the newest. */
@@ -191,6 +201,10 @@ export class Cluster {
       this.requestedCoreSeconds += pods.length * app.cpuRequestCores[s]! * dt;
     }
     this.e2e = this.endToEnd(externalRate * dt);
+    for (let s = 0; s < n; s++) {
+      this.totalCpuSeconds[s] = this.totalCpuSeconds[s]! + this.cpuCores[s]! * dt;
+      this.totalLatencySeconds[s] = this.totalLatencySeconds[s]! + this.served[s]! * this.latency[s]!;
+    }
     this.now = end;
   }
 

@@ -33,12 +33,17 @@ export interface ExperimentOptions {
   readonly autoscalers: readonly AutoscalerName[];
   /** A trained model folder for DeepScaler; without one, DeepScaler is trained on the first part. */
   readonly modelDir?: string;
-  /** Share of the run used for training (and left out of every score) when DeepScaler is trained here. */
+  /**
+   * Share of the run left out of every score: DeepScaler is trained on it when no model is given
+   * (with a model trained on the same run's start, pass the same share to score the same part).
+   */
   readonly trainFraction: number;
   readonly modelConfig?: Partial<ModelConfig>;
   readonly trainConfig?: Partial<TrainConfig>;
   /** Margin the predictive autoscalers add over their forecast. */
   readonly margin: number;
+  /** Per service, the margin becomes the forecaster's recent error once it has a record. */
+  readonly adaptiveMargin?: boolean;
   /** Also pair predictions with a CPU-utilization metric (reactive floor). */
   readonly cpuFloor: boolean;
   readonly outDir: string;
@@ -77,12 +82,11 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   });
 
   let gnn: Forecaster | null = null;
-  let trainSteps = 0;
+  const trainSteps = Math.floor(rates.length * options.trainFraction);
   let trainingSeconds: number | null = null;
   if (options.autoscalers.includes('deepscaler')) {
     let modelDir = options.modelDir;
     if (modelDir === undefined) {
-      trainSteps = Math.floor(rates.length * options.trainFraction);
       if (trainSteps < 10) throw new Error(`--train-fraction ${options.trainFraction} leaves only ${trainSteps} steps to train DeepScaler on`);
       const recorded = await simulate({ ...specFor(0, 0), rates: rates.subarray(0, trainSteps) }, new CpuHpaAutoscaler(options.scaling), {
         recordDataset: true,
@@ -115,7 +119,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   // Scored steps start where training ended; the warm-up before them fills every predictor's window.
   const first = Math.max(0, trainSteps - warmupSteps);
   const evalWarmup = trainSteps > 0 ? trainSteps - first : warmupSteps;
-  const predictive = { settings: options.scaling, lookAheadSeconds, margin: options.margin, cpuFloor: options.cpuFloor };
+  const predictive = { settings: options.scaling, lookAheadSeconds, margin: options.margin, adaptiveMargin: options.adaptiveMargin === true, cpuFloor: options.cpuFloor };
   const make = (name: AutoscalerName): Autoscaler => {
     switch (name) {
       case 'cpu-hpa':
@@ -128,6 +132,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         return new PredictiveAutoscaler(name, new OracleForecaster(app, rates.subarray(first), startMs + first * stepSeconds * 1000, stepSeconds, horizon), app, {
           ...predictive,
           margin: 0,
+          adaptiveMargin: false,
           cpuFloor: false,
         });
     }

@@ -59,7 +59,7 @@ export interface RunOptions {
   readonly onProgress?: ProgressCallback;
 }
 
-/** The features of one step, in ALL_FEATURES order (mem is synthetic: it has no meaning in this model). */
+/** The features of one step, in ALL_FEATURES order (mem is synthetic, see Cluster.memoryShare). */
 export function clusterFrameValues(cluster: Cluster, out: Float32Array, offset = 0): void {
   const { app } = cluster;
   const dt = cluster.stepSeconds;
@@ -70,7 +70,7 @@ export function clusterFrameValues(cluster: Cluster, out: Float32Array, offset =
     const base = offset + s * nf;
     const pods = cluster.replicas(s);
     out[base + cpu] = pods > 0 ? cluster.cpuCores[s]! / (pods * app.cpuLimitCores[s]!) : 0;
-    out[base + mem] = 0.25 + 0.5 * cluster.utilization[s]!;
+    out[base + mem] = cluster.memoryShare(s);
     out[base + res] = cluster.latency[s]!;
     // Istio counts responses, failed ones (503) included: served + dropped.
     out[base + req] = (cluster.served[s]! + cluster.dropped[s]!) / dt;
