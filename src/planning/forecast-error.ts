@@ -38,8 +38,14 @@ export class ForecastErrorTracker {
     this.minActual = options.minActual ?? 1e-3;
   }
 
-  /** Remembers a forecast so that later frames can score it. */
+  /**
+   * Remembers a forecast so that later frames can score it. A newer forecast from the same data
+   * (issued at the same time, e.g. re-run while the source was down) replaces the older one, so
+   * one prediction is never scored twice.
+   */
   recordForecast(forecast: Forecast): void {
+    const same = this.pending.findIndex((fc) => fc.issuedAt === forecast.issuedAt);
+    if (same >= 0) this.pending.splice(same, 1);
     this.pending.push(forecast);
   }
 

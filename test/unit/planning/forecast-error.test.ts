@@ -55,6 +55,14 @@ describe('forecast error tracker → safety margin', () => {
     expect(tracker.margins().has('api')).to.equal(false);
   });
 
+  it('a forecast re-issued from the same data replaces the earlier one instead of being scored twice', () => {
+    const tracker = new ForecastErrorTracker({ window: 5, maxMargin: 1 });
+    tracker.recordForecast(forecast(0, [2]));
+    tracker.recordForecast(forecast(0, [1.5]));
+    const samples = tracker.observe(frame(step, 1));
+    expect(samples.map((s) => s.predicted)).to.deep.equal([1.5]);
+  });
+
   it('drops a forecast once its horizon has passed', () => {
     const tracker = new ForecastErrorTracker({ window: 5, maxMargin: 1 });
     tracker.recordForecast(forecast(0, [2]));
