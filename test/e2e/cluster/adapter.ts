@@ -3,6 +3,7 @@
  * serving certificate for `deepscaler-adapter.deepscaler.svc` and the ServiceAccount kubeconfig,
  * so authentication comes from kube-system/extension-apiserver-authentication like in a pod.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCa, makeLeaf, type Ca, type CertPair } from './certs.js';
@@ -39,8 +40,13 @@ export async function startAdapter(opts: AdapterOptions): Promise<RunningAdapter
   });
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
+  const main = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+  // The gRPC scaler listens on a fixed default port (9443); give it a free one so parallel runs
+  // on this machine cannot collide.
+  const help = execFileSync(process.execPath, [main, 'serve', '--help'], { encoding: 'utf8' });
+  const grpcArgs = help.includes('--grpc-port') ? [`--grpc-port=${await freePort()}`, ...(help.includes('--grpc-bind-address') ? ['--grpc-bind-address=127.0.0.1'] : [])] : [];
   const args = [
-    join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'),
+    main,
     'serve',
     `--config=${opts.configFile}`,
     '--bind-address=127.0.0.1',
@@ -49,6 +55,7 @@ export async function startAdapter(opts: AdapterOptions): Promise<RunningAdapter
     `--tls-private-key-file=${serving.key}`,
     `--cert-dir=${join(opts.dir, 'adapter-certs')}`,
     `--kubeconfig=${opts.kubeconfig}`,
+    ...grpcArgs,
     ...(opts.extraArgs ?? []),
   ];
   writeFileSync(join(opts.dir, 'adapter.cmd'), `node ${args.join(' ')}\n`);
