@@ -7,7 +7,7 @@
  *   - instant (the seed's way): one instant query per service × metric × timestamp, timed on a sample
  *     of timestamps and extrapolated to the whole day.
  *
- *   npm run build && node dist/bench/collect/collect.js [--hours 24] [--instant-sample 20]
+ *   npm run build && node dist/bench/collect/collect.js [--hours 24] [--instant-sample 20] [--rounds 5]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -23,11 +23,12 @@ const { values: args } = parseArgs({
   options: {
     hours: { type: 'string', default: '24' },
     'instant-sample': { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const HOURS = Number(args.hours);
 const INSTANT_SAMPLE = Number(args['instant-sample']);
-const ROUNDS = 3;
+const ROUNDS = Number(args.rounds);
 const STEP = 30;
 const STEPS = (HOURS * 3600) / STEP + 1;
 

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, expectObject } from '../config/validate.js';
 import { ALL_FEATURES, type Feature } from '../sources/index.js';
-import { PrometheusSource, parsePrometheusSourceConfig } from '../sources/prometheus.js';
+import { PrometheusSource, expectNamespace, expectPrometheusUrl, parsePrometheusSourceConfig } from '../sources/prometheus.js';
 import { PrometheusClient } from '../sources/prometheus-client.js';
 import { framesToDataset } from '../dataset/frames.js';
 import { formatJsonlDataset } from '../dataset/jsonl-format.js';
@@ -110,6 +110,8 @@ export async function runCollect(options: CollectOptions): Promise<CollectResult
   if (!(options.endMs > options.startMs)) {
     throw new ConfigError(`--end (${new Date(options.endMs).toISOString()}) must be after --start (${new Date(options.startMs).toISOString()})`);
   }
+  expectPrometheusUrl(options.prometheus, '--prometheus');
+  expectNamespace(options.namespace, '--namespace');
   const clientOptions = { url: options.prometheus, timeoutMs: options.timeoutMs, retries: options.retries, ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}) };
   const discovery = new PrometheusClient(clientOptions);
   let services = options.services;

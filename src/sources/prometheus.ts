@@ -6,7 +6,7 @@
  * tagged by label_replace). A sample Prometheus does not return stays a gap (NaN).
  */
 import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from './index.js';
-import { MAX_POINTS_PER_QUERY, PrometheusClient, type PrometheusClientOptions } from './prometheus-client.js';
+import { PrometheusClient, type PrometheusClientOptions } from './prometheus-client.js';
 import {
   ConfigError,
   expectArray,
@@ -71,6 +71,15 @@ export function checkTemplate(template: string, path: string): string {
   return template;
 }
 
+export function expectPrometheusUrl(value: unknown, path: string): string {
+  return expectString(value, path, { pattern: /^https?:\/\/[^\s]+$/, hint: 'an http:// or https:// URL' });
+}
+
+/** A namespace goes into PromQL strings: only DNS-label names are accepted. */
+export function expectNamespace(value: unknown, path: string): string {
+  return expectString(value, path, { pattern: NAMESPACE, hint: 'a Kubernetes namespace name' });
+}
+
 /**
  * Validates the `prometheus` section of a config (or flags gathered into the same shape):
  * `{url, namespace, services, features?, stepSeconds?, rateWindow?, templates?, timeoutMs?, retries?,
@@ -81,8 +90,8 @@ export function parsePrometheusSourceConfig(raw: unknown, path: string): Prometh
   rejectUnknownKeys(obj, path, [
     'url', 'namespace', 'services', 'features', 'stepSeconds', 'rateWindow', 'templates', 'timeoutMs', 'retries', 'backoffMs', 'servicesPerQuery', 'concurrency', 'headers',
   ]);
-  const url = expectString(obj['url'], `${path}.url`, { pattern: /^https?:\/\/[^\s]+$/, hint: 'an http:// or https:// URL' });
-  const namespace = expectString(obj['namespace'], `${path}.namespace`, { pattern: NAMESPACE, hint: 'a Kubernetes namespace name' });
+  const url = expectPrometheusUrl(obj['url'], `${path}.url`);
+  const namespace = expectNamespace(obj['namespace'], `${path}.namespace`);
   const services = expectArray(obj['services'], `${path}.services`).map((s, i) =>
     expectString(s, `${path}.services[${i}]`, { pattern: WORKLOAD, hint: 'a Kubernetes workload name' }),
   );
@@ -186,35 +195,32 @@ export class PrometheusSource implements MetricsSource {
     const values = new Float32Array(steps * N * F).fill(Number.NaN);
     const serviceIndex = new Map(this.services.map((s, i) => [s, i] as const));
 
+    // One task per feature × batch of services; the client splits ranges Prometheus finds too long.
     const tasks: Array<() => Promise<void>> = [];
     let done = 0;
-    for (let from = first; from <= last; from += MAX_POINTS_PER_QUERY * stepMs) {
-      const to = Math.min(last, from + (MAX_POINTS_PER_QUERY - 1) * stepMs);
-      this.features.forEach((feature, f) => {
-        for (const batch of this.batches()) {
-          tasks.push(async () => {
-            const query = this.batchQuery(feature, batch);
-            const seen = new Set<string>();
-            for (const series of await this.client.queryRange(query, from, to, this.stepSeconds)) {
-              const service = series.labels[SERVICE_LABEL];
-              const s = service === undefined ? undefined : serviceIndex.get(service);
-              if (s === undefined) continue;
-              if (seen.has(service!)) {
-                throw new Error(
-                  `the ${feature} query returned several series for service ${service}; a template must give one series per service (aggregate it, e.g. sum(...)): ${this.template(feature)}`,
-                );
-              }
-              seen.add(service!);
-              for (const [ms, value] of series.points) {
-                const t = Math.round((ms - first) / stepMs);
-                if (t >= 0 && t < steps) values[(t * N + s) * F + f] = value;
-              }
+    this.features.forEach((feature, f) => {
+      for (const batch of this.batches()) {
+        tasks.push(async () => {
+          const seen = new Set<string>();
+          for (const series of await this.client.queryRange(this.batchQuery(feature, batch), first, last, this.stepSeconds)) {
+            const service = series.labels[SERVICE_LABEL] ?? '';
+            const s = serviceIndex.get(service);
+            if (s === undefined) continue;
+            if (seen.has(service)) {
+              throw new Error(
+                `the ${feature} query returned several series for service ${service}; a template must give one series per service (aggregate it, e.g. sum(...)): ${this.template(feature)}`,
+              );
             }
-            onProgress?.(++done, tasks.length);
-          });
-        }
-      });
-    }
+            seen.add(service);
+            for (const [ms, value] of series.points) {
+              const t = Math.round((ms - first) / stepMs);
+              if (t >= 0 && t < steps) values[(t * N + s) * F + f] = value;
+            }
+          }
+          onProgress?.(++done, tasks.length);
+        });
+      }
+    });
     await runLimited(tasks, this.config.concurrency);
     const size = N * F;
     return Array.from({ length: steps }, (_, t) => ({
