@@ -57,8 +57,10 @@ export function tryItLines(url: string, config: ServeConfig, client: LocalClient
   return lines;
 }
 
-export async function runServe(flags: ServeFlags): Promise<void> {
+export async function runServe(given: ServeFlags): Promise<void> {
   const logger = log.child({ component: 'serve' });
+  // Absolute, so the printed curl lines and the kubeconfig work from any directory.
+  const flags: ServeFlags = { ...given, certDir: resolve(given.certDir) };
   const config = loadServeConfig(flags.config, overridesFrom(flags));
   const inCluster = Boolean(flags.kubeconfig || process.env['KUBERNETES_SERVICE_HOST']);
   const needsCluster = config.applications.some((a) => a.capacity.fromDeployments);
@@ -87,7 +89,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
 
   let kubeconfigPath: string | null = null;
   if (api.localClient !== null) {
-    kubeconfigPath = resolve(join(dirname(flags.certDir), 'kubeconfig'));
+    kubeconfigPath = join(dirname(flags.certDir), 'kubeconfig');
     mkdirSync(dirname(kubeconfigPath), { recursive: true });
     writeFileAtomic(kubeconfigPath, localKubeconfig(server.url, api.localClient));
   }
