@@ -1,10 +1,11 @@
 /**
  * The serve command's gRPC flags and what they resolve to. TLS is the HTTPS server's certificate
- * unless --grpc-plaintext says otherwise; --no-grpc turns the server off.
+ * unless --grpc-plaintext says otherwise; client certificates are required only with
+ * --grpc-client-ca-file; --no-grpc turns the server off.
  */
 import type { Command } from 'commander';
 import type { KeyPairSource } from '../auth/tls.js';
-import { expectNumber } from '../config/validate.js';
+import { ConfigError, expectNumber } from '../config/validate.js';
 
 export const DEFAULT_GRPC_PORT = 9443;
 
@@ -14,6 +15,7 @@ export interface GrpcFlags {
   readonly grpcPort: string;
   readonly grpcBindAddress?: string;
   readonly grpcPlaintext?: boolean;
+  readonly grpcClientCaFile?: string;
 }
 
 export function addGrpcFlags(command: Command): Command {
@@ -21,6 +23,7 @@ export function addGrpcFlags(command: Command): Command {
     .option('--grpc-port <port>', 'port of the KEDA external scaler, predictor and health gRPC services', String(DEFAULT_GRPC_PORT))
     .option('--grpc-bind-address <ip>', 'address the gRPC server listens on (default: --bind-address)')
     .option('--grpc-plaintext', 'serve gRPC without TLS (only behind a mesh that encrypts, or locally)')
+    .option('--grpc-client-ca-file <path>', 'require gRPC clients (KEDA) to present a certificate signed by a CA in this bundle')
     .option('--no-grpc', 'do not start the gRPC server');
 }
 
@@ -28,14 +31,19 @@ export interface ResolvedGrpc {
   readonly host: string;
   readonly port: number;
   readonly tls: KeyPairSource | 'plaintext';
+  readonly clientCaFile?: string;
 }
 
 /** null when gRPC is off; `httpsHost` and `httpsTls` are the API server's bind address and certificate. */
 export function resolveGrpcFlags(flags: GrpcFlags, httpsHost: string, httpsTls: KeyPairSource): ResolvedGrpc | null {
   if (!flags.grpc) return null;
+  if (flags.grpcPlaintext && flags.grpcClientCaFile !== undefined) {
+    throw new ConfigError('--grpc-client-ca-file needs TLS: drop --grpc-plaintext or the client CA');
+  }
   return {
     host: flags.grpcBindAddress ?? httpsHost,
     port: expectNumber(flags.grpcPort, '--grpc-port', { integer: true, min: 1, max: 65535 }),
     tls: flags.grpcPlaintext ? 'plaintext' : httpsTls,
+    ...(flags.grpcClientCaFile !== undefined ? { clientCaFile: flags.grpcClientCaFile } : {}),
   };
 }

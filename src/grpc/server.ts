@@ -1,12 +1,11 @@
 /**
  * The gRPC server: KEDA's external scaler, our predictor service and the standard health service,
- * all reading the SnapshotStore the serving loop publishes. TLS uses the HTTPS certificate files
- * (polled, so a rotated certificate is picked up without a restart); plaintext only
- * when the caller says so.
+ * all reading the SnapshotStore the serving loop publishes. TLS (tls.ts) uses the HTTPS serving
+ * certificate; plaintext only when the caller says so.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
-import { watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
+import type { KeyPairFiles, KeyPairSource } from '../auth/tls.js';
 import type { SnapshotStore } from '../snapshot/index.js';
 import type { Logger } from '../telemetry/log.js';
 import { OpenStreams } from './calls.js';
@@ -15,6 +14,7 @@ import { HealthStatus, healthHandlers } from './health.js';
 import { grpcMetrics } from './metrics.js';
 import { predictorHandlers } from './predictor.js';
 import { loadServices } from './protos.js';
+import { grpcTls } from './tls.js';
 
 export interface GrpcServerOptions {
   /** Interface to bind, e.g. "0.0.0.0" in a pod, "127.0.0.1" locally. */
@@ -28,6 +28,11 @@ export interface GrpcServerOptions {
    */
   readonly tls: KeyPairFiles | KeyPairSource | 'plaintext';
   readonly logger: Logger;
+  /**
+   * With TLS: require client certificates signed by a CA in this PEM bundle (KEDA's tlsClientCert /
+   * tlsClientKey); without it any client may call. Re-read as often as the serving certificate.
+   */
+  readonly clientCaFile?: string;
   /** How often the certificate files are polled for a rotation (default 2 s, as for HTTPS). */
   readonly tlsRefreshMs?: number;
   /** How long close() lets unary calls in flight finish before cutting connections (default 5 s). */
@@ -40,50 +45,6 @@ export interface GrpcServerHandle {
   readonly port: number;
   /** Graceful: health turns NOT_SERVING, streams end with OK, calls in flight finish, then connections close. */
   close(): Promise<void>;
-}
-
-/** Serves the pair the HTTPS server watches to grpc-js, which swaps its TLS context on each update. */
-class KeyPairCertificateProvider implements grpc.experimental.CertificateProvider {
-  private readonly listeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
-
-  constructor(private readonly source: KeyPairSource) {
-    source.onChange(() => {
-      for (const listener of this.listeners) listener(this.identity());
-    });
-  }
-
-  private identity(): grpc.experimental.IdentityCertificateUpdate {
-    const pair = this.source.current();
-    return { certificate: Buffer.from(pair.cert), privateKey: Buffer.from(pair.key) };
-  }
-
-  addIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
-    this.listeners.add(listener);
-    // grpc-js registers the server's context watcher only after this returns: deliver on the next tick.
-    process.nextTick(() => listener(this.identity()));
-  }
-
-  removeIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
-    this.listeners.delete(listener);
-  }
-
-  // No CA: the server asks for no client certificates.
-  addCaCertificateListener(): void {}
-  removeCaCertificateListener(): void {}
-}
-
-function serverCredentials(source: KeyPairSource): grpc.ServerCredentials {
-  // grpc-js 1.14 declares (caProvider, identityProvider) but passes them on as (identity, ca):
-  // the first argument is the serving identity; a null CA means no client certificates are requested.
-  return grpc.experimental.createCertificateProviderServerCredentials(new KeyPairCertificateProvider(source), null, false);
-}
-
-function watchServingPair(files: KeyPairFiles, logger: Logger, pollMs: number | undefined): KeyPairSource {
-  try {
-    return watchKeyPair(files, logger, pollMs);
-  } catch (err) {
-    throw new Error(`gRPC TLS: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
 }
 
 function bindAddress(host: string, port: number): string {
@@ -101,24 +62,21 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   server.addService(services.health.service, healthHandlers(health, streams, logger));
 
   const address = bindAddress(options.host, options.port);
-  const tls = options.tls;
-  const ownKeyPair = tls === 'plaintext' || 'current' in tls ? undefined : watchServingPair(tls, logger, options.tlsRefreshMs);
-  const keyPair = tls !== 'plaintext' && 'current' in tls ? tls : ownKeyPair;
-  const credentials = keyPair ? serverCredentials(keyPair) : grpc.ServerCredentials.createInsecure();
+  const tls = grpcTls({ tls: options.tls, clientCaFile: options.clientCaFile, pollMs: options.tlsRefreshMs }, logger);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, credentials, (err, bound) => {
+    server.bindAsync(address, tls.credentials, (err, bound) => {
       if (!err) return resolve(bound);
-      ownKeyPair?.close();
+      tls.close();
       reject(new Error(`gRPC: cannot listen on ${address}: ${err.message}`));
     });
   });
-  logger.info('gRPC listening', { address: bindAddress(options.host, port), tls: options.tls === 'plaintext' ? 'off' : 'on' });
+  logger.info('gRPC listening', { address: bindAddress(options.host, port), tls: options.tls === 'plaintext' ? 'off' : 'on', clientCertificates: options.clientCaFile === undefined ? 'not requested' : 'required' });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       health.drain();
-      ownKeyPair?.close();
+      tls.close();
       streams.endAll();
       const force = setTimeout(() => {
         logger.warn('gRPC calls still running after the grace period; closing their connections');

@@ -32,4 +32,9 @@ describe('gRPC serve flags', () => {
   it('reject a port that is not a port number, naming the flag', () => {
     expect(() => resolveGrpcFlags(parse('--grpc-port', '70000'), '0.0.0.0', httpsTls)).to.throw(ConfigError, '--grpc-port: must be at most 65535, got 70000');
   });
+
+  it('pass a client CA file on, and refuse it together with --grpc-plaintext', () => {
+    expect(resolveGrpcFlags(parse('--grpc-client-ca-file', '/etc/keda-ca.crt'), '0.0.0.0', httpsTls)).to.include({ clientCaFile: '/etc/keda-ca.crt' });
+    expect(() => resolveGrpcFlags(parse('--grpc-plaintext', '--grpc-client-ca-file', '/x'), '0.0.0.0', httpsTls)).to.throw(ConfigError, '--grpc-client-ca-file needs TLS');
+  });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ import { watchKeyPair } from '../../../src/auth/tls.js';
 import { startGrpcServer } from '../../../src/grpc/server.js';
 import type { GetMetricsResponse, HealthCheckResponse, IsActiveResponse, PredictionMessage } from '../../../src/grpc/messages.js';
 import { SnapshotStore } from '../../../src/snapshot/index.js';
-import { makeCa, makeServingCert, tempDir, writeKeyPair, type KeyPairPem } from '../../support/pki.js';
+import { makeCa, makeClientCert, makeServingCert, tempDir, writeKeyPair, type KeyPairPem } from '../../support/pki.js';
 import { appSnapshot, eventually, makeClients, quietLogger, rejection, startHarness, stream, unary, type Harness, type StreamReader } from './support.js';
 
 const cartRef = { name: 'cart', namespace: 'shop', scalerMetadata: { service: 'cart' } };
@@ -88,6 +89,51 @@ describe('gRPC server', () => {
         (e: Error) => e,
       );
       expect(err?.message).to.match(/^gRPC TLS: cannot read \/nonexistent\/tls\.crt/);
+    });
+  });
+
+  describe('client certificates (--grpc-client-ca-file)', function () {
+    this.timeout(120_000); // RSA key generation on a shared machine
+    let ca: KeyPairPem;
+    let dir: string;
+    let serving: { certFile: string; keyFile: string };
+    let clientCa: { certFile: string; keyFile: string };
+    let h: Harness;
+    before(() => {
+      ca = makeCa('grpc-mtls-ca');
+      dir = tempDir();
+      serving = writeKeyPair(dir, 'serving', makeServingCert(ca));
+      clientCa = writeKeyPair(dir, 'keda-ca', makeCa('keda-client-ca'));
+    });
+    beforeEach(async () => {
+      h = await startHarness({ tls: serving, clientCaFile: clientCa.certFile });
+      h.store.publishApp(appSnapshot());
+    });
+    afterEach(async () => h.close());
+
+    const check = (credentials: grpc.ChannelCredentials): Promise<unknown> => {
+      const client = makeClients(h.server.port, credentials, { 'grpc.ssl_target_name_override': 'localhost', 'grpc.use_local_subchannel_pool': 1 }).health;
+      return unary(client, 'Check', { service: '' }).finally(() => client.close());
+    };
+
+    it('serves a client whose certificate the client CA signed', async () => {
+      const kedaCa = { cert: readFileSync(clientCa.certFile, 'utf8'), key: readFileSync(clientCa.keyFile, 'utf8') };
+      const keda = makeClientCert(kedaCa, 'keda-operator');
+      expect(await check(grpc.credentials.createSsl(Buffer.from(ca.cert), Buffer.from(keda.key), Buffer.from(keda.cert)))).to.deep.equal({ status: 'SERVING' });
+    });
+
+    it('refuses a client without a certificate, and one signed by another CA', async () => {
+      expect((await rejection(check(grpc.credentials.createSsl(Buffer.from(ca.cert))))).code).to.equal(grpc.status.UNAVAILABLE);
+      const stranger = makeClientCert(ca, 'stranger');
+      expect((await rejection(check(grpc.credentials.createSsl(Buffer.from(ca.cert), Buffer.from(stranger.key), Buffer.from(stranger.cert))))).code).to.equal(grpc.status.UNAVAILABLE);
+    });
+
+    it('fails to start naming the client CA file when it is not a certificate', async () => {
+      const err = await startHarness({ tls: serving, clientCaFile: serving.keyFile }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.match(/^gRPC TLS: client CA .*serving\.key: /);
     });
   });
 

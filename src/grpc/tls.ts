@@ -1,0 +1,144 @@
+/**
+ * TLS for the gRPC server: the HTTPS serving key pair (shared with the HTTPS server, or watched
+ * here from the same files) and, optionally, the CAs that client certificates must chain to. Both
+ * are polled, so rotations need no restart: grpc-js swaps its TLS context on every update through
+ * its certificate-provider API.
+ */
+import { X509Certificate } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { readPemFile } from '../auth/settings.js';
+import { watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
+import type { Logger } from '../telemetry/log.js';
+
+type Listener<T> = (update: T) => void;
+type IdentityUpdate = grpc.experimental.IdentityCertificateUpdate;
+type CaUpdate = grpc.experimental.CaCertificateUpdate;
+
+export interface GrpcTlsOptions {
+  readonly tls: KeyPairFiles | KeyPairSource | 'plaintext';
+  readonly clientCaFile?: string;
+  /** Poll interval of the files (default 2 s, as for HTTPS). */
+  readonly pollMs?: number;
+}
+
+export interface GrpcTls {
+  readonly credentials: grpc.ServerCredentials;
+  /** Stops the file polls this module started (a shared key pair stays with its owner). */
+  close(): void;
+}
+
+interface PemSource {
+  current(): string;
+  onChange(listener: () => void): void;
+  close(): void;
+}
+
+const DEFAULT_POLL_MS = 2_000;
+
+function withContext(what: string, err: unknown): Error {
+  return new Error(`gRPC TLS: ${what}${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+/** The client CA bundle, re-read when it changes; an unreadable update keeps the previous bundle. */
+function watchCaFile(path: string, logger: Logger, pollMs: number): PemSource {
+  const read = (): string => {
+    const { pem } = readPemFile(path);
+    new X509Certificate(pem); // throws unless the bundle starts with a PEM certificate
+    return pem;
+  };
+  let pem: string;
+  try {
+    pem = read();
+  } catch (err) {
+    throw withContext(`client CA ${path}: `, err);
+  }
+  const listeners: Array<() => void> = [];
+  const reload = (): void => {
+    let next: string;
+    try {
+      next = read();
+    } catch (err) {
+      logger.warn('gRPC client CA not reloaded, keeping the previous one', { error: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    if (next === pem) return;
+    pem = next;
+    logger.info('gRPC client CA reloaded', { clientCaFile: path });
+    for (const listener of listeners) listener();
+  };
+  watchFile(path, { interval: pollMs, persistent: false }, reload);
+  return { current: () => pem, onChange: (listener) => listeners.push(listener), close: () => unwatchFile(path, reload) };
+}
+
+/** Hands grpc-js the newest serving pair and client CAs. */
+class WatchedCertificateProvider implements grpc.experimental.CertificateProvider {
+  private readonly identityListeners = new Set<Listener<IdentityUpdate>>();
+  private readonly caListeners = new Set<Listener<CaUpdate | null>>();
+
+  constructor(
+    private readonly pair: KeyPairSource,
+    private readonly ca: PemSource | null,
+  ) {
+    pair.onChange(() => this.identityListeners.forEach((listener) => listener(this.identity())));
+    ca?.onChange(() => this.caListeners.forEach((listener) => listener(this.clientCas())));
+  }
+
+  private identity(): IdentityUpdate {
+    const { cert, key } = this.pair.current();
+    return { certificate: Buffer.from(cert), privateKey: Buffer.from(key) };
+  }
+
+  private clientCas(): CaUpdate | null {
+    return this.ca ? { caCertificate: Buffer.from(this.ca.current()) } : null;
+  }
+
+  // grpc-js registers the server's context watcher only after these return: deliver on the next
+  // tick, or the first connections meet a server without a certificate.
+  addIdentityCertificateListener(listener: Listener<IdentityUpdate>): void {
+    this.identityListeners.add(listener);
+    process.nextTick(() => listener(this.identity()));
+  }
+
+  removeIdentityCertificateListener(listener: Listener<IdentityUpdate>): void {
+    this.identityListeners.delete(listener);
+  }
+
+  addCaCertificateListener(listener: Listener<CaUpdate | null>): void {
+    this.caListeners.add(listener);
+    process.nextTick(() => listener(this.clientCas()));
+  }
+
+  removeCaCertificateListener(listener: Listener<CaUpdate | null>): void {
+    this.caListeners.delete(listener);
+  }
+}
+
+export function grpcTls(options: GrpcTlsOptions, logger: Logger): GrpcTls {
+  const { tls, clientCaFile } = options;
+  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  if (tls === 'plaintext') {
+    if (clientCaFile !== undefined) throw new Error('gRPC: a client CA needs TLS; drop plaintext or the client CA');
+    return { credentials: grpc.ServerCredentials.createInsecure(), close: () => {} };
+  }
+  const ca = clientCaFile === undefined ? null : watchCaFile(clientCaFile, logger, pollMs);
+  const shared = 'current' in tls;
+  let pair: KeyPairSource;
+  try {
+    pair = 'current' in tls ? tls : watchKeyPair(tls, logger, pollMs);
+  } catch (err) {
+    ca?.close();
+    throw withContext('', err);
+  }
+  const provider = new WatchedCertificateProvider(pair, ca);
+  // grpc-js 1.14 declares (caProvider, identityProvider) but passes them on as (identity, ca):
+  // the first argument is the serving identity, the second the client CAs (null: none requested).
+  const credentials = grpc.experimental.createCertificateProviderServerCredentials(provider, ca ? provider : null, ca !== null);
+  return {
+    credentials,
+    close: () => {
+      if (!shared) pair.close();
+      ca?.close();
+    },
+  };
+}
