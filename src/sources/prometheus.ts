@@ -52,8 +52,8 @@ export interface PrometheusSourceConfig extends PrometheusClientOptions {
   readonly templates: Readonly<Partial<Record<Feature, string>>>;
   /**
    * Services per request, their queries joined with `or`. Default 1: Prometheus 2.42 evaluated the
-   * joined query 2–3× slower than the same series one per request (bench/collect/RESULTS.md), so
-   * batching only pays where requests are what is scarce (a hosted Prometheus with request quotas).
+   * joined query no faster than the same series one per request (1.0–1.5× the time,
+   * bench/collect/RESULTS.md), so batching only pays where requests are scarce (request quotas).
    */
   readonly servicesPerQuery: number;
   /** Requests in flight at once. Default 2. */
