@@ -13,7 +13,7 @@ import { GrpcStatusError } from './calls.js';
 import { assertServable, findApp, listOrNone, servicesOf } from './lookup.js';
 import type { ScaledObjectRef } from './messages.js';
 
-export const METADATA_KEYS = { service: 'service', application: 'application', activationReplicas: 'activationReplicas' } as const;
+const METADATA_KEYS = { service: 'service', application: 'application', activationReplicas: 'activationReplicas' } as const;
 
 export interface ScalerTarget {
   readonly app: AppSnapshot;
