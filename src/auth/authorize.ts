@@ -17,8 +17,14 @@ export interface AuthorizerOptions {
   readonly cacheTtlMs?: number;
 }
 
+/** NUL cannot occur in HTTP header values, so it separates the parts unambiguously. */
 function cacheKey(user: UserInfo, attributes: AccessAttributes): string {
-  return JSON.stringify([user.username, user.uid ?? '', user.groups, user.extra, attributes]);
+  const extra = Object.keys(user.extra).length === 0 ? '' : JSON.stringify(user.extra);
+  const what =
+    attributes.kind === 'resource'
+      ? `${attributes.namespace}\0${attributes.verb}\0${attributes.group}\0${attributes.version}\0${attributes.resource}`
+      : `${attributes.path}\0${attributes.verb}`;
+  return `${user.username}\0${user.uid ?? ''}\0${user.groups.join('\0')}\0${extra}\0${attributes.kind}\0${what}`;
 }
 
 /** The `Status` message Kubernetes writes for a 403. */

@@ -198,10 +198,18 @@ function matchesRequirement(r: Requirement, labels: Readonly<Record<string, stri
 
 const matchEverything: LabelMatcher = () => true;
 
+// HPAs ask with the same few selectors every sync: parse each once. Bounded, oldest dropped first.
+const parsed = new Map<string, LabelMatcher>();
+const MAX_PARSED = 1000;
+
 /** A matcher for `selector` (absent or empty: everything); throws ApiError 400 naming the problem. */
 export function parseLabelSelector(selector: string | undefined): LabelMatcher {
   if (selector === undefined) return matchEverything;
+  const known = parsed.get(selector);
+  if (known) return known;
   const requirements = parseRequirements(selector);
-  if (requirements.length === 0) return matchEverything;
-  return (labels) => requirements.every((r) => matchesRequirement(r, labels));
+  const matcher: LabelMatcher = requirements.length === 0 ? matchEverything : (labels) => requirements.every((r) => matchesRequirement(r, labels));
+  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(selector, matcher);
+  return matcher;
 }
