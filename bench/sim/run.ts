@@ -4,7 +4,10 @@
  * in the same run. DeepScaler is trained on the first half of each run (simulated under the CPU
  * HPA) and every autoscaler is scored on the second half. Also times a 24 h Train-Ticket run.
  *
- *   npm run build && nice -n 5 node dist/bench/sim/run.js [scenario…]
+ *   npm run build && nice -n 5 node dist/bench/sim/run.js [--margin=0.1] [--reuse-models] [--no-speed] [scenario…]
+ *
+ * --reuse-models scores the model each scenario trained before (bench/sim/out/<scenario>/model)
+ * instead of training again; results for another margin go to out/<scenario>-margin<m>/.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +36,13 @@ const SCENARIOS: readonly Scenario[] = [
 
 const SEED = 1;
 const NOISE = 0.05;
+const DEFAULT_MARGIN = 0.1;
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const margin = Number(flag('margin') ?? DEFAULT_MARGIN);
+const reuseModels = args.includes('--reuse-models');
+const wanted = args.filter((a) => !a.startsWith('--'));
 
 function ratio(a: number, b: number): string {
   return b > 0 ? (a / b).toFixed(3) : a > 0 ? '∞' : 'n/a (both 0)';
@@ -52,12 +62,14 @@ async function runScenario(s: Scenario): Promise<void> {
     trainFraction: 0.5,
     // Bounded training so the three scenarios fit on a shared 2-core machine.
     trainConfig: { numEpoch: 4, numIter: 2, maxBatchesPerEpoch: 40 },
-    margin: 0.1,
+    margin,
     cpuFloor: false,
-    outDir: join(ROOT, 'bench/sim/out', s.name),
+    outDir: join(ROOT, 'bench/sim/out', margin === DEFAULT_MARGIN ? s.name : `${s.name}-margin${margin}`),
+    ...(reuseModels ? { modelDir: join(ROOT, 'bench/sim/out', s.name, 'model') } : {}),
   };
   const result = await runExperiment(options);
-  const description = `${s.name}: ${s.topology} under ${s.trace}, peak ${s.peak} req/s, ${s.hours} h at ${s.stepSeconds} s, noise ${NOISE}, seed ${SEED}, SLO ${s.sloMs} ms; DeepScaler trained ${result.trainingSeconds?.toFixed(0)} s on the first half, all scored on the second half`;
+  const training = result.trainingSeconds === null ? 'model of the earlier training run' : `trained ${result.trainingSeconds.toFixed(0)} s`;
+  const description = `${s.name}: ${s.topology} under ${s.trace}, peak ${s.peak} req/s, ${s.hours} h at ${s.stepSeconds} s, noise ${NOISE}, seed ${SEED}, SLO ${s.sloMs} ms, margin ${margin}; DeepScaler ${training} on the first half, all scored on the second half`;
   writeExperimentReport(result, options, description);
   const get = (name: 'cpu-hpa' | 'holt' | 'deepscaler' | 'oracle') => result.runs.get(name)!.summary;
   const ds = get('deepscaler');
@@ -87,7 +99,7 @@ async function speed(): Promise<void> {
     scaling: DEFAULT_SCALING,
     autoscalers: ['cpu-hpa', 'holt', 'oracle'],
     trainFraction: 0,
-    margin: 0.1,
+    margin,
     cpuFloor: false,
     outDir: join(ROOT, 'bench/sim/out/speed'),
   });
@@ -98,7 +110,6 @@ async function speed(): Promise<void> {
   }
 }
 
-const wanted = process.argv.slice(2);
-process.stdout.write(`# bench/sim — ${new Date().toISOString()}\n`);
-await speed();
+process.stdout.write(`# bench/sim — ${new Date().toISOString()} — ${args.join(' ')}\n`);
+if (!args.includes('--no-speed')) await speed();
 for (const s of SCENARIOS) if (wanted.length === 0 || wanted.includes(s.name)) await runScenario(s);
