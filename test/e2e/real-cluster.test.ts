@@ -357,11 +357,27 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     expect(low).to.equal(Math.ceil(LOW / 0.1));
     await waitFor(`frontend .status.replicas to come down to ${low}`, async () => ((await statusReplicas('frontend')) === low ? true : undefined), 40_000, plane.controllerManager, 1000);
 
-    const status = JSON.parse(await kubectlOk(admin, ['-n', APP_NS, 'get', 'hpa', 'frontend', '-o', 'json'])) as {
-      status: { conditions?: { type: string; status: string; reason: string }[]; currentMetrics?: { external?: { current?: { averageValue?: string } } }[] };
+    // Settled: the HPA's next sync reads the served count over as many replicas, average exactly
+    // 1, and reports the metric active. (Ask for v2beta2: kubectl 1.20 reads HPAs as autoscaling/v1,
+    // where conditions are only an annotation.)
+    type HpaStatus = {
+      desiredReplicas?: number;
+      conditions?: { type: string; status: string; reason: string }[];
+      currentMetrics?: { external?: { current?: { averageValue?: string } } }[];
     };
-    const active = status.status.conditions?.find((c) => c.type === 'ScalingActive');
-    expect(active?.status, JSON.stringify(status.status.conditions)).to.equal('True');
+    const settled = await waitFor(
+      'the HPA to report average value 1 at the served count',
+      async () => {
+        const hpaNow = JSON.parse(await kubectlOk(admin, ['-n', APP_NS, 'get', 'hpa.v2beta2.autoscaling', 'frontend', '-o', 'json'])) as { status: HpaStatus };
+        const st = hpaNow.status;
+        return st.currentMetrics?.[0]?.external?.current?.averageValue === '1' && st.desiredReplicas === low ? st : undefined;
+      },
+      30_000,
+      plane.controllerManager,
+      1000,
+    );
+    const active = settled.conditions?.find((c) => c.type === 'ScalingActive');
+    expect(active?.status, JSON.stringify(settled.conditions)).to.equal('True');
   });
 
   it('keeps serving through a kube-apiserver restart and authorizes new users against the new apiserver', async function () {
