@@ -11,7 +11,7 @@ import { ConfigError } from './validate.js';
 
 /** Settings that flags or environment variables may override for every application. */
 export interface ConfigOverrides {
-  /** Wall-clock seconds per replayed step. */
+  /** Wall-clock seconds per replayed or simulated step. */
   readonly stepIntervalSeconds?: number;
   readonly fallbackPolicy?: string;
   readonly maxAgeSeconds?: number;
@@ -55,7 +55,7 @@ function applyOverrides(raw: unknown, overrides: ConfigOverrides, origin: string
       };
     }
     const source = out['source'];
-    if (overrides.stepIntervalSeconds !== undefined && typeof source === 'object' && source !== null && (source as { kind?: unknown }).kind === 'replay') {
+    if (overrides.stepIntervalSeconds !== undefined && typeof source === 'object' && source !== null && (source as { kind?: unknown }).kind !== 'prometheus') {
       out['source'] = { ...(source as Record<string, unknown>), stepIntervalSeconds: overrides.stepIntervalSeconds };
     }
     return out;

@@ -20,7 +20,7 @@ import {
 } from './validate.js';
 
 export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['last-value', 'reactive', 'unavailable'];
-export const SOURCE_KINDS = ['replay', 'prometheus'] as const;
+export const SOURCE_KINDS = ['replay', 'prometheus', 'simulator'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /** A recorded dataset (the seed's `.log` folder) replayed step by step, faster than real time. */
@@ -47,7 +47,24 @@ export interface PrometheusSourceConfig {
   readonly path: string;
 }
 
-export type SourceConfig = ReplaySourceConfig | PrometheusSourceConfig;
+/**
+ * The application simulated from its topology (src/sim) under a workload trace, faster than real
+ * time. With `scaledBy: adapter` the simulated HPAs read the adapter's own served values
+ * (AverageValue 1): the closed loop a cluster would run.
+ */
+export interface SimulatorSourceConfig {
+  readonly kind: 'simulator';
+  /** Workload trace: data/traces/worldcup98-per-minute.csv or the seed's random-100max.req. */
+  readonly trace: string;
+  /** Requests/s into the entry service at the trace's peak. */
+  readonly peakRequestsPerSecond: number;
+  readonly scaledBy: 'adapter' | 'cpu-hpa';
+  readonly stepIntervalSeconds: number;
+  readonly warmupSteps: number;
+  readonly seed: number;
+}
+
+export type SourceConfig = ReplaySourceConfig | PrometheusSourceConfig | SimulatorSourceConfig;
 
 export interface ServiceOverrides {
   /** CPU request of one pod in cores; overrides the Deployment and the topology. */
@@ -217,8 +234,20 @@ function parseSource(raw: unknown, path: string, baseDir: string, app: { namespa
     return {
       kind,
       path: resolve(baseDir, expectString(obj['path'], `${path}.path`)),
-      stepIntervalSeconds: optionalNumber(obj['stepIntervalSeconds'], `${path}.stepIntervalSeconds`, { min: 0.05 }) ?? 3,
+      stepIntervalSeconds: stepInterval(obj, path),
       warmupSteps,
+    };
+  }
+  if (kind === 'simulator') {
+    rejectUnknownKeys(obj, path, ['kind', 'trace', 'peakRequestsPerSecond', 'scaledBy', 'stepIntervalSeconds', 'warmupSteps', 'seed']);
+    return {
+      kind,
+      trace: resolve(baseDir, expectString(obj['trace'], `${path}.trace`)),
+      peakRequestsPerSecond: optionalNumber(obj['peakRequestsPerSecond'], `${path}.peakRequestsPerSecond`, { min: 0.001 }) ?? 100,
+      scaledBy: obj['scaledBy'] === undefined ? 'adapter' : expectOneOf(obj['scaledBy'], `${path}.scaledBy`, ['adapter', 'cpu-hpa'] as const),
+      stepIntervalSeconds: stepInterval(obj, path),
+      warmupSteps,
+      seed: optionalNumber(obj['seed'], `${path}.seed`, { integer: true, min: 0 }) ?? 1,
     };
   }
   const options = Object.fromEntries(Object.entries(obj).filter(([key]) => key !== 'kind' && key !== 'warmupSteps'));
@@ -229,6 +258,10 @@ function parseSource(raw: unknown, path: string, baseDir: string, app: { namespa
   // With the services listed, check the options now; a selector's services are known at start-up.
   if (app.services !== null) prometheusSourceOptions(source, String(app.namespace), app.services, app.stepSeconds);
   return source;
+}
+
+function stepInterval(obj: Record<string, unknown>, path: string): number {
+  return optionalNumber(obj['stepIntervalSeconds'], `${path}.stepIntervalSeconds`, { min: 0.05 }) ?? 3;
 }
 
 /** The Prometheus source's full configuration for an application's services. */

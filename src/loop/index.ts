@@ -6,7 +6,7 @@
  * publishes to is the caller's, so the API server, the gRPC server and /metrics all read one store.
  */
 import type { Registry } from 'prom-client';
-import type { ApplicationConfig, ServeConfig } from '../config/schema.js';
+import type { ApplicationConfig, ServeConfig, SimulatorSourceConfig } from '../config/schema.js';
 import { lookAheadBaseSeconds, prometheusSourceOptions } from '../config/schema.js';
 import { ConfigError } from '../config/validate.js';
 import { readDataset } from '../dataset/files.js';
@@ -20,11 +20,15 @@ import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import type { MetricsSource } from '../sources/index.js';
 import { PrometheusSource } from '../sources/prometheus.js';
 import { ReplaySource } from '../sources/replay.js';
+import { SimulatorSource, servedReplicasAutoscaler } from '../sources/simulator.js';
+import { buildApp } from '../sim/app.js';
+import { CpuHpaAutoscaler } from '../sim/autoscalers.js';
+import { buildWorkload, loadTrace } from '../sim/workload.js';
 import type { Logger } from '../telemetry/log.js';
 import { AppLoop } from './app-loop.js';
 import { ModelHost, type WorkerSetup } from './model-host.js';
 import { LoopMetrics } from './telemetry.js';
-import { liveTimeline, replayTimeline, type Timeline } from './timeline.js';
+import { acceleratedTimeline, liveTimeline, spedUp, type Timeline } from './timeline.js';
 
 export interface ServingLoopOptions {
   readonly store: SnapshotStore;
@@ -135,7 +139,7 @@ async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: Se
   const services = app.services ?? [...(deployments?.keys() ?? [])].sort();
   if (services.length === 0) throw new ConfigError(`application "${app.name}": selector "${app.selector}" matches no Deployment in namespace "${app.namespace}"`);
   const capacities = capacitiesFor(app, services, deployments, topology);
-  const sourcePlan = planSource(app, services, topology);
+  const sourcePlan = planSource(app, services, topology, options.store);
   const missing = services.filter((s) => !sourcePlan.services.includes(s));
   if (missing.length > 0) {
     throw new ConfigError(`application "${app.name}": the source has no data for ${missing.join(', ')} (it has ${sourcePlan.services.join(', ')})`);
@@ -191,7 +195,7 @@ export function capacitiesFor(
   });
 }
 
-function planSource(app: ApplicationConfig, services: readonly string[], topology: Topology | null): SourcePlan {
+function planSource(app: ApplicationConfig, services: readonly string[], topology: Topology | null, store: SnapshotStore): SourcePlan {
   const config = app.source;
   if (config.kind === 'prometheus') {
     const prometheus = prometheusSourceOptions(config, app.namespace, services, app.stepSeconds);
@@ -200,6 +204,7 @@ function planSource(app: ApplicationConfig, services: readonly string[], topolog
       open: async () => ({ source: new PrometheusSource(prometheus), timeline: liveTimeline(app.stepSeconds, config.warmupSteps) }),
     };
   }
+  if (config.kind === 'simulator') return planSimulation(app, config, topology, store);
   let dataset = readDataset(config.path, { stepSeconds: app.stepSeconds });
   // The seed's cpu is a fraction of limits; the planner needs cores, which the topology's limits give.
   if (!dataset.features.includes('cpu_cores')) {
@@ -215,7 +220,49 @@ function planSource(app: ApplicationConfig, services: readonly string[], topolog
       // Anchored half a step back, so that steps on the loop's grid fall mid-step, never on a boundary.
       const anchorMs = now - intervalMs / 2;
       const source = new ReplaySource(recording, { speed: app.stepSeconds / config.stepIntervalSeconds, startStep: warmup, anchorMs, name: config.path });
-      return { source, timeline: replayTimeline(anchorMs, intervalMs, warmup) };
+      return { source, timeline: acceleratedTimeline(anchorMs, intervalMs, warmup) };
+    },
+  };
+}
+
+/**
+ * The application simulated from its topology under the trace, `speed` times faster than real
+ * time. Scaled by the adapter, the simulated HPAs read what this process serves (closing the loop).
+ */
+function planSimulation(app: ApplicationConfig, config: SimulatorSourceConfig, topology: Topology | null, store: SnapshotStore): SourcePlan {
+  if (topology === null) throw new ConfigError(`application "${app.name}": source.kind "simulator" needs a topology (the services, calls and CPU to simulate)`);
+  const model = buildApp(topology);
+  const trace = loadTrace(config.trace);
+  const rates = buildWorkload(trace, {
+    stepSeconds: app.stepSeconds,
+    durationSeconds: Math.max(app.stepSeconds, trace.rates.length * trace.stepSeconds),
+    peak: config.peakRequestsPerSecond,
+    seed: config.seed,
+  });
+  const served = (service: string): number | null => {
+    const snapshot = store.current().apps.get(app.name);
+    if (snapshot === undefined || snapshot.unavailableReason !== null) return null;
+    return snapshot.recommendations.find((r) => r.service === service)?.desiredReplicas ?? null;
+  };
+  const scaling = { targetUtilization: app.capacity.targetUtilization, minReplicas: app.minReplicas, maxReplicas: app.maxReplicas };
+  const intervalMs = config.stepIntervalSeconds * 1000;
+  const stepMs = app.stepSeconds * 1000;
+  return {
+    services: model.services,
+    open: async (now) => {
+      const anchorMs = now - intervalMs / 2;
+      // The simulation starts warmupSteps before the anchor, so the warm-up range has data.
+      const simulation = new SimulatorSource({
+        app: model,
+        rates,
+        cluster: { stepSeconds: app.stepSeconds, seed: config.seed },
+        startMs: anchorMs - config.warmupSteps * stepMs,
+        autoscaler: config.scaledBy === 'adapter' ? servedReplicasAutoscaler(served, scaling) : new CpuHpaAutoscaler(scaling),
+      });
+      return {
+        source: spedUp(simulation, anchorMs, anchorMs, app.stepSeconds / config.stepIntervalSeconds),
+        timeline: acceleratedTimeline(anchorMs, intervalMs, config.warmupSteps),
+      };
     },
   };
 }

@@ -3,7 +3,7 @@
  * the wall clock, once per data step. A replay steps `speed` times faster: the ReplaySource maps
  * wall-clock time to a recorded step and stamps frames on its own clock, one step apart.
  */
-import type { Frame } from '../sources/index.js';
+import type { Frame, MetricsSource } from '../sources/index.js';
 
 export interface Timeline {
   /** Wall-clock milliseconds between steps. */
@@ -24,13 +24,29 @@ export function liveTimeline(stepSeconds: number, warmupSteps: number): Timeline
 }
 
 /**
- * A replay anchored at `anchorMs` (when its start step is served), one step per `intervalMs`:
- * the `warmupSteps` steps before the anchor are read at start-up.
+ * A replay or simulation anchored at `anchorMs` (when its first live step is served), one step per
+ * `intervalMs` of wall clock: the `warmupSteps` steps before the anchor are read at start-up.
  */
-export function replayTimeline(anchorMs: number, intervalMs: number, warmupSteps: number): Timeline {
+export function acceleratedTimeline(anchorMs: number, intervalMs: number, warmupSteps: number): Timeline {
   return {
     intervalMs,
     lagSeconds: () => 0,
     warmup: () => (warmupSteps > 0 ? { start: anchorMs - warmupSteps * intervalMs, end: anchorMs - 1 } : null),
+  };
+}
+
+/**
+ * A source on its own clock (the simulator: data time `sourceAnchorMs` at wall time `anchorMs`),
+ * read `speed` times faster than real time: wall-clock times are mapped before every read.
+ */
+export function spedUp(source: MetricsSource, anchorMs: number, sourceAnchorMs: number, speed: number): MetricsSource {
+  const map = (t: number): number => sourceAnchorMs + (t - anchorMs) * speed;
+  return {
+    services: source.services,
+    features: source.features,
+    stepSeconds: source.stepSeconds,
+    frame: (t) => source.frame(map(t)),
+    range: (start, end, onProgress) => source.range(map(start), map(end), onProgress),
+    close: () => source.close(),
   };
 }

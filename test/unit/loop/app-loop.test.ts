@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AppLoop, type ModelSlot } from '../../../src/loop/app-loop.js';
 import { capacitiesFor } from '../../../src/loop/index.js';
-import { replayTimeline } from '../../../src/loop/timeline.js';
+import { acceleratedTimeline } from '../../../src/loop/timeline.js';
 import { baselineForecaster } from '../../../src/forecast/baselines.js';
 import { DEMAND_FEATURES, type Forecaster } from '../../../src/forecast/index.js';
 import { planReplicas } from '../../../src/planning/planner.js';
@@ -23,7 +23,7 @@ function setup(config: ApplicationConfig, options: { demand?: Demand; model?: Mo
     services: SERVICES,
     capacities,
     source,
-    timeline: replayTimeline(0, 1000, 0),
+    timeline: acceleratedTimeline(0, 1000, 0),
     model: options.model ?? null,
     baseline: options.baseline === undefined ? baselineForecaster('persistence', 6, DEMAND_FEATURES, 3) : options.baseline,
     store,

@@ -58,6 +58,12 @@ describe('serve configuration', () => {
     expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'http://p:9090', namespace: 'x' } }))).to.contain('source.namespace: set by the application');
   });
 
+  it('a simulator source defaults to being scaled by the adapter and checks its fields', () => {
+    const parsed = parseOne({ source: { kind: 'simulator', trace: 'traces/t.csv' } });
+    expect(parsed.source).to.deep.include({ kind: 'simulator', trace: '/base/traces/t.csv', scaledBy: 'adapter', peakRequestsPerSecond: 100 });
+    expect(errorOf(() => parseOne({ source: { kind: 'simulator', trace: 't.csv', scaledBy: 'keda' } }))).to.contain('source.scaledBy');
+  });
+
   it('rejects unknown fields, so a typo fails at start-up', () => {
     expect(errorOf(() => parseOne({ lookahead: {} }))).to.contain('applications[0].lookahead: unknown field');
   });
