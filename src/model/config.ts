@@ -35,6 +35,12 @@ export interface ModelConfig {
    * corrections to the best linear forecast instead of the level itself.
    */
   readonly autoregressive: boolean;
+  /**
+   * Subtracts each series' mean over the input window before the network and adds it back to the
+   * forecast (RevIN-style), so that a load level never seen in training does not push the network
+   * outside the range it learned; the network then only models the shape of the recent past.
+   */
+  readonly centerWindow: boolean;
 }
 
 export interface TrainConfig {
@@ -73,6 +79,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   epsilonFactor: 0.5,
   graphMode: 'learned',
   autoregressive: true,
+  centerWindow: false,
 };
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -115,6 +122,7 @@ export function parseModelConfig(raw: unknown, origin: string, base: ModelConfig
     epsilonFactor: num('epsilonFactor', { min: 0, max: 1 }),
     graphMode: obj['graphMode'] === undefined ? base.graphMode : expectOneOf(obj['graphMode'], `${origin}.graphMode`, GRAPH_MODES),
     autoregressive: obj['autoregressive'] === undefined ? base.autoregressive : expectBoolean(obj['autoregressive'], `${origin}.autoregressive`),
+    centerWindow: obj['centerWindow'] === undefined ? base.centerWindow : expectBoolean(obj['centerWindow'], `${origin}.centerWindow`),
   };
   if (config.targets.length === 0) throw new ConfigError(`${origin}.targets: needs at least one feature`);
   const missing = config.targets.filter((t) => config.inputFeatures.length > 0 && !config.inputFeatures.includes(t));

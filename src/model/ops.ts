@@ -48,6 +48,8 @@ export type Init = 'glorot' | 'zeros' | 'ones' | { readonly constant: number } |
  * The trainable weights of a model, by name. Layers create theirs through `create` so that saving,
  * loading and the optimizer see one flat, ordered list; names are "<layer>/<weight>".
  */
+let nextVariableId = 0;
+
 export class ParamStore {
   private readonly params = new Map<string, tf.Variable>();
   private readonly random: () => number;
@@ -70,7 +72,8 @@ export class ParamStore {
       const limit = Math.sqrt(6 / (fanIn + fanOut));
       for (let i = 0; i < size; i++) values[i] = (this.random() * 2 - 1) * limit;
     }
-    const variable = tf.variable(tf.tensor(values, shape), true, `${name}_${Math.floor(this.random() * 1e9)}`);
+    // tfjs variable names are process-wide: a counter keeps two live models (a reload) apart.
+    const variable = tf.variable(tf.tensor(values, shape), true, `${name}#${nextVariableId++}`);
     this.params.set(name, variable);
     return variable;
   }

@@ -54,20 +54,23 @@ export class AdapGlaPredictor {
   }
 
   /** x: [N, B, T, F] standardized → [N, B, H, K] standardized. */
-  apply(graph: tf.Tensor2D, x: tf.Tensor4D): tf.Tensor4D {
+  apply(graph: tf.Tensor2D, input: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const [n, b, t] = x.shape;
+      const [n, b, t] = input.shape;
       const k = this.targetIndex.length;
+      const level = this.config.centerWindow ? tf.mean(input, 2, true) : null; // [N, B, 1, F]
+      const x: tf.Tensor4D = level === null ? input : tf.sub(input, level);
       let h = x;
       for (const block of this.blocks) h = block.apply(graph, h);
       const flat = tf.reshape(h, [n * b, t * h.shape[3]]);
       const out: tf.Tensor4D = tf.reshape(tf.add(matMul2d(flat, this.readout), this.readoutBias), [n, b, this.config.horizon, k]);
-      if (this.autoregressive.length === 0) return out;
-      const linear = this.targetIndex.map((f, j) => {
-        const history = tf.reshape(tf.slice(x, [0, 0, 0, f], [-1, -1, -1, 1]), [n * b, t]);
-        return tf.reshape(matMul2d(history, this.autoregressive[j]!), [n, b, this.config.horizon, 1]);
+      const linear = this.autoregressive.map((weights, j) => {
+        const history = tf.reshape(tf.slice(x, [0, 0, 0, this.targetIndex[j]!], [-1, -1, -1, 1]), [n * b, t]);
+        return tf.reshape(matMul2d(history, weights), [n, b, this.config.horizon, 1]);
       });
-      return tf.add(out, tf.concat(linear, 3));
+      const forecast: tf.Tensor4D = linear.length === 0 ? out : tf.add(out, tf.concat(linear, 3));
+      if (level === null) return forecast;
+      return tf.add(forecast, tf.concat(this.targetIndex.map((f) => tf.slice(level, [0, 0, 0, f], [-1, -1, 1, 1])), 3)) as tf.Tensor4D;
     });
   }
 }

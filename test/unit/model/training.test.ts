@@ -87,6 +87,14 @@ describe('model training and persistence (tiny end-to-end)', function () {
     loaded.dispose();
   });
 
+  it('two copies of a model can be live at once (a reload keeps the old one until the new one loads)', async () => {
+    const first = await loadGnnForecaster(dir);
+    const second = await loadGnnForecaster(dir);
+    expect(Array.from(second.predictWindows(dataset.values, [50]))).to.deep.equal(Array.from(first.predictWindows(dataset.values, [50])));
+    first.dispose();
+    second.dispose();
+  });
+
   it('refuses a history that lacks a service or feature the model needs, naming it', async () => {
     const loaded = await loadGnnForecaster(dir);
     const window: HistoryWindow = { services: ['svc0'], features: ['req'], stepSeconds: 30, timestamps: new Float64Array(8), values: new Float32Array(8) };
