@@ -30,7 +30,7 @@ interface Scenario {
 
 const SCENARIOS: readonly Scenario[] = [
   { name: 'boutique-worldcup', topology: 'online-boutique', trace: 'worldcup98-per-minute.csv', peak: 100, hours: 24, stepSeconds: 15, sloMs: 1500 },
-  { name: 'trainticket-worldcup', topology: 'train-ticket', trace: 'worldcup98-per-minute.csv', peak: 40, hours: 24, stepSeconds: 15, sloMs: 800 },
+  { name: 'trainticket-worldcup', topology: 'train-ticket', trace: 'worldcup98-per-minute.csv', peak: 150, hours: 24, stepSeconds: 15, sloMs: 800 },
   { name: 'boutique-random100max', topology: 'online-boutique', trace: 'random-100max.req', peak: 100, hours: 8, stepSeconds: 5, sloMs: 1500 },
 ];
 

@@ -18,6 +18,11 @@ export interface ClusterOptions {
   readonly startupSeconds?: readonly [number, number];
   /** A request queued longer than this is dropped (client timeout). */
   readonly queueTimeoutSeconds?: number;
+  /**
+   * Relative standard deviation of a pod's idle CPU from step to step (GC, probes); real idle CPU
+   * is never a constant, and a constant series tells a forecaster nothing about its scale.
+   */
+  readonly idleJitter?: number;
   /** Replicas at t = 0, per service name; default 1 each. All start ready. */
   readonly initialReplicas?: ReadonlyMap<string, number>;
   readonly seed?: number;
@@ -25,6 +30,7 @@ export interface ClusterOptions {
 
 export const DEFAULT_STARTUP_SECONDS: readonly [number, number] = [30, 60];
 export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 10;
+export const DEFAULT_IDLE_JITTER = 0.2;
 /** Utilization at which processor sharing is evaluated at most; the backlog takes over beyond it. */
 const MAX_RHO = 0.98;
 
@@ -50,6 +56,8 @@ export class Cluster {
   /** Per-pod ready time (s) per service, ascending. */
   private readonly pods: number[][];
   private readonly random: Random;
+  private readonly idleRandom: Random;
+  private readonly idleJitter: number;
   private readonly startup: readonly [number, number];
   private readonly timeout: number;
   /** Row-major (I − C)⁻¹, so end-to-end latencies E = latencyWeights · T. */
@@ -95,6 +103,8 @@ export class Cluster {
     if (!(this.startup[0] >= 0 && this.startup[1] >= this.startup[0])) throw new Error(`start-up delay must be 0 ≤ min ≤ max, got ${this.startup.join('–')} s`);
     this.timeout = options.queueTimeoutSeconds ?? DEFAULT_QUEUE_TIMEOUT_SECONDS;
     this.random = createRandom(deriveSeed(options.seed ?? 1, 'pod-startup'));
+    this.idleRandom = createRandom(deriveSeed(options.seed ?? 1, 'idle-cpu'));
+    this.idleJitter = options.idleJitter ?? DEFAULT_IDLE_JITTER;
     for (const name of options.initialReplicas?.keys() ?? []) {
       if (!app.services.includes(name)) throw new Error(`initial replicas given for "${name}", which is not a service of ${app.name}`);
     }
@@ -189,7 +199,8 @@ export class Cluster {
       this.dropped[s] = dropped;
       this.queue[s] = queued;
       this.utilization[s] = rho;
-      this.cpuCores[s] = busyCores + app.idleCoresPerPod * readyShare;
+      const idle = app.idleCoresPerPod * Math.max(0, 1 + this.idleJitter * this.idleRandom.normal());
+      this.cpuCores[s] = busyCores + idle * readyShare;
       // Usage attributed to pods ready all step, pro rata of their share of the capacity.
       this.settledPods[s] = settled;
       this.settledUsageCores[s] = readyShare > 0 ? (this.cpuCores[s]! * settled) / readyShare : 0;

@@ -90,6 +90,19 @@ describe('sim/cluster', () => {
     expect(at(120)).to.be.lessThan(at(180));
   });
 
+  it('idle CPU jitters from step to step under a seed, and is constant without jitter', () => {
+    const idleSeries = (seed: number, idleJitter?: number): number[] => {
+      const cluster = new Cluster(app, { stepSeconds: 5, seed, ...(idleJitter !== undefined ? { idleJitter } : {}) });
+      return Array.from({ length: 5 }, () => {
+        cluster.step(0);
+        return cluster.cpuCores[2]!;
+      });
+    };
+    expect(new Set(idleSeries(1)).size).to.equal(5);
+    expect(idleSeries(1)).to.deep.equal(idleSeries(1));
+    expect(new Set(idleSeries(1, 0)).size).to.equal(1);
+  });
+
   it('counts requested core-seconds of every pod that exists, starting or ready', () => {
     const cluster = new Cluster(app, { stepSeconds: 10 });
     cluster.setReplicas(0, 3);
