@@ -4,9 +4,7 @@
  * retries), name the query and the reason, and leave no half-written dataset.
  */
 import { expect } from 'chai';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,53 +12,11 @@ import { PrometheusClient, PrometheusQueryError } from '../../../src/sources/pro
 import { PrometheusSource, parsePrometheusSourceConfig } from '../../../src/sources/prometheus.js';
 import { runCollect, type CollectOptions } from '../../../src/cli/collect.js';
 import { frameValue } from '../../../src/sources/index.js';
+import { fakePrometheus, json, matrix, type FakePrometheus } from '../../support/fake-prometheus.js';
 
-type Handler = (req: IncomingMessage, body: URLSearchParams, res: ServerResponse) => void;
-
-interface Fake {
-  url: string;
-  requests: URLSearchParams[];
-  close(): Promise<void>;
-}
-
-async function fakePrometheus(handler: Handler): Promise<Fake> {
-  const requests: URLSearchParams[] = [];
-  const server: Server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    req.on('end', () => {
-      const params = new URLSearchParams(req.method === 'GET' ? (req.url ?? '').split('?')[1] ?? '' : text);
-      requests.push(params);
-      handler(req, params, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const json = (res: ServerResponse, status: number, body: unknown): void => {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-};
-
-/** A matrix answer: one series per deepscaler_service label, value = 1 at every step asked. */
-function matrix(params: URLSearchParams, services: string[], value = '1'): unknown {
-  const start = Number(params.get('start'));
-  const end = Number(params.get('end'));
-  const step = Number(params.get('step'));
-  const values: Array<[number, string]> = [];
-  for (let t = start; t <= end; t += step) values.push([t, value]);
-  return { status: 'success', data: { resultType: 'matrix', result: services.map((s) => ({ metric: { deepscaler_service: s }, values })) } };
-}
+/** A matrix answer with one series per deepscaler_service label. */
+const perService = (params: URLSearchParams, services: string[], value = '1'): ReturnType<typeof matrix> =>
+  matrix(params, services.map((s) => ({ deepscaler_service: s })), value);
 
 const QUICK = { timeoutMs: 300, retries: 2, backoffMs: 20 };
 const T = Date.parse('2024-04-06T12:00:00Z');
@@ -76,7 +32,7 @@ async function failure(promise: Promise<unknown>): Promise<PrometheusQueryError>
 
 describe('prometheus client against a misbehaving Prometheus', function () {
   this.timeout(20_000);
-  let fake: Fake | undefined;
+  let fake: FakePrometheus | undefined;
   afterEach(async () => {
     await fake?.close();
     fake = undefined;
@@ -93,7 +49,7 @@ describe('prometheus client against a misbehaving Prometheus', function () {
 
   it('retries a 5xx and succeeds when Prometheus recovers, counting each attempt by outcome', async () => {
     let calls = 0;
-    fake = await fakePrometheus((_req, params, res) => (++calls < 3 ? json(res, 503, { status: 'error', errorType: 'unavailable', error: 'overloaded' }) : json(res, 200, matrix(params, ['a']))));
+    fake = await fakePrometheus((_req, params, res) => (++calls < 3 ? json(res, 503, { status: 'error', errorType: 'unavailable', error: 'overloaded' }) : json(res, 200, perService(params, ['a']))));
     const registry = new Registry();
     const series = await new PrometheusClient({ url: fake.url, ...QUICK, registry }).queryRange('up', T, T + 60_000, 30);
     expect(series[0]!.points).to.deep.equal([[T, 1], [T + 30_000, 1], [T + 60_000, 1]]);
@@ -145,7 +101,7 @@ describe('prometheus client against a misbehaving Prometheus', function () {
   });
 
   it('splits a range longer than Prometheus allows per query into several requests and joins them', async () => {
-    fake = await fakePrometheus((_req, params, res) => json(res, 200, matrix(params, ['a'])));
+    fake = await fakePrometheus((_req, params, res) => json(res, 200, perService(params, ['a'])));
     const steps = 25_000;
     const series = await new PrometheusClient({ url: fake.url }).queryRange('up', T, T + (steps - 1) * 30_000, 30);
     expect(fake.requests).to.have.length(3);
@@ -156,8 +112,7 @@ describe('prometheus client against a misbehaving Prometheus', function () {
 
   it('turns NaN and missing samples into gaps in the frames', async () => {
     fake = await fakePrometheus((_req, params, res) => {
-      const body = matrix(params, ['a'], 'NaN') as { data: { result: unknown[] } };
-      json(res, 200, body); // b is missing altogether
+      json(res, 200, perService(params, ['a'], 'NaN')); // b is missing altogether
     });
     const source = new PrometheusSource(parsePrometheusSourceConfig({ url: fake.url, namespace: 'shop', services: ['a', 'b'], features: ['req'] }, 'test'));
     const frame = await source.frame(T + 10_000);
@@ -169,9 +124,7 @@ describe('prometheus client against a misbehaving Prometheus', function () {
   it('refuses a template that returns several series per service instead of mixing them', async () => {
     fake = await fakePrometheus((_req, params, res) => {
       // An unaggregated template keeps its own labels: two series for one service.
-      const answer = matrix(params, ['a', 'a']) as { data: { result: Array<{ metric: Record<string, string> }> } };
-      answer.data.result.forEach((series, i) => (series.metric['pod'] = `a-${i}`));
-      json(res, 200, answer);
+      json(res, 200, matrix(params, [{ deepscaler_service: 'a', pod: 'a-0' }, { deepscaler_service: 'a', pod: 'a-1' }]));
     });
     const source = new PrometheusSource(parsePrometheusSourceConfig({ url: fake.url, namespace: 'shop', services: ['a'], features: ['req'] }, 'test'));
     const err = await source.frame(T).then(
@@ -184,7 +137,7 @@ describe('prometheus client against a misbehaving Prometheus', function () {
 
 describe('collect with a Prometheus that fails midway', function () {
   this.timeout(20_000);
-  let fake: Fake;
+  let fake: FakePrometheus;
   let work: string;
   beforeEach(() => {
     work = mkdtempSync(join(tmpdir(), 'collect-fault-'));
@@ -214,7 +167,7 @@ describe('collect with a Prometheus that fails midway', function () {
 
   it('keeps an existing dataset folder untouched and leaves no temporary files when a query fails', async () => {
     let calls = 0;
-    fake = await fakePrometheus((_req, params, res) => (++calls === 2 ? json(res, 500, { status: 'error', errorType: 'internal', error: 'boom' }) : json(res, 200, matrix(params, ['a', 'b']))));
+    fake = await fakePrometheus((_req, params, res) => (++calls === 2 ? json(res, 500, { status: 'error', errorType: 'internal', error: 'boom' }) : json(res, 200, perService(params, ['a', 'b']))));
     const out = join(work, 'dataset');
     mkdirSync(out);
     writeFileSync(join(out, 'dataset.jsonl'), 'previous\n');
@@ -230,7 +183,7 @@ describe('collect with a Prometheus that fails midway', function () {
   });
 
   it('writes the whole folder when every query succeeds', async () => {
-    fake = await fakePrometheus((_req, params, res) => json(res, 200, matrix(params, ['a', 'b'])));
+    fake = await fakePrometheus((_req, params, res) => json(res, 200, perService(params, ['a', 'b'])));
     const out = join(work, 'dataset');
     const result = await runCollect(options(out));
     expect(readdirSync(out).sort()).to.deep.equal(['dataset.jsonl', 'graph.json']);
