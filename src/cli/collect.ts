@@ -3,7 +3,7 @@
  * queries, the seed's templates or the user's) and writes a dataset folder — `dataset.jsonl` (or the
  * seed's `.log` files) and `graph.json` — atomically: a failure leaves nothing half written.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -105,6 +105,20 @@ async function buildGraph(options: CollectOptions, client: PrometheusClient, ser
   }
 }
 
+/**
+ * The output folder is replaced whole, so it must be new, empty, or a dataset folder already
+ * (dataset.jsonl, graph.json, .log files): `--out .` must never wipe a user's files.
+ */
+function checkReplaceable(out: string): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new ConfigError(`--out: ${out} exists and is not a folder`);
+  const foreign = readdirSync(out).filter((name) => name !== DATASET_FILE && name !== GRAPH_FILE && !name.endsWith('.log'));
+  if (foreign.length > 0) {
+    const listed = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ', …' : '');
+    throw new ConfigError(`--out: ${out} holds other files (${listed}); collect replaces the folder whole, so name a new folder or a dataset folder`);
+  }
+}
+
 /** Collects and writes the dataset folder; throws (writing nothing) on any failure. */
 export async function runCollect(options: CollectOptions): Promise<CollectResult> {
   if (!(options.endMs > options.startMs)) {
@@ -112,6 +126,7 @@ export async function runCollect(options: CollectOptions): Promise<CollectResult
   }
   expectPrometheusUrl(options.prometheus, '--prometheus');
   expectNamespace(options.namespace, '--namespace');
+  checkReplaceable(options.out);
   const clientOptions = { url: options.prometheus, timeoutMs: options.timeoutMs, retries: options.retries, ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}) };
   const discovery = new PrometheusClient(clientOptions);
   let services = options.services;

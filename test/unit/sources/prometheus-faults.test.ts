@@ -182,6 +182,18 @@ describe('collect with a Prometheus that fails midway', function () {
     expect(readdirSync(work)).to.deep.equal(['dataset']);
   });
 
+  it('refuses, before any query, to replace a folder that holds files other than a dataset', async () => {
+    fake = await fakePrometheus((_req, params, res) => json(res, 200, perService(params, ['a', 'b'])));
+    writeFileSync(join(work, 'notes.txt'), 'mine\n');
+    const err = await runCollect(options(work)).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).to.equal(`--out: ${work} holds other files (notes.txt); collect replaces the folder whole, so name a new folder or a dataset folder`);
+    expect(fake.requests).to.have.length(0);
+    expect(readFileSync(join(work, 'notes.txt'), 'utf8')).to.equal('mine\n');
+  });
+
   it('writes the whole folder when every query succeeds', async () => {
     fake = await fakePrometheus((_req, params, res) => json(res, 200, perService(params, ['a', 'b'])));
     const out = join(work, 'dataset');
