@@ -41,6 +41,8 @@ export interface SyntheticOptions {
   readonly scrapeSeconds: number;
   /** Drop this service's CPU usage samples in step intervals first..last, so cpu_cores has gaps exactly there. */
   readonly cpuGap?: { readonly service: string; readonly first: number; readonly last: number };
+  /** Restart this service's first pod at the start of step interval `step`: its CPU counter starts again from 0. */
+  readonly cpuReset?: { readonly service: string; readonly step: number };
 }
 
 export interface StepTruth {
@@ -127,7 +129,10 @@ export function syntheticMetrics(app: SyntheticApp, options: SyntheticOptions): 
       const gap = options.cpuGap !== undefined && options.cpuGap.service === s.name && k >= options.cpuGap.first && k <= options.cpuGap.last;
       for (let p = 0; p < s.pods; p++) {
         const pod = `namespace="${ns}",container="${s.name}",pod="${s.name}-${p}"`;
-        const usage = bump(`cpu/${s.name}/${p}`, (now.cpuCores.get(s.name)! / s.pods) * scrapeSeconds);
+        const key = `cpu/${s.name}/${p}`;
+        const reset = options.cpuReset?.service === s.name && p === 0 && ms === options.startMs + (options.cpuReset.step - 1) * stepMs + scrapeSeconds * 1000;
+        if (reset) counters.set(key, 0);
+        const usage = bump(key, (now.cpuCores.get(s.name)! / s.pods) * scrapeSeconds);
         if (!gap) add('container_cpu_usage_seconds_total', pod, ms, usage);
         add('container_spec_cpu_quota', pod, ms, s.cpuLimitCores * 100_000);
         add('container_spec_cpu_period', pod, ms, 100_000);

@@ -23,6 +23,8 @@ const STEPS = 240; // 2 h
 const START = Date.parse('2024-04-06T11:30:00Z');
 const END = START + (STEPS - 1) * STEP * 1000;
 const GAP = { service: 'cartservice', first: 100, last: 109 };
+/** A pod restart: rate() must see through the counter reset. */
+const RESET = { service: 'frontend', step: 50 };
 
 /**
  * rate() is exact here (see synthetic-metrics.ts), so the tolerance only covers float32 storage
@@ -43,7 +45,7 @@ describe('collect from a real Prometheus', function () {
   let work: string;
 
   before(async () => {
-    synthetic = syntheticMetrics(SHOP, { startMs: START, steps: STEPS, stepSeconds: STEP, scrapeSeconds: 15, cpuGap: GAP });
+    synthetic = syntheticMetrics(SHOP, { startMs: START, steps: STEPS, stepSeconds: STEP, scrapeSeconds: 15, cpuGap: GAP, cpuReset: RESET });
     prometheus = await startPrometheus({ openMetrics: synthetic.openMetrics });
     work = mkdtempSync(join(tmpdir(), 'collect-it-'));
   });
@@ -73,7 +75,7 @@ describe('collect from a real Prometheus', function () {
       expect(ds.stepSeconds).to.equal(STEP);
     });
 
-    it('reproduces every generated value of the seed templates and of cpu_cores / cpu_request', () => {
+    it('reproduces every generated value of the seed templates and of cpu_cores / cpu_request, across a counter reset', () => {
       let compared = 0;
       for (const service of ds.services) {
         for (const feature of ALL_FEATURES) {
