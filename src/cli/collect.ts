@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, expectObject } from '../config/validate.js';
+import { ConfigError, expectObject, expectString } from '../config/validate.js';
 import { ALL_FEATURES, type Feature } from '../sources/index.js';
 import { PrometheusSource, expectNamespace, expectPrometheusUrl, parsePrometheusSourceConfig } from '../sources/prometheus.js';
 import { PrometheusClient } from '../sources/prometheus-client.js';
@@ -18,7 +18,7 @@ import { DATASET_FILE } from '../dataset/files.js';
 import { formatGapSummary, gapSummary, type GapSummary } from '../dataset/gaps.js';
 import type { Dataset } from '../dataset/index.js';
 import { emptyCallGraph, type CallGraph } from '../graph/index.js';
-import { discoverIstioWorkloads, istioCallGraph } from '../graph/istio.js';
+import { checkEdgesTemplate, discoverIstioWorkloads, istioCallGraph } from '../graph/istio.js';
 import { GRAPH_FILE, formatCallGraph, type GraphOrigin } from '../graph/file.js';
 import { parseCallGraphSpec, topologyGraphFor, type CallGraphSpec } from '../graph/select.js';
 import { writeDirAtomic } from '../util/atomic-write.js';
@@ -35,6 +35,8 @@ export interface CollectOptions {
   readonly stepSeconds: number;
   readonly rateWindow?: string;
   readonly templates: Readonly<Partial<Record<Feature, string>>>;
+  /** Replaces ISTIO_EDGES_TEMPLATE for `--graph istio`. */
+  readonly edgesTemplate?: string;
   readonly graph: CallGraphSpec;
   readonly out: string;
   readonly format: 'jsonl' | 'seed';
@@ -74,15 +76,26 @@ export function parseTime(text: string, flag: string, nowMs: number): number {
   return ms;
 }
 
-function readTemplates(path: string | undefined): Record<string, unknown> {
-  if (path === undefined) return {};
+/** The --templates YAML: feature → template, plus `edges` for the Istio call graph. */
+function readTemplates(path: string | undefined): Pick<CollectOptions, 'templates' | 'edgesTemplate'> {
+  if (path === undefined) return { templates: {} };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`--templates: cannot read ${path}: ${(err as Error).message}`);
   }
-  return expectObject(parseYaml(text), `--templates ${path}`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`--templates: ${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  // Feature templates are checked with the rest of the source config (parsePrometheusSourceConfig).
+  const { edges, ...rest } = expectObject(raw, `--templates ${path}`);
+  const templates = rest as Partial<Record<Feature, string>>;
+  if (edges === undefined) return { templates };
+  return { templates, edgesTemplate: checkEdgesTemplate(expectString(edges, `--templates ${path}: edges`), `--templates ${path}: edges`) };
 }
 
 async function buildGraph(options: CollectOptions, client: PrometheusClient, services: readonly string[]): Promise<{ origin: GraphOrigin; graph: CallGraph }> {
@@ -99,6 +112,7 @@ async function buildGraph(options: CollectOptions, client: PrometheusClient, ser
         endMs: options.endMs,
         stepSeconds: options.stepSeconds,
         ...(options.rateWindow !== undefined ? { rateWindow: options.rateWindow } : {}),
+        ...(options.edgesTemplate !== undefined ? { template: options.edgesTemplate } : {}),
       });
       return { origin: 'istio', graph };
     }
@@ -216,7 +230,7 @@ function optionsFromFlags(flags: CollectFlags, nowMs: number): CollectOptions {
     endMs: parseTime(flags.end, '--end', nowMs),
     stepSeconds: stepMs / 1000,
     ...(flags.rateWindow !== undefined ? { rateWindow: flags.rateWindow } : {}),
-    templates: readTemplates(flags.templates) as Partial<Record<Feature, string>>,
+    ...readTemplates(flags.templates),
     graph: parseCallGraphSpec(flags.graph, '--graph'),
     out: flags.out,
     format: flags.format,
@@ -240,7 +254,7 @@ export function registerCollect(program: Command): void {
     .option('--end <time>', 'end: same forms as --start', 'now')
     .option('--step <duration>', 'step between samples: seconds or a duration (30s, 1m)', '30s')
     .option('--rate-window <duration>', 'the {w} of the templates: rate() window (default: the step)')
-    .option('--templates <file>', 'YAML map feature → PromQL template replacing the seed\'s ({ns}, {svc}, {w} are substituted)')
+    .option('--templates <file>', 'YAML map feature → PromQL template replacing the seed\'s ({ns}, {svc}, {w} are substituted); key `edges` replaces the Istio call-graph query ({ns}, {w})')
     .option('--graph <source>', 'call graph: istio, none, or a topology .yaml file', 'istio')
     .option('--format <format>', 'jsonl (self-describing, docs/datasets.md) or seed (<service>_<metric>.log files)', 'jsonl')
     .option('--prefix <prefix>', 'with --format seed: file name prefix (<prefix>_<service>_<metric>.log)')

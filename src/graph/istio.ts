@@ -6,6 +6,8 @@
  */
 import type { CallEdge, CallGraph } from './index.js';
 import type { PrometheusClient } from '../sources/prometheus-client.js';
+import { checkPlaceholders } from '../sources/prometheus.js';
+import { ConfigError } from '../config/validate.js';
 
 /**
  * Calls per second per (caller, callee). Only the destination's reporter: Istio reports an in-mesh
@@ -13,6 +15,15 @@ import type { PrometheusClient } from '../sources/prometheus-client.js';
  */
 export const ISTIO_EDGES_TEMPLATE =
   "sum by (source_workload, destination_workload) (rate(istio_requests_total{reporter='destination',destination_workload_namespace='{ns}'}[{w}]))";
+
+/** Checks a replacement for ISTIO_EDGES_TEMPLATE: `{ns}` and `{w}` only, and both workload labels kept. */
+export function checkEdgesTemplate(template: string, path: string): string {
+  checkPlaceholders(template, path, ['{ns}', '{w}']);
+  for (const label of ['source_workload', 'destination_workload']) {
+    if (!template.includes(label)) throw new ConfigError(`${path}: the edges template must keep the ${label} label (e.g. sum by (source_workload, destination_workload) (...))`);
+  }
+  return template;
+}
 
 /** Workloads in `namespace` that received requests between the two times (service discovery for collect). */
 export async function discoverIstioWorkloads(client: PrometheusClient, namespace: string, startMs: number, endMs: number): Promise<string[]> {

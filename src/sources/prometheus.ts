@@ -60,13 +60,16 @@ export interface PrometheusSourceConfig extends PrometheusClientOptions {
   readonly concurrency: number;
 }
 
+/** Rejects `{name}` placeholders other than `allowed` (a typo would otherwise reach Prometheus as PromQL). */
+export function checkPlaceholders(template: string, path: string, allowed: readonly string[]): void {
+  for (const match of template.matchAll(/\{(\w+)\}/g)) {
+    if (!allowed.includes(match[0])) throw new ConfigError(`${path}: unknown placeholder ${match[0]} (known: ${allowed.join(', ')})`);
+  }
+}
+
 /** Checks a template: known placeholders only, and `{svc}` present (else every service gets one series). */
 export function checkTemplate(template: string, path: string): string {
-  for (const match of template.matchAll(/\{(\w+)\}/g)) {
-    if (!(PLACEHOLDERS as readonly string[]).includes(match[0])) {
-      throw new ConfigError(`${path}: unknown placeholder ${match[0]} (known: ${PLACEHOLDERS.join(', ')})`);
-    }
-  }
+  checkPlaceholders(template, path, PLACEHOLDERS);
   if (!template.includes('{svc}')) throw new ConfigError(`${path}: the template does not use {svc}, so every service would get the same series`);
   return template;
 }

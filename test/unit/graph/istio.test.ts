@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { PrometheusClient } from '../../../src/sources/prometheus-client.js';
-import { discoverIstioWorkloads, istioCallGraph } from '../../../src/graph/istio.js';
+import { checkEdgesTemplate, discoverIstioWorkloads, istioCallGraph } from '../../../src/graph/istio.js';
 import { fakePrometheus, json, type FakePrometheus } from '../../support/fake-prometheus.js';
 
 const T = Date.parse('2024-04-06T12:00:00Z');
@@ -50,5 +50,15 @@ describe('call graph from Istio', () => {
     fake = await fakePrometheus((_req, _params, res) => json(res, 200, { status: 'success', data: ['frontend', 'unknown', 'cart'] }));
     expect(await discoverIstioWorkloads(new PrometheusClient({ url: fake.url }), 'shop', T, T + 60_000)).to.deep.equal(['cart', 'frontend']);
     expect(fake.requests[0]!.get('match[]')).to.equal('istio_requests_total{destination_workload_namespace="shop"}');
+  });
+
+  it('takes a replacement edges query, checked for placeholders and the workload labels', async () => {
+    fake = await fakePrometheus((_req, _params, res) => json(res, 200, { status: 'success', data: { resultType: 'matrix', result: [edge('a', 'b', ['1'])] } }));
+    const template = checkEdgesTemplate("sum by (source_workload, destination_workload) (rate(my_calls_total{ns='{ns}'}[{w}]))", 'edges');
+    const graph = await istioCallGraph(new PrometheusClient({ url: fake.url }), { namespace: 'shop', services: ['a', 'b'], startMs: T, endMs: T, stepSeconds: 30, rateWindow: '1m', template });
+    expect(graph.edges).to.deep.equal([{ from: 'a', to: 'b', weight: 1 }]);
+    expect(fake.requests[0]!.get('query')).to.equal("sum by (source_workload, destination_workload) (rate(my_calls_total{ns='shop'}[1m]))");
+    expect(() => checkEdgesTemplate("sum by (destination_workload) (rate(x{ns='{ns}'}[{w}]))", 'edges')).to.throw('edges: the edges template must keep the source_workload label');
+    expect(() => checkEdgesTemplate("sum by (source_workload, destination_workload) (rate(x{ns='{namespace}'}[{w}]))", 'edges')).to.throw('edges: unknown placeholder {namespace} (known: {ns}, {w})');
   });
 });
