@@ -142,10 +142,11 @@ export async function runCollect(options: CollectOptions): Promise<CollectResult
   expectNamespace(options.namespace, '--namespace');
   checkReplaceable(options.out);
   const clientOptions = { url: options.prometheus, timeoutMs: options.timeoutMs, retries: options.retries, ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}) };
-  const discovery = new PrometheusClient(clientOptions);
+  // Discovery and the call graph; the source has its own client for the range queries.
+  const client = new PrometheusClient(clientOptions);
   let services = options.services;
   if (services.length === 0) {
-    services = await discoverIstioWorkloads(discovery, options.namespace, options.startMs, options.endMs);
+    services = await discoverIstioWorkloads(client, options.namespace, options.startMs, options.endMs);
     if (services.length === 0) {
       throw new ConfigError(`no workloads with istio_requests_total in namespace "${options.namespace}" in that time range; name them with --services`);
     }
@@ -177,7 +178,7 @@ export async function runCollect(options: CollectOptions): Promise<CollectResult
     await source.close();
   }
   const dataset = framesToDataset(frames, options.stepSeconds);
-  const { origin, graph } = await buildGraph(options, discovery, services);
+  const { origin, graph } = await buildGraph(options, client, services);
   bar?.finish();
 
   await writeDirAtomic(options.out, (dir) => {
@@ -188,7 +189,7 @@ export async function runCollect(options: CollectOptions): Promise<CollectResult
     files.forEach((text, name) => writeFileSync(join(dir, name), text));
     writeFileSync(join(dir, GRAPH_FILE), formatCallGraph({ origin, graph }));
   });
-  return { dataset, graph, gaps: gapSummary(dataset), requests: discovery.requests + source.client.requests };
+  return { dataset, graph, gaps: gapSummary(dataset), requests: client.requests + source.client.requests };
 }
 
 interface CollectFlags {
