@@ -339,45 +339,64 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     this.timeout(420_000);
     const admin = plane.adminKubeconfig;
     await kubectlOk(admin, ['apply', '-f', '-'], toYaml([hpa('frontend')]));
+    // Record the path .status.replicas takes, for the report below (and for diagnosing a failure).
+    const path: number[] = [];
+    const started = Date.now();
+    const steps: string[] = [];
+    const tracker = setInterval(() => {
+      void statusReplicas('frontend').then(
+        (n) => {
+          if (path[path.length - 1] !== n) {
+            path.push(n);
+            steps.push(`${n} @${Math.round((Date.now() - started) / 1000)}s`);
+          }
+        },
+        () => undefined,
+      );
+    }, 1000);
+    try {
+      // Up: wait for the replay's high phase, then for the HPA to land on what is served.
+      const high = await waitFor('adapter to serve the high phase for frontend', async () => ((await servedReplicas()) >= 6 ? servedReplicas() : undefined), 180_000, adapter.proc, 1000);
+      expect(high).to.equal(Math.ceil(HIGH / 0.1));
+      const reachedHigh = await waitFor(
+        `frontend .status.replicas to reach ${high}`,
+        async () => ((await statusReplicas('frontend')) === high ? true : undefined),
+        40_000,
+        plane.controllerManager,
+        1000,
+      );
+      expect(reachedHigh).to.equal(true);
 
-    // Up: wait for the replay's high phase, then for the HPA to land on what is served.
-    const high = await waitFor('adapter to serve the high phase for frontend', async () => ((await servedReplicas()) >= 6 ? servedReplicas() : undefined), 180_000, adapter.proc, 1000);
-    expect(high).to.equal(Math.ceil(HIGH / 0.1));
-    const reachedHigh = await waitFor(
-      `frontend .status.replicas to reach ${high}`,
-      async () => ((await statusReplicas('frontend')) === high ? true : undefined),
-      40_000,
-      plane.controllerManager,
-      1000,
-    );
-    expect(reachedHigh).to.equal(true);
+      // Down: the low phase follows; the HPA (scale-down window 0) follows it down.
+      const low = await waitFor('adapter to serve the low phase for frontend', async () => ((await servedReplicas()) <= 4 ? servedReplicas() : undefined), 120_000, adapter.proc, 1000);
+      expect(low).to.equal(Math.ceil(LOW / 0.1));
+      await waitFor(`frontend .status.replicas to come down to ${low}`, async () => ((await statusReplicas('frontend')) === low ? true : undefined), 40_000, plane.controllerManager, 1000);
 
-    // Down: the low phase follows; the HPA (scale-down window 0) follows it down.
-    const low = await waitFor('adapter to serve the low phase for frontend', async () => ((await servedReplicas()) <= 4 ? servedReplicas() : undefined), 120_000, adapter.proc, 1000);
-    expect(low).to.equal(Math.ceil(LOW / 0.1));
-    await waitFor(`frontend .status.replicas to come down to ${low}`, async () => ((await statusReplicas('frontend')) === low ? true : undefined), 40_000, plane.controllerManager, 1000);
-
-    // Settled: the HPA's next sync reads the served count over as many replicas, average exactly
-    // 1, and reports the metric active. (Ask for v2beta2: kubectl 1.20 reads HPAs as autoscaling/v1,
-    // where conditions are only an annotation.)
-    type HpaStatus = {
-      desiredReplicas?: number;
-      conditions?: { type: string; status: string; reason: string }[];
-      currentMetrics?: { external?: { current?: { averageValue?: string } } }[];
-    };
-    const settled = await waitFor(
-      'the HPA to report average value 1 at the served count',
-      async () => {
-        const hpaNow = JSON.parse(await kubectlOk(admin, ['-n', APP_NS, 'get', 'hpa.v2beta2.autoscaling', 'frontend', '-o', 'json'])) as { status: HpaStatus };
-        const st = hpaNow.status;
-        return st.currentMetrics?.[0]?.external?.current?.averageValue === '1' && st.desiredReplicas === low ? st : undefined;
-      },
-      30_000,
-      plane.controllerManager,
-      1000,
-    );
-    const active = settled.conditions?.find((c) => c.type === 'ScalingActive');
-    expect(active?.status, JSON.stringify(settled.conditions)).to.equal('True');
+      // Settled: the HPA's next sync reads the served count over as many replicas, average exactly
+      // 1, and reports the metric active. (Ask for v2beta2: kubectl 1.20 reads HPAs as autoscaling/v1,
+      // where conditions are only an annotation.)
+      type HpaStatus = {
+        desiredReplicas?: number;
+        conditions?: { type: string; status: string; reason: string }[];
+        currentMetrics?: { external?: { current?: { averageValue?: string } } }[];
+      };
+      const settled = await waitFor(
+        'the HPA to report average value 1 at the served count',
+        async () => {
+          const hpaNow = JSON.parse(await kubectlOk(admin, ['-n', APP_NS, 'get', 'hpa.v2beta2.autoscaling', 'frontend', '-o', 'json'])) as { status: HpaStatus };
+          const st = hpaNow.status;
+          return st.currentMetrics?.[0]?.external?.current?.averageValue === '1' && st.desiredReplicas === low ? st : undefined;
+        },
+        30_000,
+        plane.controllerManager,
+        1000,
+      );
+      const active = settled.conditions?.find((c) => c.type === 'ScalingActive');
+      expect(active?.status, JSON.stringify(settled.conditions)).to.equal('True');
+    } finally {
+      clearInterval(tracker);
+      process.stderr.write(`      frontend .status.replicas over time: ${steps.join(' → ')}\n`);
+    }
   });
 
   it('keeps serving through a kube-apiserver restart and authorizes new users against the new apiserver', async function () {
