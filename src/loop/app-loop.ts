@@ -82,6 +82,8 @@ export class AppLoop {
   private latest: { frame: Frame; receivedAt: number } | null = null;
   /** The last values actually served (not unavailable): the floor for fallbacks. */
   private lastServed: readonly Recommendation[] = [];
+  /** Fallback and staleness of the previous publish, to log only when they change. */
+  private lastMode = '';
   private sourceError: string | null = null;
   private forecastError: string | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -256,6 +258,15 @@ export class AppLoop {
     return { recommendations: [], forecast: null, forecaster: 'none', modelLoaded: false, fallback: 'unavailable', unavailableReason: reason };
   }
 
+  private logModeChange(snapshot: AppSnapshot): void {
+    const mode = modeOf(snapshot);
+    if (mode === this.lastMode) return;
+    const fields = { mode, previous: this.lastMode || null, forecaster: snapshot.state.forecaster, reason: snapshot.unavailableReason ?? snapshot.state.lastError };
+    if (snapshot.state.fallback === null && !snapshot.state.stale) this.log.info('serving forecasts', fields);
+    else this.log.warn('serving a fallback', fields);
+    this.lastMode = mode;
+  }
+
   private publish(wallNow: number, decision: Decision): AppSnapshot {
     const { config, store, metrics } = this.deps;
     const latest = this.latest;
@@ -283,6 +294,7 @@ export class AppLoop {
     };
     store.publishApp(snapshot);
     metrics.published(snapshot);
+    this.logModeChange(snapshot);
     this.log.debug('published', {
       forecaster: decision.forecaster,
       fallback: decision.fallback,
@@ -291,6 +303,12 @@ export class AppLoop {
     });
     return snapshot;
   }
+}
+
+/** Serving mode as one word pair; a change (e.g. into a fallback and back) is worth one log line. */
+function modeOf(snapshot: AppSnapshot): string {
+  const fallback = snapshot.unavailableReason !== null ? 'unavailable' : (snapshot.state.fallback ?? 'forecast');
+  return `${fallback}${snapshot.state.stale ? ' (stale)' : ''}`;
 }
 
 function hasDemand(frame: Frame, services: readonly string[]): boolean {

@@ -144,8 +144,9 @@ describe('serving loop: source failures and staleness', () => {
   });
 
   it('policy last-value: past the max age the last values stay, marked stale', async () => {
-    const { step, good, registry } = await failingAfterWarmup('last-value');
+    const { step, good, registry, lines } = await failingAfterWarmup('last-value');
     const snap = await step(11);
+    expect(lines.filter((l) => l.includes('serving a fallback')).pop()).to.contain('"mode":"last-value (stale)"');
     expect(snap.state).to.include({ stale: true, fallback: 'last-value' });
     expect(replicas(snap)).to.deep.equal(replicas(good));
     expect(await metricValue(registry, 'deepscaler_prediction_stale', { app: 'shop' })).to.equal(1);
