@@ -17,13 +17,13 @@ export interface LoadOptions {
   readonly ca: string;
   readonly cert: string;
   readonly key: string;
+  /** Called when the measured window opens and closes (after handshakes and warm-up). */
+  readonly onWindow?: (phase: 'start' | 'end') => void;
 }
 
 export interface LoadResult {
   readonly requests: number;
   readonly errors: number;
-  /** Responses including the warm-up (for CPU per request over the whole run). */
-  readonly allResponses: number;
   readonly seconds: number;
   readonly latenciesMs: Float64Array;
 }
@@ -47,11 +47,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let requests = 0;
-  let allResponses = 0;
   const start = performance.now();
   const measureFrom = start + options.warmupMs;
   const end = measureFrom + options.durationMs;
   const interval = options.rate ? (options.connections * 1000) / options.rate : 0;
+  const windowStart = setTimeout(() => options.onWindow?.('start'), options.warmupMs);
+  const windowEnd = setTimeout(() => options.onWindow?.('end'), options.warmupMs + options.durationMs);
 
   const drive = (socket: TLSSocket, index: number): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -81,7 +82,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         const ok = head.startsWith('HTTP/1.1 200');
         buffer = buffer.subarray(headerEnd + 4 + length);
         const now = performance.now();
-        allResponses++;
         if (sentAt >= measureFrom && now <= end) {
           requests++;
           if (ok) latencies.push(now - sentAt);
@@ -95,8 +95,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       send();
     });
 
-  await Promise.all(sockets.map((socket, i) => drive(socket, i)));
-  return { requests, errors, allResponses, seconds: options.durationMs / 1000, latenciesMs: Float64Array.from(latencies).sort() };
+  try {
+    await Promise.all(sockets.map((socket, i) => drive(socket, i)));
+  } finally {
+    clearTimeout(windowStart);
+    clearTimeout(windowEnd);
+  }
+  return { requests, errors, seconds: options.durationMs / 1000, latenciesMs: Float64Array.from(latencies).sort() };
 }
 
 export function percentile(sorted: Float64Array, p: number): number {

@@ -93,16 +93,16 @@ async function measure(kind: string, round: number): Promise<Row> {
   const pid = child.pid!;
   try {
     const base = { port, connections, warmupMs, durationMs, request, ca: servingCa.cert, cert: frontProxy.cert, key: frontProxy.key };
-    const cpu0 = cpuMs(pid);
-    const saturated = await runLoad(base);
-    const cpu1 = cpuMs(pid);
+    const cpu: number[] = [];
+    const saturated = await runLoad({ ...base, onWindow: () => cpu.push(cpuMs(pid)) });
     const paced = await runLoad({ ...base, rate });
     return {
       target: kind,
       round,
       throughput: saturated.requests / saturated.seconds,
       errors: saturated.errors + paced.errors,
-      cpuMsPerRequest: (cpu1 - cpu0) / saturated.allResponses,
+      // CPU inside the measured window only: handshakes and warm-up are not what is compared.
+      cpuMsPerRequest: (cpu[1]! - cpu[0]!) / saturated.requests,
       p50: percentile(paced.latenciesMs, 50),
       p99: percentile(paced.latenciesMs, 99),
       rateAchieved: paced.requests / paced.seconds,

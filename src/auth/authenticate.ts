@@ -46,7 +46,7 @@ export function classifyCertificate(chain: readonly X509Certificate[], settings:
 
 function firstValue(headers: DistinctHeaders, names: readonly string[]): string | undefined {
   for (const name of names) {
-    const value = headers[name.toLowerCase()]?.find((v) => v !== '');
+    const value = headers[name]?.find((v) => v !== '');
     if (value !== undefined) return value;
   }
   return undefined;
@@ -64,11 +64,11 @@ function decodeExtraKey(raw: string): string {
 export function userFromHeaders(headers: DistinctHeaders, settings: NonNullable<AuthenticationSettings['requestHeader']>): UserInfo | null {
   const username = firstValue(headers, settings.usernameHeaders);
   if (username === undefined) return null;
-  const groups = settings.groupHeaders.flatMap((name) => headers[name.toLowerCase()] ?? []);
+  const groups = settings.groupHeaders.flatMap((name) => headers[name] ?? []);
   const extra: Record<string, string[]> = {};
-  const prefixes = settings.extraHeaderPrefixes.map((p) => p.toLowerCase());
-  for (const [name, values] of Object.entries(headers)) {
-    const prefix = prefixes.find((p) => name.startsWith(p));
+  for (const name in headers) {
+    const prefix = settings.extraHeaderPrefixes.find((p) => name.startsWith(p));
+    const values = headers[name];
     if (prefix === undefined || values === undefined || name.length === prefix.length) continue;
     const key = decodeExtraKey(name.slice(prefix.length));
     extra[key] = [...(extra[key] ?? []), ...values];

@@ -20,6 +20,7 @@ export interface RequestHeaderSettings {
   readonly clientCA: readonly X509Certificate[];
   /** Common names allowed to act as front proxy; empty means any certificate from `clientCA`. */
   readonly allowedNames: readonly string[];
+  /** Header names, lowercase (as Node presents request headers). */
   readonly usernameHeaders: readonly string[];
   readonly groupHeaders: readonly string[];
   readonly extraHeaderPrefixes: readonly string[];

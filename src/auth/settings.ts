@@ -16,8 +16,9 @@ export interface AuthenticationInputs {
   readonly extraHeaderPrefixes?: readonly string[];
 }
 
-const nonEmpty = (list: readonly string[] | undefined, fallback: readonly string[]): readonly string[] =>
-  list && list.length > 0 ? list : fallback;
+/** Header names are case-insensitive: lowercase them once here, not on every request. */
+const headerNames = (list: readonly string[] | undefined, fallback: readonly string[]): readonly string[] =>
+  (list && list.length > 0 ? list : fallback).map((name) => name.toLowerCase());
 
 /** Throws naming the source of a broken CA bundle. */
 export function buildAuthenticationSettings(inputs: AuthenticationInputs): AuthenticationSettings {
@@ -26,9 +27,9 @@ export function buildAuthenticationSettings(inputs: AuthenticationInputs): Authe
     ? {
         clientCA: parseCertificateBundle(inputs.requestHeaderCA.pem, inputs.requestHeaderCA.source),
         allowedNames: inputs.allowedNames ?? [],
-        usernameHeaders: nonEmpty(inputs.usernameHeaders, DEFAULT_REQUEST_HEADERS.usernameHeaders),
-        groupHeaders: nonEmpty(inputs.groupHeaders, DEFAULT_REQUEST_HEADERS.groupHeaders),
-        extraHeaderPrefixes: nonEmpty(inputs.extraHeaderPrefixes, DEFAULT_REQUEST_HEADERS.extraHeaderPrefixes),
+        usernameHeaders: headerNames(inputs.usernameHeaders, DEFAULT_REQUEST_HEADERS.usernameHeaders),
+        groupHeaders: headerNames(inputs.groupHeaders, DEFAULT_REQUEST_HEADERS.groupHeaders),
+        extraHeaderPrefixes: headerNames(inputs.extraHeaderPrefixes, DEFAULT_REQUEST_HEADERS.extraHeaderPrefixes),
       }
     : null;
   return { clientCA, requestHeader };

@@ -1,6 +1,6 @@
 /**
- * The API server's own Prometheus metrics. Label children are cached so that the hot path does
- * not hash label sets on every request.
+ * The API server's own Prometheus metrics. Label children are cached: prom-client's `labels()`
+ * validates and builds closures on every call, too much for the hot path.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -15,6 +15,8 @@ export class ApiMetrics {
   private readonly allowAll: Gauge;
   private readonly requestChildren = new Map<string, { inc(): void }>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+  // Metric names come from the provider's short list, so this map stays small.
+  private readonly ageChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -65,6 +67,11 @@ export class ApiMetrics {
   }
 
   valueAge(metric: string, seconds: number): void {
-    this.age.labels(metric).observe(seconds);
+    let histogram = this.ageChildren.get(metric);
+    if (!histogram) {
+      histogram = this.age.labels(metric);
+      this.ageChildren.set(metric, histogram);
+    }
+    histogram.observe(seconds);
   }
 }

@@ -121,7 +121,8 @@ describe('API certificate and CA rotation', function () {
       }),
     );
     expect(settings.clientCA).to.have.length(1);
-    expect(settings.requestHeader).to.deep.include({ allowedNames: ['front-proxy-client'], usernameHeaders: ['X-Remote-User'], groupHeaders: ['X-Remote-Group'], extraHeaderPrefixes: ['X-Remote-Extra-'] });
+    // Header names are kept lowercase, as Node presents request headers.
+    expect(settings.requestHeader).to.deep.include({ allowedNames: ['front-proxy-client'], usernameHeaders: ['x-remote-user'], groupHeaders: ['x-remote-group'], extraHeaderPrefixes: ['x-remote-extra-'] });
     expect(settingsFromConfigMap(authConfigMap({})).requestHeader).to.equal(null);
     expect(() => settingsFromConfigMap(authConfigMap({ 'requestheader-client-ca-file': ca.cert, 'requestheader-allowed-names': 'front-proxy-client' }))).to.throw(
       'key requestheader-allowed-names is not a JSON list',
