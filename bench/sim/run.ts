@@ -4,10 +4,10 @@
  * in the same run. DeepScaler is trained on the first half of each run (simulated under the CPU
  * HPA) and every autoscaler is scored on the second half. Also times a 24 h Train-Ticket run.
  *
- *   npm run build && nice -n 5 node dist/bench/sim/run.js [--margin=0.1] [--reuse-models] [--no-speed] [scenario…]
+ *   npm run build && nice -n 5 node dist/bench/sim/run.js [--margin=0.1] [--seed=1] [--reuse-models] [--no-speed] [scenario…]
  *
  * --reuse-models scores the model each scenario trained before (bench/sim/out/<scenario>/model)
- * instead of training again; results for another margin go to out/<scenario>-margin<m>/.
+ * instead of training again; results for another margin or seed go to out/<scenario>-margin<m>-seed<s>/.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,13 +34,14 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'boutique-random100max', topology: 'online-boutique', trace: 'random-100max.req', peak: 100, hours: 8, stepSeconds: 5, sloMs: 1500 },
 ];
 
-const SEED = 1;
 const NOISE = 0.05;
 const DEFAULT_MARGIN = 0.1;
+const DEFAULT_SEED = 1;
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const margin = Number(flag('margin') ?? DEFAULT_MARGIN);
+const SEED = Number(flag('seed') ?? DEFAULT_SEED);
 const reuseModels = args.includes('--reuse-models');
 const wanted = args.filter((a) => !a.startsWith('--'));
 
@@ -64,8 +65,8 @@ async function runScenario(s: Scenario): Promise<void> {
     trainConfig: { numEpoch: 4, numIter: 2, maxBatchesPerEpoch: 40 },
     margin,
     cpuFloor: false,
-    outDir: join(ROOT, 'bench/sim/out', margin === DEFAULT_MARGIN ? s.name : `${s.name}-margin${margin}`),
-    ...(reuseModels ? { modelDir: join(ROOT, 'bench/sim/out', s.name, 'model') } : {}),
+    outDir: join(ROOT, 'bench/sim/out', `${s.name}${margin === DEFAULT_MARGIN ? '' : `-margin${margin}`}${SEED === DEFAULT_SEED ? '' : `-seed${SEED}`}`),
+    ...(reuseModels ? { modelDir: join(ROOT, 'bench/sim/out', `${s.name}${SEED === DEFAULT_SEED ? '' : `-seed${SEED}`}`, 'model') } : {}),
   };
   const result = await runExperiment(options);
   const training = result.trainingSeconds === null ? 'model of the earlier training run' : `trained ${result.trainingSeconds.toFixed(0)} s`;

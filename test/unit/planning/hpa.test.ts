@@ -21,6 +21,17 @@ function cpu(readyUsageCores: number, readyPods: number, extra: { unreadyPods?: 
   };
 }
 
+/** Syncs every 15 s from t = 0 through `until`, applying each decision; returns the counts. */
+function syncEvery15s(hpa: HorizontalPodAutoscaler, start: number, usage: number, until: number): number[] {
+  const counts: number[] = [];
+  let current = start;
+  for (let now = 0; now <= until; now += 15) {
+    current = hpa.reconcile({ now, currentReplicas: current, metrics: [averageValue(usage)] }).desiredReplicas;
+    counts.push(current);
+  }
+  return counts;
+}
+
 describe('HPA algorithm (kube-controller-manager)', () => {
   describe('External AverageValue', () => {
     it('proposes ceil(usage / target) outside the tolerance band: 7 over 5 pods → 7', () => {
@@ -121,13 +132,7 @@ describe('HPA algorithm (kube-controller-manager)', () => {
         maxReplicas: 100,
         behavior: { scaleUp: { policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] } },
       });
-      const counts: number[] = [];
-      let current = 2;
-      for (let now = 0; now <= 60; now += 15) {
-        current = hpa.reconcile({ now, currentReplicas: current, metrics: [averageValue(10)] }).desiredReplicas;
-        counts.push(current);
-      }
-      expect(counts).to.deep.equal([3, 3, 3, 3, 4]);
+      expect(syncEvery15s(hpa, 2, 10, 60)).to.deep.equal([3, 3, 3, 3, 4]);
     });
 
     it('a Percent scale-down policy truncates and counts removals inside its period', () => {
@@ -136,14 +141,8 @@ describe('HPA algorithm (kube-controller-manager)', () => {
         maxReplicas: 100,
         behavior: { scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }] } },
       });
-      const counts: number[] = [];
-      let current = 11;
-      for (let now = 0; now <= 60; now += 15) {
-        current = hpa.reconcile({ now, currentReplicas: current, metrics: [averageValue(1)] }).desiredReplicas;
-        counts.push(current);
-      }
       // trunc(11 × 0.5) = 5, held while the removal of 6 is inside 60 s, then trunc(5 × 0.5) = 2
-      expect(counts).to.deep.equal([5, 5, 5, 5, 2]);
+      expect(syncEvery15s(hpa, 11, 1, 60)).to.deep.equal([5, 5, 5, 5, 2]);
     });
 
     it('the default 300 s scale-down window keeps the highest recommendation, a shorter one lets troughs through', () => {
