@@ -44,7 +44,7 @@ function forecasterFor(n: number): { forecaster: GnnForecaster; window: HistoryW
 }
 
 async function median(run: () => Promise<unknown> | unknown): Promise<number> {
-  for (let i = 0; i < 5; i++) await run(); // warm-up: kernels compile, memory grows
+  for (let i = 0; i < 20; i++) await run(); // warm-up: kernels compile, memory grows
   const times: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     const start = performance.now();
