@@ -1,0 +1,20 @@
+/**
+ * The simulator: a microservice application (topology file + CPU cost per request) under a
+ * workload trace, on a cluster whose pods start after a delay, scaled by pluggable autoscalers
+ * through the real HPA algorithm. Deterministic under a seed; a day of Train-Ticket at 15 s steps
+ * simulates in seconds.
+ *
+ *   buildApp(topology)            → AppModel (request fan-out r = e + Cᵀr, costs, CPU)
+ *   loadTrace / buildWorkload     → external requests/s per step
+ *   Autoscaler                    → what each service's HPA reads at a sync
+ *   simulate(spec, autoscaler)    → outcome (SLO violations, latency percentiles, CPU cost, actions),
+ *                                   series for plots, and optionally a Dataset for training
+ *   runExperiment(options)        → several autoscalers side by side (DeepScaler trained on the start)
+ *   SimulatorSource (sources/simulator.ts) → the same simulation as a MetricsSource
+ */
+export { buildApp, type AppModel, type AppOptions } from './app.js';
+export { type Autoscaler, type ScalingSettings, type ScalingView } from './autoscalers.js';
+export { type ClusterOptions, type LatencyDistribution } from './cluster.js';
+export { simulate, Simulation, type RunResult, type RunSummary, type SimulationSpec } from './run.js';
+export { buildWorkload, loadTrace, type Trace, type WorkloadOptions } from './workload.js';
+export { runExperiment, type ExperimentOptions, type ExperimentResult } from './experiment.js';
