@@ -46,9 +46,3 @@ export function standardize(values: Float32Array, norm: Normalization): Float32A
   for (let i = 0; i < values.length; i++) out[i] = (values[i]! - norm.mean[i % size]!) / norm.std[i % size]!;
   return out;
 }
-
-/** Mean and std of one service × feature, `f` counted among `featureCount` features. */
-export function statsOf(norm: Normalization, service: number, f: number, featureCount: number): { mean: number; std: number } {
-  const i = service * featureCount + f;
-  return { mean: norm.mean[i]!, std: norm.std[i]! };
-}

@@ -50,7 +50,7 @@ export function formatEvaluation(result: EvaluationResult): string {
     }
   });
   const { jaccard } = result.graph;
-  out.push(`\nlearned graph vs the starting call graph: weighted Jaccard similarity ${jaccard.mean.toFixed(3)} (mean over services; 1 = same edges and weights)`);
+  out.push(`\nlearned graph vs the starting call graph: weighted Jaccard similarity ${jaccard.mean.toFixed(3)} (mean over services; 1 = same edges and weights; "-" = no edges but self-loops in either graph)`);
   out.push(formatTable(['service', 'jaccard'], result.services.map((s, i) => [s, jaccard.perNode[i]!])));
   return out.join('\n');
 }
