@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { loadServeConfig, type ConfigOverrides } from '../config/load.js';
 import type { ServeConfig } from '../config/schema.js';
 import { expectNumber, optionalNumber } from '../config/validate.js';
+import { addGrpcFlags, resolveGrpcFlags, type GrpcFlags } from '../grpc/flags.js';
+import { startGrpcServer } from '../grpc/server.js';
 import { deploymentsApi } from '../kube/deployments.js';
 import { ServingLoop } from '../loop/index.js';
 import { addApiServerFlags, localKubeconfig, resolveApiServerFlags, type ApiServerFlags, type LocalClientFiles } from '../serving/flags.js';
@@ -23,7 +25,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const DEFAULT_CONFIG = fileURLToPath(new URL('../../../data/default-config.yaml', import.meta.url));
 
-interface ServeFlags extends ApiServerFlags {
+interface ServeFlags extends ApiServerFlags, GrpcFlags {
   readonly config: string;
   readonly stepInterval?: string;
   readonly fallback?: string;
@@ -86,6 +88,8 @@ export async function runServe(given: ServeFlags): Promise<void> {
     reviewCacheTtlMs: api.reviewCacheTtlMs,
     logger: log,
   });
+  const grpc = resolveGrpcFlags(flags, api.host, api.tls);
+  const grpcServer = grpc === null ? null : await startGrpcServer({ ...grpc, snapshots: store, logger: log, registry });
 
   let kubeconfigPath: string | null = null;
   if (api.localClient !== null) {
@@ -100,6 +104,9 @@ export async function runServe(given: ServeFlags): Promise<void> {
       `deepscaler is serving ${config.applications.map((a) => `${a.name} (namespace ${a.namespace})`).join(', ')} at ${shownUrl}`,
       ...(api.insecureAllowAll ? ['!!! --insecure-allow-all: AUTHORIZATION IS OFF, anyone may read every metric. Local development only. !!!'] : []),
       ...tryItLines(shownUrl, config, api.localClient, kubeconfigPath, api.insecureAllowAll),
+      ...(grpc === null || grpcServer === null
+        ? []
+        : [`KEDA external scaler and predictor: gRPC (${grpc.tls === 'plaintext' ? 'plaintext' : 'TLS'}) on ${grpc.host}:${grpcServer.port}, see docs/grpc.md`]),
       'Stop with Ctrl-C.',
       '',
     ].join('\n') + '\n',
@@ -117,6 +124,7 @@ export async function runServe(given: ServeFlags): Promise<void> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  await grpcServer?.close();
   await server.close();
   await loop.stop();
   api.close();
@@ -135,5 +143,5 @@ export function registerServe(program: Command): void {
     .option('--fallback <policy>', 'on stale data: last-value, reactive or unavailable (503); env DEEPSCALER_FALLBACK', process.env['DEEPSCALER_FALLBACK'])
     .option('--max-age <seconds>', 'data older than this is stale; env DEEPSCALER_MAX_AGE', process.env['DEEPSCALER_MAX_AGE'])
     .option('--model <dir>', 'model folder (only with a single application); env DEEPSCALER_MODEL', process.env['DEEPSCALER_MODEL']);
-  addApiServerFlags(command).action(async (flags: ServeFlags) => runServe(flags));
+  addGrpcFlags(addApiServerFlags(command)).action(async (flags: ServeFlags) => runServe(flags));
 }
