@@ -244,6 +244,8 @@ export class HorizontalPodAutoscaler {
   reconcile(obs: HpaObservation): HpaDecision {
     const { now, currentReplicas } = obs;
     const { minReplicas, maxReplicas } = this.spec;
+    // The controller seeds a new HPA's history with status.desiredReplicas, so a restart does not
+    // scale in at once; a simulated HPA starts on a settled deployment, where that is the current count.
     if (this.recommendations === null) this.recommendations = [{ at: now, value: currentReplicas }];
     if (currentReplicas === 0) return this.decide(obs, 0, null, 'scaling is disabled since the replica count of the target is zero');
     if (currentReplicas > maxReplicas) return this.decide(obs, maxReplicas, null, 'current number of replicas above spec.maxReplicas');
