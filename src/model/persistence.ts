@@ -130,6 +130,17 @@ function matrix(value: unknown, path: string, n: number): Float32Array {
   return out;
 }
 
+/** The parts of the training metadata that `evaluate` and status pages rely on are checked. */
+function parseTraining(value: unknown, path: string): TrainingMetadata {
+  const obj = expectObject(value, path);
+  const split = expectObject(obj['split'], `${path}.split`);
+  for (const key of ['trainEnd', 'valEnd', 'length']) expectNumber(split[key], `${path}.split.${key}`, { integer: true, min: 0 });
+  const trainConfig = expectObject(obj['trainConfig'], `${path}.trainConfig`);
+  for (const key of ['trainFraction', 'valFraction']) expectNumber(trainConfig[key], `${path}.trainConfig.${key}`, { min: 0, max: 1 });
+  expectArray(obj['history'], `${path}.history`);
+  return obj as unknown as TrainingMetadata;
+}
+
 /** Reads and checks a model folder; throws a ConfigError naming the file and field on any mismatch. */
 export function loadModel(dir: string): SavedModel {
   const modelPath = join(dir, 'model.json');
@@ -154,7 +165,7 @@ export function loadModel(dir: string): SavedModel {
     std: numberList(norm['std'], `${modelPath}: normalization.std`, size),
   };
   if (normalization.std.some((s) => !(s > 0))) throw new ConfigError(`${modelPath}: normalization.std: every value must be > 0`);
-  const training = expectObject(root['training'], `${modelPath}: training`) as unknown as TrainingMetadata;
+  const training = parseTraining(root['training'], `${modelPath}: training`);
   const specs = expectArray(root['weights'], `${modelPath}: weights`).map((w, i) => {
     const spec = expectObject(w, `${modelPath}: weights[${i}]`);
     const shape = expectArray(spec['shape'], `${modelPath}: weights[${i}].shape`).map((d, j) =>

@@ -118,6 +118,7 @@ describe('model training and persistence (tiny end-to-end)', function () {
       ['json', (d) => writeFileSync(join(d, 'model.json'), '{"format": '), /model\.json is corrupt/],
       ['missing', (d) => rmSync(join(d, 'graph.json')), /graph\.json is missing/],
       ['services', (d) => { const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')); m.services = ['a', 'b', 'c', 'd']; writeFileSync(join(d, 'model.json'), JSON.stringify(m)); }, /graph\.json: services/],
+      ['training', (d) => { const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')); delete m.training.split; writeFileSync(join(d, 'model.json'), JSON.stringify(m)); }, /training\.split: expected an object/],
       ['config', (d) => { const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')); m.config.timeChannels = 9; writeFileSync(join(d, 'model.json'), JSON.stringify(m)); }, /has shape .* expects/],
     ];
     for (const [name, damage, message] of cases) {
