@@ -3,23 +3,15 @@
  * for the next H steps in original units. Also exposes the learned graph and the model's metadata
  * for the serving loop, status pages and `evaluate`.
  */
-import type { Feature } from '../sources/index.js';
 import type { Forecast, Forecaster } from '../forecast/index.js';
 import type { HistoryWindow } from '../history/index.js';
 import { tf } from './backend.js';
-import { windowShape } from './network.js';
+import { modelSignature, windowShape, type ModelSignature } from './network.js';
 import { standardize } from './normalization.js';
 import type { LearnedGraph, SavedModel, TrainingMetadata } from './persistence.js';
 import { buildBatch } from './windows.js';
 
-export interface ModelInfo {
-  readonly services: readonly string[];
-  /** Input features, in model order. */
-  readonly features: readonly Feature[];
-  readonly targets: readonly Feature[];
-  readonly stepSeconds: number;
-  readonly inputSteps: number;
-  readonly horizon: number;
+export interface ModelInfo extends ModelSignature {
   readonly training: TrainingMetadata;
 }
 
@@ -34,17 +26,8 @@ export class GnnForecaster implements Forecaster {
   readonly graph: LearnedGraph;
 
   constructor(private readonly model: SavedModel) {
-    const { meta } = model;
     this.graph = model.graph;
-    this.info = {
-      services: meta.services,
-      features: meta.features,
-      targets: meta.targets,
-      stepSeconds: meta.stepSeconds,
-      inputSteps: meta.config.inputSteps,
-      horizon: meta.config.horizon,
-      training: model.training,
-    };
+    this.info = { ...modelSignature(model.meta), training: model.training };
   }
 
   get inputSteps(): number {

@@ -22,6 +22,17 @@ export interface ModelMeta {
   readonly normalization: Normalization;
 }
 
+/** What a model consumes and produces, as model.json and ModelInfo show it. */
+export interface ModelSignature extends Pick<ModelMeta, 'services' | 'features' | 'targets' | 'stepSeconds'> {
+  readonly inputSteps: number;
+  readonly horizon: number;
+}
+
+export function modelSignature(meta: ModelMeta): ModelSignature {
+  const { services, features, targets, stepSeconds, config } = meta;
+  return { services, features, targets, stepSeconds, inputSteps: config.inputSteps, horizon: config.horizon };
+}
+
 export function windowShape(meta: ModelMeta): WindowShape {
   return {
     nodes: meta.services.length,

@@ -15,7 +15,7 @@ import { ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expe
 import { writeDirAtomic } from '../util/atomic-write.js';
 import { tf } from './backend.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
-import { GnnNetwork, type ModelMeta } from './network.js';
+import { GnnNetwork, modelSignature, type ModelMeta } from './network.js';
 import type { EpochRecord, TrainResult } from './trainer.js';
 
 export const MODEL_FORMAT = 'deepscaler-gnn';
@@ -87,12 +87,7 @@ export async function saveModel(dir: string, result: TrainResult, provenance: Re
   const model = {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
-    services: meta.services,
-    features: meta.features,
-    targets: meta.targets,
-    stepSeconds: meta.stepSeconds,
-    inputSteps: meta.config.inputSteps,
-    horizon: meta.config.horizon,
+    ...modelSignature(meta),
     config: meta.config,
     normalization: { mean: Array.from(meta.normalization.mean), std: Array.from(meta.normalization.std) },
     weights: specs,
