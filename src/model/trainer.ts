@@ -147,7 +147,11 @@ export async function trainModel(
       if (decay > 0) for (const v of vars) tf.tidy(() => v.assign(tf.mul(v, 1 - decay)));
       onProgress({ ...where, batch: i + 1, batches: batches.length, loss: total / (i + 1), valLoss: history[history.length - 1]?.valLoss ?? null });
     });
-    return total / batches.length;
+    const mean = total / batches.length;
+    if (!Number.isFinite(mean)) {
+      throw new Error(`training diverged: the ${where.phase} loss is ${mean} in iteration ${where.iteration}, epoch ${where.epoch} (lower learningRate, or check the data for extreme values)`);
+    }
+    return mean;
   };
 
   let best = { valLoss: Infinity, weights: new Map<string, Float32Array>(), graph: startGraph };
