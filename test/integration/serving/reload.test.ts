@@ -13,19 +13,11 @@ import { ExampleMetricsProvider } from '../../../src/serving/example-provider.js
 import { startApiServer } from '../../../src/serving/server.js';
 import { createLogger } from '../../../src/telemetry/log.js';
 import { startFakeApiServer } from '../../support/fake-apiserver.js';
+import { eventually } from '../../support/eventually.js';
 import { httpsGet } from '../../support/https-client.js';
 import { makeCa, makeClientCert, makeServingCert, tempDir, writeKeyPair } from '../../support/pki.js';
 
 const GV = '/apis/external.metrics.k8s.io/v1beta1';
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 function authConfigMap(data: Record<string, string>): V1ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system', resourceVersion: '1' }, data };

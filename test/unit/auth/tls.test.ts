@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureSelfSignedCertificate, readKeyPair, watchKeyPair } from '../../../src/auth/tls.js';
 import { createLogger } from '../../../src/telemetry/log.js';
+import { eventually } from '../../support/eventually.js';
 import { makeCa, makeServingCert, tempDir, writeKeyPair } from '../../support/pki.js';
 
 describe('serving certificate', function () {
@@ -61,11 +62,10 @@ describe('serving certificate', function () {
     source.onChange((pair) => changes.push(pair.cert));
     try {
       writeFileSync(files.certFile, rotated.cert); // half-way: new cert, old key
-      await new Promise((r) => setTimeout(r, 150));
+      await eventually(() => lines.join('\n').includes('serving certificate not reloaded'), 'the mismatched pair is noticed');
       expect(source.current().cert).to.equal(original.cert);
-      expect(lines.join('\n')).to.contain('serving certificate not reloaded');
       writeFileSync(files.keyFile, rotated.key);
-      await new Promise((r) => setTimeout(r, 150));
+      await eventually(() => source.current().cert === rotated.cert, 'the rotated pair is loaded');
       expect(source.current()).to.deep.equal(rotated);
       expect(changes).to.deep.equal([rotated.cert]);
     } finally {

@@ -26,8 +26,9 @@ const GV = '/apis/external.metrics.k8s.io/v1beta1';
 function checkAnswer(code: number, contentType: string | undefined, body: string): void {
   if (code >= 500) throw new Error(`5xx: ${code} ${body}`);
   if (code === 200) {
+    // JSON from the API, "ok" from health, the exposition format from /metrics.
     if (contentType === 'application/json') JSON.parse(body);
-    else if (body !== 'ok') throw new Error(`unexpected 200 body ${body}`);
+    else if (body !== 'ok' && !body.startsWith('# HELP')) throw new Error(`unexpected 200 body ${body.slice(0, 200)}`);
     return;
   }
   const status = JSON.parse(body) as Record<string, unknown>;
