@@ -1,7 +1,8 @@
 /**
  * Standardization per service and feature, with statistics from the training split only (so the
- * validation and test splits never leak into the model). Constant series get std 1: they
- * standardize to 0 instead of dividing by zero.
+ * validation and test splits never leak into the model). A constant series is scaled by its own
+ * magnitude (|mean|, or 1 for an all-zero series) instead of dividing by zero: a fixed std of 1 in
+ * original units would let the model's normalized noise become whole cores on an idle service.
  */
 import type { Dataset } from '../dataset/index.js';
 
@@ -34,7 +35,8 @@ export function fitNormalization(ds: Dataset, endStep: number): Normalization {
     const m = counts[i]! > 0 ? sum[i]! / counts[i]! : 0;
     const variance = counts[i]! > 0 ? Math.max(0, squares[i]! / counts[i]! - m * m) : 0;
     mean[i] = m;
-    std[i] = Math.sqrt(variance) < MIN_STD ? 1 : Math.sqrt(variance);
+    const sd = Math.sqrt(variance);
+    std[i] = sd >= MIN_STD ? sd : Math.abs(m) >= MIN_STD ? Math.abs(m) : 1;
   }
   return { mean, std };
 }

@@ -20,14 +20,21 @@ describe('model/windows and normalization', () => {
     expect(() => chronologicalSplits(splitBounds(30, 0.7, 0.1), 5, 3)).to.throw(/the val split has no complete window/);
   });
 
-  it('normalization statistics come from the training steps only; constant series get std 1', () => {
+  it('normalization statistics come from the training steps only; a constant series is scaled by its magnitude', () => {
     const ds: Dataset = { services: ['a'], features: ['req', 'pod'], stepSeconds: 30, startMs: 0, length: 4, values: Float32Array.from([1, 2, 3, 2, 1000, 2, Number.NaN, 2]) };
     const norm = fitNormalization(ds, 2); // steps 0 and 1 only
     expect(Array.from(norm.mean)).to.deep.equal([2, 2]);
-    expect(Array.from(norm.std)).to.deep.equal([1, 1]);
+    expect(Array.from(norm.std)).to.deep.equal([1, 2]);
     const z = standardize(ds.values, norm);
     expect(z[4]).to.equal(998);
     expect(Number.isNaN(z[6]!)).to.equal(true);
+  });
+
+  it('an all-zero series gets std 1, and a constant idle CPU of 0.002 cores keeps errors in its own scale', () => {
+    const ds: Dataset = { services: ['a'], features: ['cpu_cores', 'req'], stepSeconds: 30, startMs: 0, length: 3, values: Float32Array.from([0.002, 0, 0.002, 0, 0.002, 0]) };
+    const norm = fitNormalization(ds, 3);
+    expect(norm.std[0]).to.be.closeTo(0.002, 1e-9);
+    expect(norm.std[1]).to.equal(1);
   });
 
   it('builds node-major batches with gaps as 0 in the input and masked out of the targets', () => {
