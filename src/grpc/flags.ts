@@ -20,7 +20,7 @@ export interface GrpcFlags {
 
 export function addGrpcFlags(command: Command): Command {
   return command
-    .option('--grpc-port <port>', 'port of the KEDA external scaler, predictor and health gRPC services', String(DEFAULT_GRPC_PORT))
+    .option('--grpc-port <port>', 'port of the KEDA external scaler, predictor and health gRPC services (0: any free port)', String(DEFAULT_GRPC_PORT))
     .option('--grpc-bind-address <ip>', 'address the gRPC server listens on (default: --bind-address)')
     .option('--grpc-plaintext', 'serve gRPC without TLS (only behind a mesh that encrypts, or locally)')
     .option('--grpc-client-ca-file <path>', 'require gRPC clients (KEDA) to present a certificate signed by a CA in this bundle')
@@ -42,7 +42,7 @@ export function resolveGrpcFlags(flags: GrpcFlags, httpsHost: string, httpsTls: 
   }
   return {
     host: flags.grpcBindAddress ?? httpsHost,
-    port: expectNumber(flags.grpcPort, '--grpc-port', { integer: true, min: 1, max: 65535 }),
+    port: expectNumber(flags.grpcPort, '--grpc-port', { integer: true, min: 0, max: 65535 }), // 0: a free port
     tls: flags.grpcPlaintext ? 'plaintext' : httpsTls,
     ...(flags.grpcClientCaFile !== undefined ? { clientCaFile: flags.grpcClientCaFile } : {}),
   };

@@ -46,7 +46,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, ou
     execFileSync('git', ['clone', '--quiet', REPO, dir], { stdio: 'inherit' });
     execFileSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
     // Port 0: a free port, so the test never collides with a running adapter; the lines show the real one.
-    child = spawn('npm', ['start', '--', '--secure-port', '0'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('npm', ['start', '--', '--secure-port', '0', '--grpc-port', '0'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
     const curl = await waitForLine(child, /^curl -sk .*deepscaler_desired_replicas$/, 10 * 60_000, output);
     const read = (): { items: { metricLabels: { service: string }; timestamp: string; value: string }[] } =>
