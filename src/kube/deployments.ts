@@ -77,7 +77,7 @@ export async function listDeployments(api: DeploymentsApi, namespace: string, la
 function toInfo(d: k8s.V1Deployment, namespace: string): DeploymentInfo {
   const name = d.metadata?.name ?? '';
   let total = 0;
-  let any = false;
+  let anyRequestDeclared = false;
   for (const c of d.spec?.template.spec?.containers ?? []) {
     const q = c.resources?.requests?.['cpu'];
     if (q === undefined) continue;
@@ -86,12 +86,12 @@ function toInfo(d: k8s.V1Deployment, namespace: string): DeploymentInfo {
       throw new KubeAccessError(`deployment ${namespace}/${name}: container "${c.name}" has an unreadable CPU request "${String(q)}"`, 200, 'get', 'deployments', namespace);
     }
     total += cores;
-    any = true;
+    anyRequestDeclared = true;
   }
   return {
     namespace: d.metadata?.namespace ?? namespace,
     name,
-    cpuRequestCores: any ? total : null,
+    cpuRequestCores: anyRequestDeclared ? total : null,
     specReplicas: d.spec?.replicas ?? 1,
     currentReplicas: d.status?.replicas ?? 0,
     readyReplicas: d.status?.readyReplicas ?? 0,
