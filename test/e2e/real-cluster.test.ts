@@ -13,7 +13,7 @@ import { missingBinaries } from './cluster/binaries.js';
 import { makeLeaf } from './cluster/certs.js';
 import { startControlPlane, type ControlPlane } from './cluster/control-plane.js';
 import { kubectl, kubectlOk } from './cluster/kubectl.js';
-import { promtoolCheckRules, startPrometheus, type RunningPrometheus } from './cluster/prometheus.js';
+import { promtoolCheckRules, startScrapingPrometheus, type ScrapingPrometheus } from './cluster/prometheus.js';
 import { waitFor } from './cluster/proc.js';
 import {
   ADAPTER_NAMESPACE,
@@ -172,7 +172,7 @@ function runNode(args: readonly string[]): Promise<{ code: number; output: strin
 describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA controller, kubectl, Prometheus)', function () {
   let plane: ControlPlane;
   let adapter: RunningAdapter;
-  let prom: RunningPrometheus | undefined;
+  let prom: ScrapingPrometheus | undefined;
   let runDir: string;
   let failed = false;
 
@@ -225,7 +225,7 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     await kubectlOk(admin, ['create', 'clusterrolebinding', 'e2e-prometheus-metrics', '--clusterrole=deepscaler-metrics-reader', '--user=e2e-prometheus']);
     const promDir = join(runDir, 'prometheus');
     mkdirSync(promDir, { recursive: true });
-    prom = await startPrometheus(
+    prom = await startScrapingPrometheus(
       promDir,
       [
         {

@@ -26,6 +26,8 @@ export interface RunningPrometheus {
 export interface PrometheusOptions {
   /** OpenMetrics text (ending in `# EOF`) to backfill before start. */
   readonly openMetrics?: string;
+  /** prometheus.yml content (scrape targets, rule files); by default no targets, only backfilled history. */
+  readonly config?: string;
   /** Work folder (storage, config, log); a fresh temporary one by default, deleted on stop. */
   readonly workDir?: string;
 }
@@ -52,7 +54,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   mkdirSync(dataDir, { recursive: true });
   if (options.openMetrics !== undefined) await backfillOpenMetrics(options.openMetrics, dataDir, workDir);
   const config = join(workDir, 'prometheus.yml');
-  writeFileSync(config, 'global:\n  evaluation_interval: 1h\nscrape_configs: []\n');
+  writeFileSync(config, options.config ?? 'global:\n  evaluation_interval: 1h\nscrape_configs: []\n');
   const port = await freePort();
   const proc = startProcess(
     'prometheus',
@@ -63,12 +65,15 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       `--web.listen-address=127.0.0.1:${port}`,
       // Backfilled history may be older than the default 15 d retention.
       '--storage.tsdb.retention.time=100y',
+      // Debian's build looks for console templates under /etc; point at the work folder instead.
+      `--web.console.templates=${workDir}`,
+      `--web.console.libraries=${workDir}`,
     ],
     join(workDir, 'prometheus.log'),
   );
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor('prometheus to be ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 30_000, proc);
+    await waitFor('prometheus to be ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 60_000, proc);
   } catch (err) {
     await proc.stop();
     throw err;

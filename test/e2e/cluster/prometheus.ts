@@ -3,10 +3,9 @@
  * shipped dashboard's PromQL and alert rules work against the adapter's real /metrics.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { binary } from './binaries.js';
-import { freePort, startProcess, waitFor, type Managed } from './proc.js';
+import type { Managed } from './proc.js';
+import { startPrometheus } from '../../support/prometheus.js';
 
 export interface ScrapeTarget {
   readonly job: string;
@@ -23,7 +22,7 @@ export interface ScrapeTarget {
   readonly serverName?: string;
 }
 
-export interface RunningPrometheus {
+export interface ScrapingPrometheus {
   readonly url: string;
   readonly proc: Managed;
   /** Instant query; returns the `data.result` array. Throws on a PromQL error. */
@@ -59,34 +58,17 @@ function scrapeConfigYaml(targets: readonly ScrapeTarget[], intervalSeconds: num
   return lines.join('\n') + '\n';
 }
 
-export async function startPrometheus(dir: string, targets: readonly ScrapeTarget[], opts: { intervalSeconds?: number; ruleFiles?: readonly string[] } = {}): Promise<RunningPrometheus> {
-  mkdirSync(dir, { recursive: true });
-  const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, scrapeConfigYaml(targets, opts.intervalSeconds ?? 1, opts.ruleFiles ?? []));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = startProcess(
-    'prometheus',
-    binary('prometheus'),
-    [
-      `--config.file=${config}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      // Debian's build looks for console templates under /etc; point at nothing so it does not care.
-      `--web.console.templates=${dir}`,
-      `--web.console.libraries=${dir}`,
-    ],
-    join(dir, 'prometheus.log'),
-  );
-  await waitFor('prometheus /-/ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 60_000, proc);
+/** The shared test Prometheus (test/support/prometheus.ts), here scraping `targets` and evaluating `ruleFiles`. */
+export async function startScrapingPrometheus(dir: string, targets: readonly ScrapeTarget[], opts: { intervalSeconds?: number; ruleFiles?: readonly string[] } = {}): Promise<ScrapingPrometheus> {
+  const prom = await startPrometheus({ workDir: dir, config: scrapeConfigYaml(targets, opts.intervalSeconds ?? 1, opts.ruleFiles ?? []) });
   const query = async (expr: string): Promise<readonly PromSample[]> => {
-    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
     const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromSample[] } };
     if (body.status !== 'success' || body.data === undefined) throw new Error(`PromQL ${expr}: ${body.error ?? res.status}`);
     if (body.data.resultType !== 'vector') throw new Error(`PromQL ${expr}: expected an instant vector, got ${body.data.resultType}`);
     return body.data.result;
   };
-  return { url, proc, query, stop: () => proc.stop() };
+  return { url: prom.url, proc: prom.process, query, stop: () => prom.stop() };
 }
 
 /** `promtool check rules <file>`: exit code and combined output. */
