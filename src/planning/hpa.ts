@@ -110,8 +110,12 @@ interface TimedValue {
   readonly value: number;
 }
 
-/** The controller cannot scale by less than one milli-unit; quantities are read rounded up (Quantity.MilliValue). */
-function milli(x: number): number {
+/**
+ * A value in milli-units as the controller reads it: Quantity.MilliValue() rounds up. Rounding to a
+ * micro-unit first forgives float noise (0.1 × 3 must not read as 301m). Servers of the value use it
+ * too, so what they render is what this algorithm assumes.
+ */
+export function milli(x: number): number {
   return Math.ceil(Math.round(x * 1e6) / 1e3);
 }
 

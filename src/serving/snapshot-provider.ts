@@ -9,6 +9,7 @@
  * - deepscaler_predicted_requests_per_second: peak forecast request rate inside the window.
  */
 import type { Recommendation } from '../planning/index.js';
+import { milli } from '../planning/hpa.js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import { ApiError, type ExternalMetricValue, type LabelMatcher, type MetricsProvider } from './index.js';
 
@@ -65,7 +66,7 @@ export class SnapshotMetricsProvider implements MetricsProvider {
           metricName: metric,
           metricLabels: labels,
           timestamp: app.dataTimestamp,
-          milliValue: Math.round(value * 1000),
+          milliValue: milli(value),
           ...(windowSeconds === undefined ? {} : { windowSeconds }),
         });
       }

@@ -56,13 +56,15 @@ describe('snapshot metrics provider (what the HPA reads)', () => {
     return new SnapshotMetricsProvider(store, configured, () => 105);
   }
 
-  it('serves one item per service: desired replicas, predicted CPU and request rate, in milli-units', () => {
-    const p = provider(snapshot('shop', 'shop', [rec('web', 4, 1.2345, 80), rec('api', 1, 0.2, 5)]));
+  it('serves one item per service: desired replicas, predicted CPU and request rate, in milli-units rounded up', () => {
+    const p = provider(snapshot('shop', 'shop', [rec('web', 4, 1.2341, 80), rec('api', 1, 0.2, 5)]));
     const desired = p.getValues('shop', DESIRED_REPLICAS_METRIC, all);
     expect(desired.map((v) => [v.metricLabels['service'], v.milliValue])).to.deep.equal([['web', 4000], ['api', 1000]]);
     expect(desired[0]).to.include({ timestamp: 1_000, windowSeconds: 105 });
     expect(desired[0]!.metricLabels).to.deep.equal({ service: 'web', app: 'shop' });
+    // Rounded up like the HPA's MilliValue(): 1.2341 cores is 1235m, never 1234m (less than predicted).
     expect(p.getValues('shop', PREDICTED_CPU_METRIC, all)[0]!.milliValue).to.equal(1235);
+    expect(p.getValues('shop', PREDICTED_CPU_METRIC, all)[1]!.milliValue).to.equal(200);
     expect(p.getValues('shop', PREDICTED_REQUESTS_METRIC, all)[1]!.milliValue).to.equal(5000);
   });
 
