@@ -4,6 +4,7 @@
  * seeded random number generator so that a fixed seed gives the same model.
  */
 import { tf } from './backend.js';
+import { createRandom } from '../util/random.js';
 
 /** a · b for 2-D tensors, with gradients dA = dy · bᵀ and dB = aᵀ · dy built from plain matMuls. */
 const matMulWithGradient = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
@@ -29,16 +30,9 @@ export function dense<T extends tf.Tensor>(x: T, w: tf.Tensor, bias?: tf.Tensor)
   return tf.reshape(bias ? tf.add(flat, bias) : flat, [...shape.slice(0, -1), w.shape[1]!]) as T;
 }
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
+/** A seeded uniform [0, 1) stream (mulberry32, shared with the simulator). */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRandom(seed).next;
 }
 
 /** How a parameter starts: Glorot uniform, a constant, or given values. */

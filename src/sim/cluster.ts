@@ -10,7 +10,7 @@
  * the step it becomes ready in.
  */
 import { podThroughput, serviceTime, solveIdentityMinus, type AppModel } from './app.js';
-import { createRandom, deriveSeed, type Random } from './random.js';
+import { createRandom, deriveSeed, type Random } from '../util/random.js';
 
 export interface ClusterOptions {
   readonly stepSeconds: number;

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { createRandom, deriveSeed } from './random.js';
+import { createRandom, deriveSeed } from '../util/random.js';
 
 export interface Trace {
   /** Where it came from, for reports. */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { parseTopology } from '../../../src/graph/topology.js';
 import { buildApp, serviceTime } from '../../../src/sim/app.js';
 import { Cluster } from '../../../src/sim/cluster.js';
-import { createRandom } from '../../../src/sim/random.js';
+import { createRandom } from '../../../src/util/random.js';
 
 // a → b (2 calls), b → c (1 call); 100 m request, 2 ms per request: one pod serves 50 req/s.
 const app = buildApp(

@@ -1,6 +1,6 @@
 /**
- * Seeded randomness for the simulator: every draw (pod start-up delays, workload noise) comes from
- * one of these streams, so the same seed gives the same run on every machine.
+ * Seeded randomness (model initialization and batch order, simulator start-up delays and noise):
+ * every draw comes from one of these streams, so the same seed gives the same run on every machine.
  */
 export interface Random {
   /** Uniform in [0, 1). */
@@ -10,7 +10,7 @@ export interface Random {
   normal(): number;
 }
 
-/** mulberry32: tiny, fast, and good enough for simulation noise (not for cryptography). */
+/** mulberry32: tiny, fast, and good enough for initialization and simulation noise (not for cryptography). */
 export function createRandom(seed: number): Random {
   let state = seed >>> 0;
   const next = (): number => {
