@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import type { CallGraph } from './index.js';
 import { ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString } from '../config/validate.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import { expectEdgeEnds } from './topology.js';
 
 export const GRAPH_FILE = 'graph.json';
@@ -27,10 +26,6 @@ export interface StoredCallGraph {
 export function formatCallGraph(stored: StoredCallGraph): string {
   const { origin, graph } = stored;
   return JSON.stringify({ origin, weightUnit: WEIGHT_UNITS[origin], services: graph.services, edges: graph.edges }, null, 2) + '\n';
-}
-
-export function writeCallGraphFile(path: string, stored: StoredCallGraph): void {
-  writeFileAtomic(path, formatCallGraph(stored));
 }
 
 export function parseCallGraph(text: string, origin: string): StoredCallGraph {
