@@ -1,6 +1,7 @@
 /**
  * Certificates for tests (node-forge, no openssl needed): CAs, serving certificates, client
- * certificates, and the files a server or kubectl reads. Shared by the API, gRPC and e2e tests.
+ * certificates, and the files a server or kubectl reads. Shared by the API and gRPC tests (the e2e
+ * harness mints the control plane's certificates with openssl: test/e2e/cluster/certs.ts).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

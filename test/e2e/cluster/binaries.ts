@@ -4,9 +4,8 @@
  * what to run when they are missing.
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { debianBinary } from '../../support/debian.js';
+import { CACHE_DIR, debianBinary } from '../../support/debian.js';
 
 export type BinaryName = 'kube-apiserver' | 'kube-controller-manager' | 'etcd' | 'kubectl' | 'prometheus' | 'promtool';
 
@@ -14,8 +13,7 @@ const ALL: readonly BinaryName[] = ['kube-apiserver', 'kube-controller-manager',
 
 /** Same default as build.sh: `${DEEPSCALER_CACHE:-$HOME/.cache/deepscaler}/kube-v1.20/bin`. */
 export function binDir(): string {
-  const root = process.env['DEEPSCALER_CACHE'] ?? join(homedir(), '.cache', 'deepscaler');
-  return join(root, 'kube-v1.20', 'bin');
+  return join(CACHE_DIR, 'kube-v1.20', 'bin');
 }
 
 /** Debian package of each binary that ships in one (kube-apiserver and kube-controller-manager do not). */
