@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTopology } from '../../src/graph/topology.js';
 import { DEFAULT_SCALING } from '../../src/sim/autoscalers.js';
-import { runExperiment, writeExperimentReport, resultsTable, type ExperimentOptions } from '../../src/sim/experiment.js';
+import { runExperiment, writeExperimentReport, resultsTable, type ExperimentOptions } from '../../src/experiment/runner.js';
 import { buildWorkload, loadTrace } from '../../src/sim/workload.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -59,12 +59,11 @@ async function runScenario(s: Scenario): Promise<void> {
     seed: SEED,
     sloSeconds: s.sloMs / 1000,
     scaling: DEFAULT_SCALING,
-    autoscalers: ['cpu-hpa', 'holt', 'deepscaler', 'oracle'],
+    autoscalers: ['cpu-hpa', 'holt', 'deepscaler', 'perfect-foresight'],
     trainFraction: 0.5,
     // Bounded training so the three scenarios fit on a shared 2-core machine.
     trainConfig: { numEpoch: 4, numIter: 2, maxBatchesPerEpoch: 40 },
     margin,
-    cpuFloor: false,
     outDir: join(ROOT, 'bench/sim/out', `${s.name}${margin === DEFAULT_MARGIN ? '' : `-margin${margin}`}${SEED === DEFAULT_SEED ? '' : `-seed${SEED}`}`),
     ...(reuseModels ? { modelDir: join(ROOT, 'bench/sim/out', `${s.name}${SEED === DEFAULT_SEED ? '' : `-seed${SEED}`}`, 'model') } : {}),
   };
@@ -72,11 +71,11 @@ async function runScenario(s: Scenario): Promise<void> {
   const training = result.trainingSeconds === null ? 'model of the earlier training run' : `trained ${result.trainingSeconds.toFixed(0)} s`;
   const description = `${s.name}: ${s.topology} under ${s.trace}, peak ${s.peak} req/s, ${s.hours} h at ${s.stepSeconds} s, noise ${NOISE}, seed ${SEED}, SLO ${s.sloMs} ms, margin ${margin}; DeepScaler ${training} on the first half, all scored on the second half`;
   writeExperimentReport(result, options, description);
-  const get = (name: 'cpu-hpa' | 'holt' | 'deepscaler' | 'oracle') => result.runs.get(name)!.summary;
+  const get = (name: 'cpu-hpa' | 'holt' | 'deepscaler' | 'perfect-foresight') => result.runs.get(name)!.summary;
   const ds = get('deepscaler');
   const hpa = get('cpu-hpa');
   const holt = get('holt');
-  const oracle = get('oracle');
+  const oracle = get('perfect-foresight');
   process.stdout.write(`\n## ${description}\n\n${resultsTable(result)}\n\n`);
   process.stdout.write(
     [
@@ -98,10 +97,9 @@ async function speed(): Promise<void> {
     seed: SEED,
     sloSeconds: 0.8,
     scaling: DEFAULT_SCALING,
-    autoscalers: ['cpu-hpa', 'holt', 'oracle'],
+    autoscalers: ['cpu-hpa', 'holt', 'perfect-foresight'],
     trainFraction: 0,
     margin,
-    cpuFloor: false,
     outDir: join(ROOT, 'bench/sim/out/speed'),
   });
   process.stdout.write(`\n## speed: Train-Ticket (${result.app.services.length} services), 24 h at 15 s = ${rates.length} steps\n\n`);

@@ -10,7 +10,7 @@ import { loadTopology } from '../graph/topology.js';
 import { parseCpuCosts } from '../sim/app.js';
 import { DEFAULT_SCALING } from '../sim/autoscalers.js';
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from '../sim/cluster.js';
-import { AUTOSCALER_NAMES, resultsTable, runExperiment, writeExperimentReport, type AutoscalerName } from '../sim/experiment.js';
+import { AUTOSCALER_NAMES, resultsTable, runExperiment, writeExperimentReport, type AutoscalerName } from '../experiment/runner.js';
 import { buildWorkload, loadTrace } from '../sim/workload.js';
 import { progressBar, type Progress } from '../util/progress.js';
 
@@ -36,9 +36,7 @@ interface SimulateFlags {
   readonly model?: string;
   readonly trainFraction?: string;
   readonly epochs?: string;
-  readonly margin: string;
-  readonly adaptiveMargin?: boolean;
-  readonly cpuFloor?: boolean;
+  readonly margin?: string;
   readonly out: string;
 }
 
@@ -82,6 +80,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
     seed,
     sloSeconds: expectNumber(flags.sloMs, '--slo-ms', { min: 1 }) / 1000,
     scaling: {
+      ...DEFAULT_SCALING,
       targetUtilization: expectNumber(flags.targetUtilization, '--target-utilization', { min: 0.05, max: 1 }),
       minReplicas: 1,
       maxReplicas: expectNumber(flags.maxReplicas, '--max-replicas', { integer: true, min: 1 }),
@@ -96,9 +95,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
           ? 0.5
           : 0,
     ...(flags.epochs ? { trainConfig: { numEpoch: expectNumber(flags.epochs, '--epochs', { integer: true, min: 1 }) } } : {}),
-    margin: expectNumber(flags.margin, '--margin', { min: 0, max: 2 }),
-    adaptiveMargin: flags.adaptiveMargin === true,
-    cpuFloor: flags.cpuFloor === true,
+    ...(flags.margin !== undefined ? { margin: expectNumber(flags.margin, '--margin', { min: 0, max: 2 }) } : {}),
     outDir: out,
     onRunProgress,
     onTrainProgress: (p: { iteration: number; numIter: number; phase: string; epoch: number; epochs: number; loss: number }) =>
@@ -129,7 +126,7 @@ export function registerSimulate(program: Command): void {
     .option('--noise <sd>', 'multiplicative Gaussian noise on the rate per step (0 = none)', '0')
     .option('--seed <n>', 'seed for noise and pod start-up delays', '1')
     .option('--slo-ms <ms>', 'end-to-end latency SLO; slower or dropped requests are violations', '1000')
-    .option('--autoscalers <list>', `comma-separated, from ${AUTOSCALER_NAMES.join(', ')}`, 'cpu-hpa,holt,oracle')
+    .option('--autoscalers <list>', `comma-separated, from ${AUTOSCALER_NAMES.join(', ')}`, 'cpu-hpa,holt,perfect-foresight')
     .option('--target-utilization <f>', 'CPU target as a fraction of the request, for every autoscaler', String(DEFAULT_SCALING.targetUtilization))
     .option('--max-replicas <n>', 'maxReplicas of every HPA', String(DEFAULT_SCALING.maxReplicas))
     .option('--startup <min-max>', 'pod start-up delay, uniform, seconds', '30-60')
@@ -139,9 +136,7 @@ export function registerSimulate(program: Command): void {
     .option('--model <dir>', 'trained DeepScaler model for the deepscaler autoscaler (else it is trained on the first part)')
     .option('--train-fraction <f>', 'share of the run left out of every score; with deepscaler and no --model it is simulated under cpu-hpa and trained on (default 0.5 then, else 0)')
     .option('--epochs <n>', 'predictor epochs per training iteration (default: the model defaults)')
-    .option('--margin <f>', 'safety margin the predictive autoscalers add to their forecast', '0.1')
-    .option('--adaptive-margin', "per service, replace the margin by the forecaster's recent error once it has a record")
-    .option('--cpu-floor', 'pair each prediction with a CPU-utilization metric on the same HPA (reactive floor)')
+    .option('--margin <f>', "the predictive autoscalers' least safety margin (the adapter's margin.default; default: serve's)")
     .option('--out <dir>', 'where plots and results go', 'sim-results')
     .addHelpText(
       'after',
@@ -152,7 +147,7 @@ requests queued longer than ${DEFAULT_QUEUE_TIMEOUT_SECONDS} s are dropped; new 
 Predictive autoscalers serve desired replicas through the HPA algorithm as External AverageValue 1.
 
 Example:
-  deepscaler simulate --topology data/topologies/train-ticket.yaml --peak 40 --autoscalers cpu-hpa,holt,deepscaler,oracle`,
+  deepscaler simulate --topology data/topologies/train-ticket.yaml --peak 40 --autoscalers cpu-hpa,holt,deepscaler,perfect-foresight`,
     )
     .action(runSimulate);
 }

@@ -106,7 +106,7 @@ export interface ApplicationConfig {
     readonly hpaSyncSeconds: number;
   };
   readonly margin: {
-    /** Margin before the model has a track record. */
+    /** Least margin, and the margin before the model has a track record (see planning/decide.ts). */
     readonly default: number;
     readonly max: number;
     /** Recent forecast errors averaged per service. */

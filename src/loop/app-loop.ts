@@ -16,7 +16,8 @@ import type { Forecast, Forecaster } from '../forecast/index.js';
 import type { ApplicationConfig } from '../config/schema.js';
 import { lookAheadBaseSeconds } from '../config/schema.js';
 import { ForecastErrorTracker } from '../planning/forecast-error.js';
-import { planReplicas, reactiveReplicas, type CurrentUsage } from '../planning/planner.js';
+import { decide, marginFor, type PolicySettings } from '../planning/decide.js';
+import type { CurrentUsage } from '../planning/planner.js';
 import type { Recommendation, ServiceCapacity } from '../planning/index.js';
 import type { AppSnapshot, AppState, LearnedGraph, SnapshotStore } from '../snapshot/index.js';
 import { frameValue, type Frame, type MetricsSource } from '../sources/index.js';
@@ -94,7 +95,7 @@ export class AppLoop {
     const { config, source } = deps;
     this.name = config.name;
     this.history = new History(deps.services, source.features, config.stepSeconds, Math.max(HISTORY_STEPS, config.source.warmupSteps));
-    this.tracker = new ForecastErrorTracker({ window: config.margin.window, maxMargin: config.margin.max });
+    this.tracker = new ForecastErrorTracker({ window: config.margin.window });
     this.clock = deps.clock ?? Date.now;
   }
 
@@ -163,7 +164,9 @@ export class AppLoop {
       this.history.push(frame);
       this.tracker.observe(frame);
       metrics.observed(config.namespace, config.name, this.deps.services, frame);
-      metrics.errors(config.namespace, config.name, this.tracker.meanErrors(), this.tracker.margins());
+      const errors = this.tracker.meanErrors();
+      const margins = new Map([...errors.keys()].map((service) => [service, marginFor(service, this.policy, errors)] as const));
+      metrics.errors(config.namespace, config.name, errors, margins);
       this.latest = { frame, receivedAt: wallNow };
       if (this.sourceError !== null) this.log.info('source recovered');
       this.sourceError = null;
@@ -194,16 +197,18 @@ export class AppLoop {
       const forecast = await withTimeout(forecaster.forecast(window), budgetMs(this.deps.timeline.intervalMs), `forecast by ${forecaster.name}`);
       this.deps.metrics.forecastSeconds.set({ app: config.name }, (performance.now() - began) / 1000);
       const predictionAge = config.stepSeconds + this.deps.timeline.lagSeconds(latest.frame, wallNow);
-      const planned = planReplicas(forecast, this.deps.capacities, {
+      const recommendations = decide({
+        forecast,
+        usage: this.usage(latest.frame),
+        capacities: this.deps.capacities,
         lookAheadSeconds: lookAheadBaseSeconds(config) + predictionAge,
-        marginByService: this.tracker.margins(),
-        defaultMargin: config.margin.default,
+        policy: this.policy,
+        recentError: this.tracker.meanErrors(),
       });
       this.tracker.recordForecast(forecast);
       this.forecastError = null;
-      const missing = this.reactive(latest.frame).recommendations.filter((r) => !planned.some((p) => p.service === r.service));
       return {
-        recommendations: [...planned, ...missing],
+        recommendations,
         forecast,
         forecaster: forecaster.name,
         modelLoaded: usesModel,
@@ -219,15 +224,30 @@ export class AppLoop {
     }
   }
 
-  private reactive(frame: Frame): Decision {
-    const usage: CurrentUsage[] = this.deps.services.map((service) => ({
+  private get policy(): PolicySettings {
+    return { margin: this.deps.config.margin.default, maxMargin: this.deps.config.margin.max };
+  }
+
+  private usage(frame: Frame): CurrentUsage[] {
+    return this.deps.services.map((service) => ({
       service,
       cpuCores: frameValue(frame, service, 'cpu_cores'),
       req: frameValue(frame, service, 'req'),
       replicas: frameValue(frame, service, 'pod'),
     }));
+  }
+
+  private reactive(frame: Frame): Decision {
+    const recommendations = decide({
+      forecast: null,
+      usage: this.usage(frame),
+      capacities: this.deps.capacities,
+      lookAheadSeconds: 0,
+      policy: this.policy,
+      recentError: new Map(),
+    });
     return {
-      recommendations: reactiveReplicas(usage, this.deps.capacities),
+      recommendations,
       forecast: null,
       forecaster: 'reactive',
       modelLoaded: false,

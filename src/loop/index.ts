@@ -12,7 +12,7 @@ import { ConfigError } from '../config/validate.js';
 import { readDataset } from '../dataset/files.js';
 import { cpuSettingsFromTopology, withCpuCores } from '../dataset/derive.js';
 import { baselineForecaster } from '../forecast/baselines.js';
-import { DEMAND_FEATURES } from '../forecast/index.js';
+import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
 import { loadTopology, type Topology } from '../graph/topology.js';
 import { listDeployments, type DeploymentsApi } from '../kube/deployments.js';
 import type { ServiceCapacity } from '../planning/index.js';
@@ -22,7 +22,7 @@ import { PrometheusSource } from '../sources/prometheus.js';
 import { ReplaySource } from '../sources/replay.js';
 import { SimulatorSource, servedReplicasAutoscaler } from '../sources/simulator.js';
 import { buildApp } from '../sim/app.js';
-import { CpuHpaAutoscaler } from '../sim/autoscalers.js';
+import { CpuHpaAutoscaler, DEFAULT_SCALING } from '../sim/autoscalers.js';
 import { buildWorkload, loadTrace } from '../sim/workload.js';
 import type { Logger } from '../telemetry/log.js';
 import { AppLoop } from './app-loop.js';
@@ -112,7 +112,7 @@ export class ServingLoop {
           source,
           timeline,
           model: part.model,
-          baseline: baselineForecaster(part.config.baseline, part.config.baselineHorizon, DEMAND_FEATURES),
+          baseline: baselineFor(part.config),
           store: this.options.store,
           metrics: this.metrics,
           logger: part.logger,
@@ -130,6 +130,11 @@ export class ServingLoop {
     await Promise.all([...this.running.map(({ source }) => source.close()), ...this.parts.map(({ model }) => model?.stop())]);
     this.running = [];
   }
+}
+
+/** The forecaster an application uses with no model, or before its model can forecast (cold start). */
+export function baselineFor(config: ApplicationConfig): Forecaster {
+  return baselineForecaster(config.baseline, config.baselineHorizon, DEMAND_FEATURES);
 }
 
 async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: ServingLoopOptions): Promise<AppParts> {
@@ -244,7 +249,7 @@ function planSimulation(app: ApplicationConfig, config: SimulatorSourceConfig, t
     if (snapshot === undefined || snapshot.unavailableReason !== null) return null;
     return snapshot.recommendations.find((r) => r.service === service)?.desiredReplicas ?? null;
   };
-  const scaling = { targetUtilization: app.capacity.targetUtilization, minReplicas: app.minReplicas, maxReplicas: app.maxReplicas };
+  const scaling = { ...DEFAULT_SCALING, targetUtilization: app.capacity.targetUtilization, minReplicas: app.minReplicas, maxReplicas: app.maxReplicas };
   const intervalMs = config.stepIntervalSeconds * 1000;
   const stepMs = app.stepSeconds * 1000;
   return {

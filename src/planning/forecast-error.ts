@@ -1,7 +1,8 @@
 /**
- * The safety margin from the model's own recent error: every forecast is kept until its steps come
- * true, each observed frame scores the predictions made for its timestamp, and the mean absolute
- * percentage error of the last few scores per service becomes that service's margin.
+ * The model's own recent error (the decision engine's calibration state): every forecast is kept
+ * until its steps come true, each observed frame scores the predictions made for its timestamp, and
+ * the mean absolute percentage error of the last few scores per service is what `decide.ts` turns
+ * into that service's margin.
  */
 import { forecastValue, type Forecast } from '../forecast/index.js';
 import { frameValue, type Feature, type Frame } from '../sources/index.js';
@@ -9,8 +10,6 @@ import { frameValue, type Feature, type Frame } from '../sources/index.js';
 export interface ErrorTrackerOptions {
   /** Scores remembered per service (older ones drop out). */
   readonly window: number;
-  /** Upper bound of the margin, so one bad hour cannot double the fleet. */
-  readonly maxMargin: number;
   /** Actual values at or below this are not scored: a percentage of (almost) nothing means nothing. */
   readonly minActual?: number;
 }
@@ -34,7 +33,6 @@ export class ForecastErrorTracker {
 
   constructor(private readonly options: ErrorTrackerOptions) {
     if (!(options.window >= 1)) throw new Error(`forecast error window must be at least 1, got ${options.window}`);
-    if (!(options.maxMargin >= 0)) throw new Error(`maxMargin must be at least 0, got ${options.maxMargin}`);
     this.minActual = options.minActual ?? 1e-3;
   }
 
@@ -89,13 +87,6 @@ export class ForecastErrorTracker {
   meanErrors(): Map<string, number> {
     const out = new Map<string, number>();
     for (const [service, list] of this.scores) out.set(service, list.reduce((a, b) => a + b, 0) / list.length);
-    return out;
-  }
-
-  /** The margin per service: its recent mean error, at most maxMargin. */
-  margins(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [service, error] of this.meanErrors()) out.set(service, Math.min(this.options.maxMargin, error));
     return out;
   }
 }

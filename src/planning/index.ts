@@ -1,7 +1,7 @@
 /**
  * Planning: a demand forecast → a desired replica count per service, each with the reason.
- * The HPA's own algorithm lives here too (hpa.ts), for the simulator and to explain what an HPA
- * will do with the number we serve.
+ * `decide` (decide.ts) is the one decision engine, used by the serving loop and the simulator alike.
+ * (The HPA controller's algorithm is the simulated cluster's: sim/hpa.ts.)
  */
 import type { DemandFeature } from '../forecast/index.js';
 

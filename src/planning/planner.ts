@@ -5,7 +5,6 @@
  * demand and which horizon step decided it.
  */
 import { DEMAND_FEATURES, forecastValue, type DemandFeature, type Forecast } from '../forecast/index.js';
-import { HPA_DEFAULTS } from './hpa.js';
 import type { PlanOptions, Reason, ReasonKind, Recommendation, ServiceCapacity } from './index.js';
 
 /**
@@ -152,8 +151,11 @@ export interface CurrentUsage {
   readonly replicas: number;
 }
 
-/** The HPA's default tolerance: a usage ratio within ±10 % of the target keeps the current count. */
-const HPA_TOLERANCE = HPA_DEFAULTS.tolerance;
+/**
+ * The HPA controller's default tolerance (--horizontal-pod-autoscaler-tolerance): a usage ratio
+ * within ±10 % of the target keeps the current count. The reactive estimate mimics that HPA.
+ */
+export const HPA_TOLERANCE = 0.1;
 
 /**
  * What a utilization HPA would do from current usage (cold start, or a fallback without a model):

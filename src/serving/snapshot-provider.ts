@@ -9,7 +9,7 @@
  * - deepscaler_predicted_requests_per_second: peak forecast request rate inside the window.
  */
 import type { Recommendation } from '../planning/index.js';
-import { milli } from '../planning/hpa.js';
+import { milli } from './quantity.js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import { ApiError, type ExternalMetricValue, type LabelMatcher, type MetricsProvider } from './index.js';
 

@@ -9,12 +9,11 @@
  *   Autoscaler                    → what each service's HPA reads at a sync
  *   simulate(spec, autoscaler)    → outcome (SLO violations, latency percentiles, CPU cost, actions),
  *                                   series for plots, and optionally a Dataset for training
- *   runExperiment(options)        → several autoscalers side by side (DeepScaler trained on the start)
  *   SimulatorSource (sources/simulator.ts) → the same simulation as a MetricsSource
  */
 export { buildApp, type AppModel, type AppOptions } from './app.js';
 export { type Autoscaler, type ScalingSettings, type ScalingView } from './autoscalers.js';
+export { HorizontalPodAutoscaler, type HpaSpec } from './hpa.js';
 export { type ClusterOptions, type LatencyDistribution } from './cluster.js';
 export { simulate, Simulation, type RunResult, type RunSummary, type SimulationSpec } from './run.js';
 export { buildWorkload, loadTrace, type Trace, type WorkloadOptions } from './workload.js';
-export { runExperiment, type ExperimentOptions, type ExperimentResult } from './experiment.js';

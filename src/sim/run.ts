@@ -4,7 +4,7 @@
  */
 import type { Dataset } from '../dataset/index.js';
 import { History } from '../history/index.js';
-import { HPA_DEFAULTS, HorizontalPodAutoscaler } from '../planning/hpa.js';
+import { HPA_DEFAULTS, HorizontalPodAutoscaler } from './hpa.js';
 import { ALL_FEATURES, type Feature, type Frame, type ProgressCallback } from '../sources/index.js';
 import type { AppModel } from './app.js';
 import type { Autoscaler } from './autoscalers.js';
@@ -123,7 +123,7 @@ export class Simulation {
     const frame: Frame = { timestamp: this.startMs + cluster.now * 1000, services: app.services, features: ALL_FEATURES, values };
     this.history.push(frame);
     const before = performance.now();
-    this.autoscaler.observe(frame);
+    await this.autoscaler.observe(frame);
     if (cluster.now >= this.nextSync) {
       const metrics = await this.autoscaler.metrics({ now: cluster.now, cluster, history: this.history });
       for (let s = 0; s < cluster.n; s++) {

@@ -6,9 +6,9 @@
  * `servedReplicasAutoscaler` the HPAs read the adapter's own served values (AverageValue 1),
  * closing the loop the way a cluster would.
  */
-import type { HpaMetric, HpaSpec } from '../planning/hpa.js';
+import type { HpaMetric, HpaSpec } from '../sim/hpa.js';
 import type { AppModel } from '../sim/app.js';
-import { CpuHpaAutoscaler, DEFAULT_SCALING, PREDICTIVE_BEHAVIOR, type Autoscaler, type ScalingSettings, type ScalingView } from '../sim/autoscalers.js';
+import { CpuHpaAutoscaler, DEFAULT_SCALING, hpaSpecFor, type Autoscaler, type ScalingSettings, type ScalingView } from '../sim/autoscalers.js';
 import type { ClusterOptions } from '../sim/cluster.js';
 import { settledReplicas, Simulation } from '../sim/run.js';
 import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from './index.js';
@@ -30,7 +30,7 @@ export function servedReplicasAutoscaler(served: (service: string) => number | n
   return {
     name: 'served-replicas',
     historySteps: 1,
-    hpaSpec: (): HpaSpec => ({ minReplicas: settings.minReplicas, maxReplicas: settings.maxReplicas, behavior: PREDICTIVE_BEHAVIOR }),
+    hpaSpec: (): HpaSpec => hpaSpecFor(settings),
     observe: () => {},
     metrics: async (view: ScalingView): Promise<HpaMetric[][]> =>
       view.cluster.app.services.map((service) => {

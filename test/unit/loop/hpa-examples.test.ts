@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { HorizontalPodAutoscaler, type HpaBehavior, type HpaSpec } from '../../../src/planning/hpa.js';
+import { HorizontalPodAutoscaler, type HpaBehavior, type HpaSpec } from '../../../src/sim/hpa.js';
 import { SERVED_METRICS } from '../../../src/serving/snapshot-provider.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../../manifests/examples/', import.meta.url));

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Forecast } from '../../../src/forecast/index.js';
 import type { ServiceCapacity } from '../../../src/planning/index.js';
 import { lookAheadSteps, planReplicas, podsFor, reactiveReplicas } from '../../../src/planning/planner.js';
-import { HPA_DEFAULTS, externalAverageValueReplicas, resourceUtilizationReplicas } from '../../../src/planning/hpa.js';
+import { HPA_DEFAULTS, externalAverageValueReplicas, resourceUtilizationReplicas } from '../../../src/sim/hpa.js';
 
 /** A forecast for one service "api" with targets [cpu_cores, req], step 30 s, one value pair per step. */
 function forecastOf(steps: ReadonlyArray<readonly [number, number]>, services = ['api']): Forecast {

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
 import { loadTopology } from '../../../src/graph/topology.js';
-import { baselineForecaster } from '../../../src/forecast/baselines.js';
-import { DEMAND_FEATURES } from '../../../src/forecast/index.js';
 import { ALL_FEATURES } from '../../../src/sources/index.js';
 import { buildApp } from '../../../src/sim/app.js';
-import { CpuHpaAutoscaler, OracleForecaster, PredictiveAutoscaler } from '../../../src/sim/autoscalers.js';
+import { CpuHpaAutoscaler } from '../../../src/sim/autoscalers.js';
 import { settledReplicas, simulate, type SimulationSpec } from '../../../src/sim/run.js';
 import { buildWorkload, loadTrace } from '../../../src/sim/workload.js';
 
@@ -44,20 +42,5 @@ describe('sim/run', () => {
     expect(dataset!.values.length).to.equal(30 * app.services.length * ALL_FEATURES.length);
     expect(dataset!.startMs).to.equal(startMs + 5000);
     expect(dataset!.values.every((v) => Number.isFinite(v))).to.equal(true);
-  });
-
-  it('the oracle needs less CPU than the CPU HPA and violates the SLO less, through the same HPA algorithm', async () => {
-    const s = spec(1, buildWorkload(loadTrace('data/traces/random-100max.req'), { stepSeconds: 5, durationSeconds: 3600, peak: 60 }));
-    const oracle = await simulate(s, new PredictiveAutoscaler('oracle', new OracleForecaster(app, s.rates, startMs, 5, 24), app, { lookAheadSeconds: 80 }));
-    const hpa = await simulate(s, new CpuHpaAutoscaler());
-    expect(oracle.summary.cpuCoreHours).to.be.lessThan(hpa.summary.cpuCoreHours);
-    expect(oracle.summary.latency.sloViolationRate).to.be.lessThan(hpa.summary.latency.sloViolationRate);
-  });
-
-  it('a predictive autoscaler starts reactive until its forecaster has a full window', async () => {
-    const holt = new PredictiveAutoscaler('holt', baselineForecaster('holt', 12, DEMAND_FEATURES, 20), app, { lookAheadSeconds: 80 });
-    const result = await simulate({ ...spec(1), warmupSteps: 0 }, holt);
-    expect(result.summary.latency.requests).to.be.greaterThan(0);
-    expect(result.summary.scalingActions).to.be.greaterThan(0);
   });
 });

@@ -4,7 +4,7 @@ import {
   externalAverageValueReplicas,
   resourceUtilizationReplicas,
   type HpaMetric,
-} from '../../../src/planning/hpa.js';
+} from '../../../src/sim/hpa.js';
 
 const averageValue = (usage: number): HpaMetric => ({ type: 'External', target: 'AverageValue', usage, averageValue: 1 });
 

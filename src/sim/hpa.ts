@@ -8,6 +8,7 @@
  * Comparisons against window cut-offs keep the controller's strictness (`After` vs `Before`), which
  * matters when syncs fall exactly on a window edge, as they do in a simulator.
  */
+import { milli } from '../serving/quantity.js';
 
 export const HPA_DEFAULTS = {
   syncPeriodSeconds: 15,
@@ -108,15 +109,6 @@ export interface HpaDecision {
 interface TimedValue {
   readonly at: number;
   readonly value: number;
-}
-
-/**
- * A value in milli-units as the controller reads it: Quantity.MilliValue() rounds up. Rounding to a
- * micro-unit first forgives float noise (0.1 × 3 must not read as 301m). Servers of the value use it
- * too, so what they render is what this algorithm assumes.
- */
-export function milli(x: number): number {
-  return Math.ceil(Math.round(x * 1e6) / 1e3);
 }
 
 export interface MetricProposal {

@@ -5,19 +5,21 @@
  * autoscaler is then scored on the later part only — the model never sees the steps it is judged on.
  */
 import { join } from 'node:path';
-import { baselineForecaster } from '../forecast/baselines.js';
-import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
 import { topologyCallGraph, type Topology } from '../graph/topology.js';
-import { DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, loadGnnForecaster, trainInWorker, type ModelConfig, type TrainConfig, type TrainProgress } from '../model/index.js';
-import { HPA_DEFAULTS } from '../planning/hpa.js';
+import { AdapterAutoscaler, simulatedAppConfig } from '../loop/sim-adapter.js';
+import { ModelHost } from '../loop/model-host.js';
+import { DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, trainInWorker, type ModelConfig, type TrainConfig, type TrainProgress } from '../model/index.js';
 import { lineChartSvg, writeSvg } from '../report/svg.js';
+import { buildApp, type AppModel, type AppOptions } from '../sim/app.js';
+import { CpuHpaAutoscaler, hpaSpecFor, OracleForecaster, type Autoscaler, type ScalingSettings } from '../sim/autoscalers.js';
+import { DEFAULT_STARTUP_SECONDS } from '../sim/cluster.js';
+import { HPA_DEFAULTS } from '../sim/hpa.js';
+import { settledReplicas, simulate, type RunResult, type SimulationSpec } from '../sim/run.js';
+import { ALL_FEATURES } from '../sources/index.js';
+import { createLogger } from '../telemetry/log.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { buildApp, type AppModel, type AppOptions } from './app.js';
-import { CpuHpaAutoscaler, OracleForecaster, PredictiveAutoscaler, type Autoscaler, type ScalingSettings } from './autoscalers.js';
-import { DEFAULT_STARTUP_SECONDS } from './cluster.js';
-import { settledReplicas, simulate, type RunResult, type SimulationSpec } from './run.js';
 
-export const AUTOSCALER_NAMES = ['cpu-hpa', 'holt', 'deepscaler', 'oracle'] as const;
+export const AUTOSCALER_NAMES = ['cpu-hpa', 'holt', 'deepscaler', 'perfect-foresight'] as const;
 export type AutoscalerName = (typeof AUTOSCALER_NAMES)[number];
 
 export interface ExperimentOptions {
@@ -28,6 +30,7 @@ export interface ExperimentOptions {
   readonly stepSeconds: number;
   readonly seed: number;
   readonly sloSeconds: number;
+  /** The HPA settings every autoscaler gets (equal terms). */
   readonly scaling: ScalingSettings;
   readonly startupSeconds?: readonly [number, number];
   readonly autoscalers: readonly AutoscalerName[];
@@ -40,12 +43,8 @@ export interface ExperimentOptions {
   readonly trainFraction: number;
   readonly modelConfig?: Partial<ModelConfig>;
   readonly trainConfig?: Partial<TrainConfig>;
-  /** Margin the predictive autoscalers add over their forecast. */
-  readonly margin: number;
-  /** Per service, the margin becomes the forecaster's recent error once it has a record. */
-  readonly adaptiveMargin?: boolean;
-  /** Also pair predictions with a CPU-utilization metric (reactive floor). */
-  readonly cpuFloor: boolean;
+  /** The predictive autoscalers' policy knob (the adapter's margin.default); undefined: serve's default. */
+  readonly margin?: number;
   readonly outDir: string;
   readonly onRunProgress?: (autoscaler: string, done: number, total: number) => void;
   readonly onTrainProgress?: (progress: TrainProgress) => void;
@@ -65,13 +64,29 @@ export function lookAheadFor(stepSeconds: number, startup: readonly [number, num
   return startup[1] + HPA_DEFAULTS.syncPeriodSeconds + stepSeconds;
 }
 
+/** The model host `serve` would run for the model folder; refuses a model that cannot serve this app. */
+async function startModelHost(modelDir: string, app: AppModel, stepSeconds: number, lookAheadSeconds: number): Promise<ModelHost> {
+  const host = new ModelHost({ dir: modelDir, requiredServices: app.services, stepSeconds, pollMs: 3_600_000, logger: createLogger({ model: modelDir }, () => {}) });
+  await host.start();
+  const info = host.loaded;
+  if (info === null || info.horizon * stepSeconds < lookAheadSeconds) {
+    await host.stop();
+    throw new Error(
+      info === null
+        ? `model ${modelDir} cannot serve ${app.name}: ${host.lastError ?? 'it did not load'}`
+        : `model ${modelDir} forecasts ${info.horizon} steps of ${stepSeconds} s, shorter than the look-ahead of ${lookAheadSeconds} s`,
+    );
+  }
+  return host;
+}
+
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
   const app = buildApp(options.topology, options.app);
-  const { rates, stepSeconds, seed } = options;
+  const { rates, stepSeconds, seed, scaling } = options;
   const startup = options.startupSeconds ?? DEFAULT_STARTUP_SECONDS;
   const lookAheadSeconds = lookAheadFor(stepSeconds, startup);
   const startMs = Date.UTC(2026, 0, 1);
-  const clusterFor = (first: number) => ({ stepSeconds, seed, startupSeconds: startup, initialReplicas: settledReplicas(app, rates[first]!, options.scaling.targetUtilization) });
+  const clusterFor = (first: number) => ({ stepSeconds, seed, startupSeconds: startup, initialReplicas: settledReplicas(app, rates[first]!, scaling.targetUtilization) });
   const specFor = (first: number, warmupSteps: number): SimulationSpec => ({
     app,
     rates: rates.subarray(first),
@@ -81,14 +96,14 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     warmupSteps,
   });
 
-  let gnn: Forecaster | null = null;
   const trainSteps = Math.floor(rates.length * options.trainFraction);
   let trainingSeconds: number | null = null;
+  let host: ModelHost | null = null;
+  let modelDir = options.modelDir;
   if (options.autoscalers.includes('deepscaler')) {
-    let modelDir = options.modelDir;
     if (modelDir === undefined) {
       if (trainSteps < 10) throw new Error(`--train-fraction ${options.trainFraction} leaves only ${trainSteps} steps to train DeepScaler on`);
-      const recorded = await simulate({ ...specFor(0, 0), rates: rates.subarray(0, trainSteps) }, new CpuHpaAutoscaler(options.scaling), {
+      const recorded = await simulate({ ...specFor(0, 0), rates: rates.subarray(0, trainSteps) }, new CpuHpaAutoscaler(scaling), {
         recordDataset: true,
         onProgress: (done, total) => options.onRunProgress?.('training data (cpu-hpa)', done, total),
       });
@@ -107,41 +122,58 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       );
       trainingSeconds = summary.seconds;
     }
-    gnn = await loadGnnForecaster(modelDir);
-    if (gnn.horizon * stepSeconds < lookAheadSeconds) {
-      throw new Error(`the model forecasts ${gnn.horizon} steps of ${stepSeconds} s, shorter than the look-ahead of ${lookAheadSeconds} s`);
-    }
+    host = await startModelHost(modelDir, app, stepSeconds, lookAheadSeconds);
   }
 
-  const horizon = Math.ceil(lookAheadSeconds / stepSeconds) + 1;
-  const holt = baselineForecaster('holt', horizon, DEMAND_FEATURES, 20);
-  const warmupSteps = Math.max(gnn?.inputSteps ?? 0, holt.inputSteps) + Math.ceil(HPA_DEFAULTS.downscaleStabilizationSeconds / stepSeconds);
-  // Scored steps start where training ended; the warm-up before them fills every predictor's window.
-  const first = Math.max(0, trainSteps - warmupSteps);
-  const evalWarmup = trainSteps > 0 ? trainSteps - first : warmupSteps;
-  const predictive = { settings: options.scaling, lookAheadSeconds, margin: options.margin, adaptiveMargin: options.adaptiveMargin === true, cpuFloor: options.cpuFloor };
-  const make = (name: AutoscalerName): Autoscaler => {
-    switch (name) {
-      case 'cpu-hpa':
-        return new CpuHpaAutoscaler(options.scaling);
-      case 'holt':
-        return new PredictiveAutoscaler(name, holt, app, predictive);
-      case 'deepscaler':
-        return new PredictiveAutoscaler(name, gnn!, app, predictive);
-      case 'oracle':
-        return new PredictiveAutoscaler(name, new OracleForecaster(app, rates.subarray(first), startMs + first * stepSeconds * 1000, stepSeconds, horizon), app, {
-          ...predictive,
-          margin: 0,
-          adaptiveMargin: false,
-          cpuFloor: false,
-        });
+  try {
+    const configFor = (withModel: boolean, margin: number | undefined) =>
+      simulatedAppConfig(app, {
+        stepSeconds,
+        targetUtilization: scaling.targetUtilization,
+        minReplicas: scaling.minReplicas,
+        maxReplicas: scaling.maxReplicas,
+        podStartupSeconds: startup[1],
+        hpaSyncSeconds: HPA_DEFAULTS.syncPeriodSeconds,
+        ...(margin !== undefined ? { margin } : {}),
+        model: withModel ? modelDir! : null,
+      });
+    const baselineSteps = configFor(false, options.margin).baseline === 'holt' ? 20 : 1;
+    const warmupSteps = Math.max(host?.loaded?.inputSteps ?? 0, baselineSteps) + Math.ceil(scaling.scaleDownWindowSeconds / stepSeconds);
+    // Scored steps start where training ended; the warm-up before them fills every predictor's window.
+    const first = Math.max(0, trainSteps - warmupSteps);
+    const evalWarmup = trainSteps > 0 ? trainSteps - first : warmupSteps;
+    const horizon = Math.ceil(lookAheadSeconds / stepSeconds) + 1;
+    const adapter = (name: AutoscalerName, withModel: boolean, margin: number | undefined, baseline?: OracleForecaster): Autoscaler =>
+      new AdapterAutoscaler({
+        name,
+        app,
+        config: configFor(withModel, margin),
+        model: withModel ? host : null,
+        ...(baseline ? { baseline } : {}),
+        hpa: hpaSpecFor(scaling),
+        metricsLagSeconds: 0,
+        features: ALL_FEATURES,
+      });
+    const make = (name: AutoscalerName): Autoscaler => {
+      switch (name) {
+        case 'cpu-hpa':
+          return new CpuHpaAutoscaler(scaling);
+        case 'holt':
+          return adapter(name, false, options.margin);
+        case 'deepscaler':
+          return adapter(name, true, options.margin);
+        case 'perfect-foresight':
+          return adapter(name, false, 0, new OracleForecaster(app, rates.subarray(first), startMs + first * stepSeconds * 1000, stepSeconds, horizon));
+      }
+    };
+    const runs = new Map<AutoscalerName, RunResult>();
+    for (const name of options.autoscalers) {
+      runs.set(name, await simulate(specFor(first, evalWarmup), make(name), { onProgress: (done, total) => options.onRunProgress?.(name, done, total) }));
     }
-  };
-  const runs = new Map<AutoscalerName, RunResult>();
-  for (const name of options.autoscalers) {
-    runs.set(name, await simulate(specFor(first, evalWarmup), make(name), { onProgress: (done, total) => options.onRunProgress?.(name, done, total) }));
+    return { app, evalStart: first + evalWarmup, warmupSteps: evalWarmup, lookAheadSeconds, runs, trainingSeconds };
+  } finally {
+    await host?.stop();
   }
-  return { app, evalStart: first + evalWarmup, warmupSteps: evalWarmup, lookAheadSeconds, runs, trainingSeconds };
 }
 
 function fixed(x: number, digits: number): string {
