@@ -6,10 +6,12 @@
  * - no data yet: publish "unavailable" (503; the HPA holds its current scale);
  * - fresh data and a forecaster with enough history: the plan (services the forecast left blank
  *   get the reactive estimate);
- * - fresh data but no model or too little history (cold start), or the forecast failed: the
- *   reactive estimate, what a CPU HPA would do now;
+ * - fresh data but no model or too little history (cold start): the reactive estimate, what a
+ *   CPU HPA would do now; the forecast failed: the same, never below the last served values;
  * - stale data (older than maxAge): the configured fallback — last value, reactive (never below the
  *   last value: stale data must not scale in), or unavailable.
+ * Whatever the decision, a service the newest frame has no demand for keeps at least its last
+ * served value (data-gaps.ts): one vanished series must not scale that service in.
  */
 import { History } from '../history/index.js';
 import type { Forecast, Forecaster } from '../forecast/index.js';
@@ -20,8 +22,10 @@ import { decide, marginFor, type PolicySettings } from '../planning/decide.js';
 import type { CurrentUsage } from '../planning/planner.js';
 import type { Recommendation, ServiceCapacity } from '../planning/index.js';
 import type { AppSnapshot, AppState, LearnedGraph, SnapshotStore } from '../snapshot/index.js';
-import { frameValue, type Frame, type MetricsSource } from '../sources/index.js';
+import { frameValue, SourceError, type Frame, type MetricsSource } from '../sources/index.js';
 import type { Logger } from '../telemetry/log.js';
+import { TimeoutError, withTimeout } from '../util/timeout.js';
+import { holdGaps } from './data-gaps.js';
 import type { LoopMetrics } from './telemetry.js';
 import type { Timeline } from './timeline.js';
 
@@ -58,14 +62,6 @@ function budgetMs(intervalMs: number): number {
   return Math.max(5000, intervalMs);
 }
 
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 interface Decision {
   readonly recommendations: readonly Recommendation[];
   readonly forecast: Forecast | null;
@@ -85,6 +81,8 @@ export class AppLoop {
   private lastServed: readonly Recommendation[] = [];
   /** Fallback and staleness of the previous publish, to log only when they change. */
   private lastMode = '';
+  /** Services without data in the previous step, to log only when that changes. */
+  private lastGaps = '';
   private sourceError: string | null = null;
   private forecastError: string | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -152,7 +150,7 @@ export class AppLoop {
   async step(): Promise<AppSnapshot> {
     const wallNow = this.clock();
     await this.observe(wallNow);
-    const decision = await this.decide(wallNow);
+    const decision = this.holdDataGaps(await this.decide(wallNow));
     return this.publish(wallNow, decision);
   }
 
@@ -160,7 +158,7 @@ export class AppLoop {
     const { source, timeline, metrics, config } = this.deps;
     try {
       const frame = await withTimeout(source.frame(wallNow), budgetMs(timeline.intervalMs), 'reading the source');
-      if (!hasDemand(frame, this.deps.services)) throw new Error(`no demand values for any service at ${new Date(frame.timestamp).toISOString()} (all gaps)`);
+      if (!hasDemand(frame, this.deps.services)) throw new SourceError(`no demand values for any service at ${new Date(frame.timestamp).toISOString()} (all gaps)`, 'no-data');
       this.history.push(frame);
       this.tracker.observe(frame);
       metrics.observed(config.namespace, config.name, this.deps.services, frame);
@@ -172,7 +170,7 @@ export class AppLoop {
       this.sourceError = null;
     } catch (err) {
       this.sourceError = `source: ${(err as Error).message}`;
-      metrics.sourceErrors.inc({ app: config.name });
+      metrics.sourceErrors.inc({ app: config.name, reason: err instanceof SourceError ? err.kind : err instanceof TimeoutError ? 'timeout' : 'error' });
       this.log.warn('source read failed', { error: (err as Error).message });
     }
   }
@@ -219,8 +217,9 @@ export class AppLoop {
     } catch (err) {
       this.forecastError = `forecast: ${(err as Error).message}`;
       this.deps.metrics.forecastFailures.inc({ app: config.name });
-      this.log.error('forecast failed; serving the reactive estimate', { forecaster: forecaster.name, error: (err as Error).message });
-      return { ...this.reactive(latest.frame), fallback: 'reactive' };
+      this.log.error('forecast failed; serving the reactive estimate, never below the last served values', { forecaster: forecaster.name, error: (err as Error).message });
+      const reactive = this.reactive(latest.frame);
+      return { ...reactive, recommendations: this.atLeastLastServed(reactive.recommendations), fallback: 'reactive' };
     }
   }
 
@@ -266,12 +265,31 @@ export class AppLoop {
       return { recommendations: this.lastServed, forecast: null, forecaster: 'last-value', modelLoaded: false, fallback: 'last-value', unavailableReason: null };
     }
     // Reactive on stale data: a current-usage estimate, but never below what was served (no silent scale-in).
+    return { recommendations: this.atLeastLastServed(this.reactive(frame).recommendations), forecast: null, forecaster: 'reactive', modelLoaded: false, fallback: 'reactive', unavailableReason: null };
+  }
+
+  /** Each recommendation, or the last served one for its service where that was higher. */
+  private atLeastLastServed(recommendations: readonly Recommendation[]): Recommendation[] {
     const floor = new Map(this.lastServed.map((r) => [r.service, r] as const));
-    const recommendations = this.reactive(frame).recommendations.map((r) => {
+    return recommendations.map((r) => {
       const last = floor.get(r.service);
       return last !== undefined && last.desiredReplicas > r.desiredReplicas ? last : r;
     });
-    return { recommendations, forecast: null, forecaster: 'reactive', modelLoaded: false, fallback: 'reactive', unavailableReason: null };
+  }
+
+  /** Services the newest frame has no demand for keep their last served value (see data-gaps.ts). */
+  private holdDataGaps(decision: Decision): Decision {
+    const { config, metrics, capacities, services } = this.deps;
+    if (decision.unavailableReason !== null || this.latest === null) return decision;
+    const { recommendations, gaps } = holdGaps(decision.recommendations, this.latest.frame, capacities, this.lastServed);
+    metrics.gaps(config.namespace, config.name, services, gaps);
+    const summary = gaps.map((g) => `${g.service}: ${g.kind === 'no-data' ? 'no data' : `no ${g.missing.join(', ')}`}${g.held ? ', held' : ''}`).join('; ');
+    if (summary !== this.lastGaps) {
+      if (gaps.length > 0) this.log.warn('services without data in the newest step; their served values do not drop', { services: summary });
+      else this.log.info('every service has data again');
+      this.lastGaps = summary;
+    }
+    return { ...decision, recommendations };
   }
 
   private unavailable(reason: string): Decision {

@@ -160,6 +160,7 @@ async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: Se
           logger,
           ...(options.modelLoader ? { loader: options.modelLoader } : {}),
           onLoadAttempt: (outcome) => (outcome.ok ? metrics.modelLoads : metrics.modelLoadFailures).inc({ app: app.name }),
+          onWorkerRestart: () => metrics.modelWorkerRestarts.inc({ app: app.name }),
         });
   return { config: app, services, capacities, model, sourcePlan, logger };
 }

@@ -49,7 +49,13 @@ export interface ModelHostOptions {
   readonly onLoadAttempt?: (outcome: { ok: true; info: ModelInfo } | { ok: false; error: string }) => void;
   /** Module URL and export of `(dir) => Promise<Forecaster>`; defaults to the GNN loader. */
   readonly loader?: WorkerSetup;
+  /** Called when a dead worker is started again, for metrics. */
+  readonly onWorkerRestart?: () => void;
+  /** Wait before the first restart of a dead worker; doubles per consecutive death up to 60 s. Default 1 s. */
+  readonly restartBackoffMs?: number;
 }
+
+const MAX_RESTART_BACKOFF_MS = 60_000;
 
 export const GNN_LOADER: WorkerSetup = {
   loaderModule: new URL('../model/index.js', import.meta.url).href,
@@ -81,6 +87,11 @@ export class ModelHost {
   private timer: NodeJS.Timeout | null = null;
   private loading: Promise<void> | null = null;
   private stopped = false;
+  /** The running worker holds a loaded model (a fresh worker after a crash does not). */
+  private workerHasModel = false;
+  /** Deaths since the last successful load: the next restart waits backoff × 2^(deaths − 1). */
+  private deaths = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
   lastError: string | null = null;
 
   constructor(private readonly options: ModelHostOptions) {}
@@ -117,6 +128,7 @@ export class ModelHost {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     await this.loading;
     await this.worker?.terminate();
     this.worker = null;
@@ -140,11 +152,15 @@ export class ModelHost {
         if (reply.type !== 'loaded') throw new Error(`model worker answered ${reply.type} to a load`);
         const replaced = this.info !== null;
         this.info = reply.info;
+        this.workerHasModel = true;
+        this.deaths = 0;
         this.lastError = null;
         this.options.logger.info(replaced ? 'model reloaded' : 'model loaded', { dir, model: reply.info.name, inputSteps: reply.info.inputSteps, horizon: reply.info.horizon });
         this.options.onLoadAttempt?.({ ok: true, info: reply.info });
       })
       .catch((err: Error) => {
+        // A worker started after a crash has no model to keep: the old one went with the thread.
+        if (!this.workerHasModel) this.info = null;
         this.lastError = `model load failed (${dir}): ${err.message}`;
         this.options.logger.error(this.info ? 'model load failed; keeping the last good model' : 'model load failed; forecasting without it', {
           dir,
@@ -173,14 +189,26 @@ export class ModelHost {
     worker.on('exit', (code) => {
       for (const waiter of this.pending.values()) waiter.reject(new Error(`model worker exited with code ${code}`));
       this.pending.clear();
+      this.worker = null;
+      this.workerHasModel = false;
       if (this.stopped) return;
-      // The model went with the worker: serve without it and load it again in a fresh one.
-      this.info = null;
-      this.attempted = '';
-      this.lastError = `model worker exited with code ${code}`;
-      this.spawn();
+      // Forecasts fail (and are counted) until a fresh worker has loaded the model again; a worker
+      // that keeps dying is restarted less and less often, so it cannot spin the CPU.
+      this.deaths++;
+      const wait = Math.min(MAX_RESTART_BACKOFF_MS, (this.options.restartBackoffMs ?? 1000) * 2 ** (this.deaths - 1));
+      this.lastError = `model worker exited with code ${code}; restarting it in ${wait} ms`;
+      this.options.logger.error('model worker died; restarting it', { code, restartInMs: wait, deaths: this.deaths });
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        if (this.stopped) return;
+        this.spawn();
+        this.options.onWorkerRestart?.();
+        void this.load(folderSignature(this.options.dir));
+      }, wait);
+      this.restartTimer.unref();
     });
     this.worker = worker;
+    this.workerHasModel = false;
   }
 
   private request(message: WorkerRequest): Promise<WorkerReply> {

@@ -7,6 +7,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AppSnapshot, FallbackPolicy } from '../snapshot/index.js';
 import { frameValue, type Frame } from '../sources/index.js';
 import { DEMAND_FEATURES } from '../forecast/index.js';
+import type { ServiceGap } from './data-gaps.js';
 
 const FALLBACK_LABELS: readonly (FallbackPolicy | 'cold-start')[] = ['last-value', 'reactive', 'unavailable', 'cold-start'];
 
@@ -19,7 +20,10 @@ export class LoopMetrics {
   readonly fallbackActive: Gauge<AppLabels | 'policy'>;
   readonly modelLoads: Counter<'app'>;
   readonly modelLoadFailures: Counter<'app'>;
-  readonly sourceErrors: Counter<'app'>;
+  readonly sourceErrors: Counter<'app' | 'reason'>;
+  readonly modelWorkerRestarts: Counter<'app'>;
+  readonly dataMissing: Gauge<AppLabels | 'service' | 'feature'>;
+  readonly serviceHeld: Gauge<AppLabels | 'service'>;
   readonly forecastFailures: Counter<'app'>;
   readonly forecastSeconds: Gauge<'app'>;
   readonly predictedDemand: Gauge<AppLabels | 'service' | 'feature'>;
@@ -46,7 +50,23 @@ export class LoopMetrics {
     );
     this.modelLoads = counter('deepscaler_model_loads_total', 'Models loaded (first load and reloads)');
     this.modelLoadFailures = counter('deepscaler_model_load_failures_total', 'Model loads that failed (the last good model stayed)');
-    this.sourceErrors = counter('deepscaler_source_errors_total', 'Steps whose metrics could not be read from the source');
+    this.sourceErrors = new Counter({
+      name: 'deepscaler_source_errors_total',
+      help: 'Steps whose metrics could not be read from the source, by reason (timeout, unreachable, http-error, bad-answer, no-data, error)',
+      labelNames: ['app', 'reason'],
+      registers,
+    });
+    this.modelWorkerRestarts = counter('deepscaler_model_worker_restarts_total', 'Model worker threads that died and were started again (with backoff)');
+    this.dataMissing = gauge(
+      'deepscaler_service_data_missing',
+      'The newest frame has no value of this demand feature for this service: 1, else 0',
+      ['namespace', 'app', 'service', 'feature'],
+    );
+    this.serviceHeld = gauge(
+      'deepscaler_service_held',
+      'The service is served its last value because its data is missing (never a scale-in on missing data): 1, else 0',
+      ['namespace', 'app', 'service'],
+    );
     this.forecastFailures = counter('deepscaler_forecast_failures_total', 'Forecasts that failed or timed out (the reactive estimate was served)');
     this.forecastSeconds = gauge('deepscaler_forecast_duration_seconds', 'Duration of the latest forecast', ['app']);
     this.predictedDemand = gauge(
@@ -98,6 +118,16 @@ export class LoopMetrics {
       }
       const pods = frameValue(frame, service, 'pod');
       if (Number.isFinite(pods)) this.currentReplicas.set({ namespace, app, service }, pods);
+    }
+  }
+
+  /** Mirrors which services lacked which demand feature in the step, and which were held. */
+  gaps(namespace: string, app: string, services: readonly string[], gaps: readonly ServiceGap[]): void {
+    const byService = new Map(gaps.map((g) => [g.service, g] as const));
+    for (const service of services) {
+      const gap = byService.get(service);
+      for (const feature of DEMAND_FEATURES) this.dataMissing.set({ namespace, app, service, feature }, gap?.missing.includes(feature) ? 1 : 0);
+      this.serviceHeld.set({ namespace, app, service }, gap?.held ? 1 : 0);
     }
   }
 

@@ -41,6 +41,23 @@ export interface Frame {
   readonly values: Float32Array;
 }
 
+/**
+ * Why a read failed, as a metric label: no answer in time, no connection, an HTTP error, an answer
+ * that is not what was asked for, an answer with no demand at all, or anything else.
+ */
+export type SourceFailureKind = 'timeout' | 'unreachable' | 'http-error' | 'bad-answer' | 'no-data' | 'error';
+
+/** A failed read that knows its kind (other errors count as 'error'). */
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    readonly kind: SourceFailureKind,
+  ) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
 export type ProgressCallback = (done: number, total: number) => void;
 
 export interface MetricsSource {

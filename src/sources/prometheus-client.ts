@@ -5,6 +5,7 @@
  * query (4xx, `bad_data`) fails at once. Every error names the query and the reason.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { SourceError, type SourceFailureKind } from './index.js';
 
 export interface PrometheusClientOptions {
   /** Base URL, e.g. http://prometheus.monitoring:9090 (a path prefix is kept). */
@@ -57,13 +58,14 @@ function clientMetrics(registry: Registry): ClientMetrics {
 /** Prometheus refuses more points per series in one range query; stay below it. */
 export const MAX_POINTS_PER_QUERY = 10_000;
 
-export class PrometheusQueryError extends Error {
+export class PrometheusQueryError extends SourceError {
   constructor(
     readonly query: string,
     readonly reason: string,
     readonly attempts: number,
+    kind: SourceFailureKind,
   ) {
-    super(`prometheus query failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${reason}; query: ${excerpt(query, 400)}`);
+    super(`prometheus query failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${reason}; query: ${excerpt(query, 400)}`, kind);
     this.name = 'PrometheusQueryError';
   }
 }
@@ -84,16 +86,17 @@ class Attempt extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    readonly kind: SourceFailureKind,
   ) {
     super(message);
   }
 }
 
-function networkReason(err: unknown, url: string, timeoutMs: number): string {
+function networkFailure(err: unknown, url: string, timeoutMs: number): Attempt {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer from ${url} within ${timeoutMs} ms`;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return new Attempt(`no answer from ${url} within ${timeoutMs} ms`, true, 'timeout');
   const cause = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
-  return `cannot reach ${url}: ${cause}`;
+  return new Attempt(`cannot reach ${url}: ${cause}`, true, 'unreachable');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -140,7 +143,7 @@ export class PrometheusClient {
     const body = new URLSearchParams({ 'match[]': match, start: String(startMs / 1000), end: String(endMs / 1000) });
     // This endpoint takes GET only (Prometheus 2.x answers POST with 405).
     return this.call(`/api/v1/label/${encodeURIComponent(label)}/values`, body, 'GET', `label values of ${label} for ${match}`, (data) => {
-      if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) throw new Attempt('the label values answer is not a list of strings', false);
+      if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) throw new Attempt('the label values answer is not a list of strings', false, 'bad-answer');
       return data;
     });
   }
@@ -152,6 +155,7 @@ export class PrometheusClient {
   private async call<T>(path: string, params: URLSearchParams, method: 'GET' | 'POST', query: string, parse: (data: unknown) => T): Promise<T> {
     const url = `${this.base}${path}`;
     let lastError = '';
+    let lastKind: SourceFailureKind = 'error';
     for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
       if (attempt > 1) {
         const wait = this.backoffMs * 2 ** (attempt - 2);
@@ -166,10 +170,11 @@ export class PrometheusClient {
         if (!(err instanceof Attempt)) throw err;
         this.count(err.retryable ? 'retryable' : 'rejected', stopTimer);
         lastError = err.message;
-        if (!err.retryable) throw new PrometheusQueryError(query, err.message, attempt);
+        lastKind = err.kind;
+        if (!err.retryable) throw new PrometheusQueryError(query, err.message, attempt, err.kind);
       }
     }
-    throw new PrometheusQueryError(query, lastError, this.retries + 1);
+    throw new PrometheusQueryError(query, lastError, this.retries + 1, lastKind);
   }
 
   private count(outcome: Outcome, stopTimer: (() => number) | undefined): void {
@@ -193,7 +198,7 @@ export class PrometheusClient {
       statusText = response.statusText;
       text = await response.text();
     } catch (err) {
-      throw new Attempt(networkReason(err, url, this.timeoutMs), true);
+      throw networkFailure(err, url, this.timeoutMs);
     }
     let answer: { status?: unknown; data?: unknown; errorType?: unknown; error?: unknown } | undefined;
     try {
@@ -204,11 +209,11 @@ export class PrometheusClient {
     const retryable = status >= 500 || status === 429;
     if (answer === undefined || typeof answer !== 'object' || answer === null) {
       const what = status >= 400 ? `HTTP ${status} ${statusText}` : `the answer from ${url} is not JSON`;
-      throw new Attempt(`${what}: ${excerpt(text, 200) || '(empty body)'}`, retryable || status < 400);
+      throw new Attempt(`${what}: ${excerpt(text, 200) || '(empty body)'}`, retryable || status < 400, status >= 400 ? 'http-error' : 'bad-answer');
     }
     if (answer.status !== 'success') {
       const detail = typeof answer.error === 'string' ? `${String(answer.errorType ?? 'error')}: ${answer.error}` : excerpt(text, 200);
-      throw new Attempt(`HTTP ${status} ${statusText}: ${detail}`, retryable);
+      throw new Attempt(`HTTP ${status} ${statusText}: ${detail}`, retryable, status >= 400 ? 'http-error' : 'bad-answer');
     }
     return answer.data;
   }
@@ -217,16 +222,16 @@ export class PrometheusClient {
 function parseMatrix(data: unknown): RangeSeries[] {
   const d = data as { resultType?: unknown; result?: unknown } | null;
   if (d === null || typeof d !== 'object' || d.resultType !== 'matrix' || !Array.isArray(d.result)) {
-    throw new Attempt(`expected a matrix answer, got ${excerpt(JSON.stringify(data) ?? 'nothing', 200)}`, false);
+    throw new Attempt(`expected a matrix answer, got ${excerpt(JSON.stringify(data) ?? 'nothing', 200)}`, false, 'bad-answer');
   }
   return d.result.map((item: unknown) => {
     const s = item as { metric?: unknown; values?: unknown };
     if (typeof s.metric !== 'object' || s.metric === null || !Array.isArray(s.values)) {
-      throw new Attempt(`a series in the answer has no metric or values: ${excerpt(JSON.stringify(item), 200)}`, false);
+      throw new Attempt(`a series in the answer has no metric or values: ${excerpt(JSON.stringify(item), 200)}`, false, 'bad-answer');
     }
     const points = s.values.map((pair: unknown): [number, number] => {
       if (!Array.isArray(pair) || typeof pair[0] !== 'number' || typeof pair[1] !== 'string') {
-        throw new Attempt(`a sample in the answer is not [time, "value"]: ${excerpt(JSON.stringify(pair), 100)}`, false);
+        throw new Attempt(`a sample in the answer is not [time, "value"]: ${excerpt(JSON.stringify(pair), 100)}`, false, 'bad-answer');
       }
       const value = Number(pair[1]);
       return [Math.round(pair[0] * 1000), Number.isFinite(value) ? value : Number.NaN];
