@@ -49,6 +49,8 @@ async function serve(tls: string): Promise<void> {
     })),
     forecast: null,
     graph: null,
+    observed: [],
+    preview: false,
     unavailableReason: null,
   });
   const files = tls === 'plaintext' ? 'plaintext' : { certFile: join(tls, 'tls.crt'), keyFile: join(tls, 'tls.key') };

@@ -9,6 +9,7 @@ import { registerCollect } from './collect.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerSimulate } from './simulate.js';
+import { registerExplain } from './explain.js';
 
 const program = new Command();
 program
@@ -16,12 +17,13 @@ program
   .description('Predictive autoscaling for microservices: forecast demand with a spatiotemporal GNN, serve desired replicas to HPAs.')
   .showHelpAfterError();
 
-// Commands register themselves below (serve, collect, train, evaluate, simulate).
+// Commands register themselves below (serve, collect, train, evaluate, simulate, explain).
 registerServe(program);
 registerTrain(program);
 registerEvaluate(program);
 registerCollect(program);
 registerSimulate(program);
+registerExplain(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -14,6 +14,11 @@ import { expectNumber, optionalNumber } from '../config/validate.js';
 import { addGrpcFlags, resolveGrpcFlags, type GrpcFlags } from '../grpc/flags.js';
 import { startGrpcServer } from '../grpc/server.js';
 import { deploymentsApi } from '../kube/deployments.js';
+import { eventsApi } from '../kube/events.js';
+import { lookAheadBaseSeconds } from '../config/schema.js';
+import { DecisionJournal } from '../explain/journal.js';
+import { ReplicaEvents } from '../explain/events.js';
+import { ScorecardMetrics } from '../explain/metrics.js';
 import { ServingLoop } from '../loop/index.js';
 import { addApiServerFlags, localKubeconfig, resolveApiServerFlags, type ApiServerFlags, type LocalClientFiles } from '../serving/flags.js';
 import { startApiServer } from '../serving/server.js';
@@ -31,6 +36,9 @@ interface ServeFlags extends ApiServerFlags, GrpcFlags {
   readonly fallback?: string;
   readonly maxAge?: string;
   readonly model?: string;
+  /** commander's --no-events. */
+  readonly events: boolean;
+  readonly eventInterval: string;
 }
 
 function overridesFrom(flags: ServeFlags): ConfigOverrides {
@@ -75,11 +83,36 @@ export async function runServe(given: ServeFlags): Promise<void> {
   });
   const api = await resolveApiServerFlags(flags, logger);
   const provider = new SnapshotMetricsProvider(store, loop.namespaces(), (app) => loop.windowSeconds(app));
+  // The journal follows the store from the first publish on: explanations, the scorecard, Events.
+  const apps = loop.applications();
+  const journal = new DecisionJournal(
+    store,
+    apps.map(({ config: app, capacities }) => ({
+      name: app.name,
+      namespace: app.namespace,
+      stepSeconds: app.stepSeconds,
+      actuationSeconds: lookAheadBaseSeconds(app),
+      capacities,
+    })),
+  );
+  const scorecard = new ScorecardMetrics(journal, registry, apps.map(({ config: app }) => ({ namespace: app.namespace, app: app.name, preview: app.preview })));
+  const eventIntervalSeconds = expectNumber(flags.eventInterval, '--event-interval', { min: 1 });
+  const events =
+    flags.events && inCluster && needsCluster
+      ? new ReplicaEvents(journal, {
+          events: eventsApi(flags.kubeconfig),
+          deployments: deploymentsApi(flags.kubeconfig),
+          minIntervalMs: eventIntervalSeconds * 1000,
+          logger: logger.child({ component: 'events' }),
+          registry,
+        })
+      : null;
   await loop.start();
   const server = await startApiServer({
     host: api.host,
     port: api.port,
     provider,
+    explainer: journal,
     tls: api.tls,
     authentication: api.authentication,
     tokenReviewer: api.tokenReviewer,
@@ -127,6 +160,9 @@ export async function runServe(given: ServeFlags): Promise<void> {
   await grpcServer?.close();
   await server.close();
   await loop.stop();
+  events?.close();
+  scorecard.close();
+  journal.close();
   api.close();
   logger.info('stopped');
 }
@@ -142,6 +178,8 @@ export function registerServe(program: Command): void {
     .option('--step-interval <seconds>', 'wall-clock seconds per replayed step, for every replay application; env DEEPSCALER_STEP_INTERVAL', process.env['DEEPSCALER_STEP_INTERVAL'])
     .option('--fallback <policy>', 'on stale data: last-value, reactive or unavailable (503); env DEEPSCALER_FALLBACK', process.env['DEEPSCALER_FALLBACK'])
     .option('--max-age <seconds>', 'data older than this is stale; env DEEPSCALER_MAX_AGE', process.env['DEEPSCALER_MAX_AGE'])
-    .option('--model <dir>', 'model folder (only with a single application); env DEEPSCALER_MODEL', process.env['DEEPSCALER_MODEL']);
+    .option('--model <dir>', 'model folder (only with a single application); env DEEPSCALER_MODEL', process.env['DEEPSCALER_MODEL'])
+    .option('--no-events', 'do not write a Kubernetes Event on a Deployment when its desired count changes (written in a cluster with capacity.fromDeployments)')
+    .option('--event-interval <seconds>', 'at most one replica-change Event per Deployment this often; env DEEPSCALER_EVENT_INTERVAL', process.env['DEEPSCALER_EVENT_INTERVAL'] ?? '60');
   addGrpcFlags(addApiServerFlags(command)).action(async (flags: ServeFlags) => runServe(flags));
 }

@@ -119,6 +119,11 @@ export interface ApplicationConfig {
   };
   /** Model folder polling period; a change is loaded once it has been stable for one period. */
   readonly modelPollSeconds: number;
+  /**
+   * Preview mode: compute, explain and score everything, serve nothing the HPA could act on (the
+   * external metrics API answers 404 for the application, KEDA NOT_FOUND).
+   */
+  readonly preview: boolean;
 }
 
 export interface ServeConfig {
@@ -146,6 +151,7 @@ const APP_KEYS = [
   'margin',
   'fallback',
   'modelPollSeconds',
+  'preview',
 ] as const;
 
 /** Parses a parsed-YAML document. Relative paths are resolved against `baseDir` (the file's folder). */
@@ -222,6 +228,7 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
       maxAgeSeconds: optionalNumber(fallback['maxAgeSeconds'], `${path}.fallback.maxAgeSeconds`, { min: 1 }) ?? 4 * stepSeconds,
     },
     modelPollSeconds: optionalNumber(obj['modelPollSeconds'], `${path}.modelPollSeconds`, { min: 0.05 }) ?? 2,
+    preview: obj['preview'] === undefined ? false : expectBoolean(obj['preview'], `${path}.preview`),
   };
 }
 

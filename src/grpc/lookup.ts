@@ -32,3 +32,17 @@ export function assertServable(app: AppSnapshot): void {
     );
   }
 }
+
+/**
+ * A preview application's values must not reach an autoscaler (KEDA would act on them); the
+ * Predictor may still show them, as `deepscaler explain` does.
+ */
+export function assertNotPreview(app: AppSnapshot): void {
+  if (app.preview) {
+    throw new GrpcStatusError(
+      grpc.status.FAILED_PRECONDITION,
+      `application "${app.app}" is in preview mode: its decisions are computed and scored but not served to autoscalers ` +
+        `(see \`deepscaler explain ${app.namespace}\`); set preview: false in the adapter's configuration to serve them`,
+    );
+  }
+}

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import type { Recommendation } from '../planning/index.js';
 import { GrpcStatusError } from './calls.js';
-import { assertServable, findApp, listOrNone, servicesOf } from './lookup.js';
+import { assertNotPreview, assertServable, findApp, listOrNone, servicesOf } from './lookup.js';
 import type { ScaledObjectRef } from './messages.js';
 
 const METADATA_KEYS = { service: 'service', application: 'application', activationReplicas: 'activationReplicas' } as const;
@@ -74,6 +74,7 @@ export function resolveScalerTarget(ref: ScaledObjectRef, store: SnapshotStore):
     );
   }
   assertServable(app);
+  assertNotPreview(app);
   const recommendation = app.recommendations.find((r) => r.service === service);
   if (!recommendation) {
     throw new GrpcStatusError(grpc.status.UNAVAILABLE, `no prediction for service "${service}" of application "${app.app}" yet; the first one comes with the next serving step`);

@@ -11,6 +11,8 @@ import * as k8s from '@kubernetes/client-node';
 export interface DeploymentInfo {
   readonly namespace: string;
   readonly name: string;
+  /** metadata.uid (Events refer to it). */
+  readonly uid: string;
   /**
    * Sum of the regular containers' CPU requests of one pod, in cores (init containers excluded:
    * the HPA computes utilization over the same set). null when no container declares a request.
@@ -91,6 +93,7 @@ function toInfo(d: k8s.V1Deployment, namespace: string): DeploymentInfo {
   return {
     namespace: d.metadata?.namespace ?? namespace,
     name,
+    uid: d.metadata?.uid ?? '',
     cpuRequestCores: anyRequestDeclared ? total : null,
     specReplicas: d.spec?.replicas ?? 1,
     currentReplicas: d.status?.replicas ?? 0,

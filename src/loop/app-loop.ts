@@ -328,6 +328,8 @@ export class AppLoop {
       recommendations: decision.recommendations,
       forecast: decision.forecast,
       graph: decision.modelLoaded ? (this.deps.model?.loaded?.graph ?? null) : null,
+      observed: latest === null ? [] : this.usage(latest.frame),
+      preview: config.preview,
       unavailableReason: decision.unavailableReason,
     };
     store.publishApp(snapshot);

@@ -87,6 +87,11 @@ export class ServingLoop {
     return out;
   }
 
+  /** Every application's configuration and the capacities its planner uses (for explanations and the scorecard). */
+  applications(): readonly { readonly config: ApplicationConfig; readonly capacities: readonly ServiceCapacity[] }[] {
+    return this.parts.map(({ config, capacities }) => ({ config, capacities }));
+  }
+
   /** Seconds of demand the plan of an application looked at (served as each value's window). */
   windowSeconds(app: AppSnapshot): number | undefined {
     const config = this.parts.find((p) => p.config.name === app.app)?.config;
@@ -247,7 +252,8 @@ function planSimulation(app: ApplicationConfig, config: SimulatorSourceConfig, t
   });
   const served = (service: string): number | null => {
     const snapshot = store.current().apps.get(app.name);
-    if (snapshot === undefined || snapshot.unavailableReason !== null) return null;
+    // A preview application's plan is not served, so the simulated HPAs must not follow it either.
+    if (snapshot === undefined || snapshot.unavailableReason !== null || snapshot.preview) return null;
     return snapshot.recommendations.find((r) => r.service === service)?.desiredReplicas ?? null;
   };
   const scaling = { ...DEFAULT_SCALING, targetUtilization: app.capacity.targetUtilization, minReplicas: app.minReplicas, maxReplicas: app.maxReplicas };

@@ -2,7 +2,7 @@
  * The external.metrics.k8s.io/v1beta1 API as plain functions: a request target in, an answer
  * (code, body) out. No sockets here, so the router is cheap on the hot path and easy to fuzz.
  */
-import { ApiError, type ExternalMetricValue, type MetricsProvider } from './index.js';
+import { ApiError, EXPLAIN_RESOURCE, type ExplanationProvider, type ExternalMetricValue, type MetricsProvider } from './index.js';
 import { milliToQuantity } from './quantity.js';
 import { parseLabelSelector } from './selector.js';
 import { statusBody } from './status.js';
@@ -11,12 +11,14 @@ export const GROUP = 'external.metrics.k8s.io';
 export const VERSION = 'v1beta1';
 export const GROUP_VERSION = `${GROUP}/${VERSION}`;
 
-export type RouteName = 'discovery' | 'metric' | 'health' | 'metrics' | 'other';
+export type RouteName = 'discovery' | 'metric' | 'explain' | 'health' | 'metrics' | 'other';
 
 /** What a request asks for, known before authentication (authorization needs it). */
 export type Target =
   | { readonly route: 'metric'; readonly path: string; readonly namespace: string; readonly metric: string; readonly query: string }
-  | { readonly route: Exclude<RouteName, 'metric'>; readonly path: string; readonly query: string };
+  /** `…/namespaces/NS/deepscaler-explain[/SERVICE]`: reachable through the aggregator, authorized as that resource. */
+  | { readonly route: 'explain'; readonly path: string; readonly namespace: string; readonly service?: string; readonly query: string }
+  | { readonly route: Exclude<RouteName, 'metric' | 'explain'>; readonly path: string; readonly query: string };
 
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 const DISCOVERY_PATHS = new Set(['/apis', `/apis/${GROUP}`, `/apis/${GROUP_VERSION}`]);
@@ -30,6 +32,9 @@ export function parseTarget(url: string): Target {
   const query = q < 0 ? '' : url.slice(q + 1);
   if (path.startsWith(METRIC_PREFIX)) {
     const rest = path.slice(METRIC_PREFIX.length).split('/');
+    if (rest[1] === EXPLAIN_RESOURCE && (rest.length === 2 || rest.length === 3)) {
+      return { route: 'explain', path, namespace: rest[0]!, ...(rest.length === 3 ? { service: rest[2]! } : {}), query };
+    }
     if (rest.length === 2) return { route: 'metric', path, namespace: rest[0]!, metric: rest[1]!, query };
     return { route: 'other', path, query };
   }
@@ -142,13 +147,27 @@ function metricValues(target: Extract<Target, { route: 'metric' }>, provider: Me
   return { ...json({ kind: 'ExternalMetricValueList', apiVersion: GROUP_VERSION, metadata: {}, items }), values };
 }
 
+function explanation(target: Extract<Target, { route: 'explain' }>, explainer: ExplanationProvider | undefined): ApiAnswer {
+  if (explainer === undefined) throw new ApiError(404, 'NotFound', `the server could not find the requested resource ${target.path}`);
+  if (!DNS_LABEL.test(target.namespace)) throw new ApiError(404, 'NotFound', `namespace "${target.namespace}" is not a valid namespace name`);
+  if (target.service !== undefined && !DNS_LABEL.test(target.service)) throw new ApiError(404, 'NotFound', `"${target.service}" is not a valid service name`);
+  return json(explainer.explain(target.namespace, target.service));
+}
+
 const OK: ApiAnswer = { code: 200, body: 'ok', contentType: 'text/plain; charset=utf-8' };
 
 /**
  * The answer to an authenticated, authorized GET. Provider failures that are not ApiErrors become
  * a 500 without backend details; `onInternalError` gets the original for the log.
  */
-export function answer(target: Target, method: string, accept: string | undefined, provider: MetricsProvider, onInternalError: (err: unknown) => void): ApiAnswer {
+export function answer(
+  target: Target,
+  method: string,
+  accept: string | undefined,
+  provider: MetricsProvider,
+  onInternalError: (err: unknown) => void,
+  explainer?: ExplanationProvider,
+): ApiAnswer {
   try {
     if (target.route === 'health') return OK;
     if (method !== 'GET') throw new ApiError(404, 'NotFound', `${method} ${target.path} is not served: this API is read-only (GET)`);
@@ -156,6 +175,7 @@ export function answer(target: Target, method: string, accept: string | undefine
     if (!acceptsJson(accept)) {
       throw new ApiError(406, 'NotAcceptable', `only application/json is served here (asked for "${accept}"); aggregated discovery is not supported, use legacy discovery`);
     }
+    if (target.route === 'explain') return explanation(target, explainer);
     return target.route === 'metric' ? metricValues(target, provider) : discovery(target.path, provider);
   } catch (err) {
     if (err instanceof ApiError) return errorAnswer(err);

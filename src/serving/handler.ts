@@ -3,7 +3,7 @@
  * feeds it; the fuzz test drives it directly. Synchronous while certificates and reviews are
  * cached, so the hot path allocates no promises.
  */
-import { ApiError, type MetricsProvider } from './index.js';
+import { ApiError, EXPLAIN_RESOURCE, type ExplanationProvider, type MetricsProvider } from './index.js';
 import { answer, errorAnswer, GROUP, VERSION, type ApiAnswer, type Target } from './api.js';
 import type { AccessAttributes, AccessDecision, AuthenticationSettings, UserInfo } from '../auth/index.js';
 import type { AuthenticationResult, Authenticator, CertificateIdentity, DistinctHeaders } from '../auth/authenticate.js';
@@ -26,6 +26,10 @@ export function accessAttributes(target: Target, method: string): AccessAttribut
   if (target.route === 'metric') {
     return { kind: 'resource', namespace: target.namespace, verb: 'list', group: GROUP, version: VERSION, resource: target.metric };
   }
+  if (target.route === 'explain') {
+    // As the aggregator's RequestInfo sees the path: a collection is list, a named item get.
+    return { kind: 'resource', namespace: target.namespace, verb: target.service === undefined ? 'list' : 'get', group: GROUP, version: VERSION, resource: EXPLAIN_RESOURCE };
+  }
   return { kind: 'nonResource', path: target.path, verb: method.toLowerCase() };
 }
 
@@ -38,6 +42,7 @@ export class ApiHandler {
     private readonly authenticator: Authenticator,
     private readonly authorizer: Authorizer,
     private readonly logger: Logger,
+    private readonly explainer?: ExplanationProvider,
   ) {}
 
   private readonly internalError = (err: unknown): void => {
@@ -69,7 +74,7 @@ export class ApiHandler {
   /** The full answer; never rejects (a failure is a 500 Status, logged). */
   handle(input: RequestInput): ApiAnswer | Promise<ApiAnswer> {
     const respond = (g: Gate): ApiAnswer =>
-      'denied' in g ? g.denied : answer(input.target, input.method, input.headers['accept']?.join(', '), this.provider, this.internalError);
+      'denied' in g ? g.denied : answer(input.target, input.method, input.headers['accept']?.join(', '), this.provider, this.internalError, this.explainer);
     try {
       const g = this.gate(input);
       return g instanceof Promise ? g.then(respond, (err: unknown) => this.internalAnswer(err, 'authentication failed')) : respond(g);

@@ -28,6 +28,18 @@ export interface MetricsProvider {
   getValues(namespace: string, metric: string, matcher: LabelMatcher): readonly ExternalMetricValue[];
 }
 
+/**
+ * `deepscaler explain`'s data: the current decision of every application in a namespace (or one
+ * service), as a JSON-serializable document. Throws ApiError (404 unknown namespace or service,
+ * 503 nothing decided yet).
+ */
+export interface ExplanationProvider {
+  explain(namespace: string, service?: string): object;
+}
+
+/** The explain route's resource, under the API's namespaces: never a metric name (those use _). */
+export const EXPLAIN_RESOURCE = 'deepscaler-explain';
+
 export type StatusReason =
   | 'BadRequest'
   | 'Unauthorized'

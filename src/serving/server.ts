@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
-import { ApiError, type MetricsProvider } from './index.js';
+import { ApiError, type ExplanationProvider, type MetricsProvider } from './index.js';
 import { errorAnswer, parseTarget, type ApiAnswer, type Target } from './api.js';
 import { ApiHandler, type RequestInput } from './handler.js';
 import { ApiMetrics } from './api-metrics.js';
@@ -29,6 +29,8 @@ export interface ApiServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly provider: MetricsProvider;
+  /** Serves `deepscaler explain` (…/namespaces/NS/deepscaler-explain); absent: that route is 404. */
+  readonly explainer?: ExplanationProvider;
   /** Serving certificate (see watchKeyPair / ensureSelfSignedCertificate in src/auth/tls.ts). */
   readonly tls: KeyPairSource;
   /** Client CAs and front-proxy settings (staticAuthentication, or the cluster's ConfigMap). */
@@ -90,7 +92,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     return identity;
   };
 
-  const handler = new ApiHandler(options.provider, authenticator, authorizer, logger);
+  const handler = new ApiHandler(options.provider, authenticator, authorizer, logger, options.explainer);
   const input = (req: IncomingMessage, target: Target): RequestInput => {
     const settings = options.authentication.current();
     return {

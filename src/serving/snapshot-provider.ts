@@ -7,6 +7,9 @@
  * - deepscaler_desired_replicas: the planned replica count (use with target AverageValue "1");
  * - deepscaler_predicted_cpu_cores: peak forecast CPU inside the look-ahead window, in cores;
  * - deepscaler_predicted_requests_per_second: peak forecast request rate inside the window.
+ *
+ * Applications in preview mode serve none of these (an HPA must not act on them): a request that
+ * only they could answer gets a 404 naming preview mode, so the HPA keeps the scale it has.
  */
 import type { Recommendation } from '../planning/index.js';
 import { milli } from './quantity.js';
@@ -50,8 +53,10 @@ export class SnapshotMetricsProvider implements MetricsProvider {
       const known = [...this.configured.keys()].sort().join(', ');
       throw new ApiError(404, 'NotFound', `no application is configured for namespace "${namespace}" (configured namespaces: ${known || 'none'}); add it to the adapter's configuration`);
     }
-    const apps = this.store.appsInNamespace(namespace);
-    const missing = expected.filter((name) => !apps.some((a) => a.app === name));
+    const all = this.store.appsInNamespace(namespace);
+    const previews = all.filter((a) => a.preview);
+    const apps = all.filter((a) => !a.preview);
+    const missing = expected.filter((name) => !all.some((a) => a.app === name));
     const out: ExternalMetricValue[] = [];
     for (const app of apps) {
       if (app.unavailableReason !== null) {
@@ -72,6 +77,15 @@ export class SnapshotMetricsProvider implements MetricsProvider {
       }
     }
     if (out.length === 0) {
+      const previewed = previews.filter((a) => a.recommendations.some((rec) => matcher({ service: rec.service, app: a.app })));
+      if (previewed.length > 0) {
+        throw new ApiError(
+          404,
+          'NotFound',
+          `application ${previewed.map((a) => `"${a.app}"`).join(', ')} in namespace "${namespace}" is in preview mode: deepscaler computes and scores its decisions ` +
+            `but does not serve them (see \`deepscaler explain ${namespace}\`); set preview: false in the adapter's configuration to serve them`,
+        );
+      }
       if (missing.length > 0) {
         throw new ApiError(503, 'ServiceUnavailable', `application ${missing.map((m) => `"${m}"`).join(', ')} in namespace "${namespace}" is starting and has no values yet; retry shortly`, 5);
       }

@@ -5,6 +5,7 @@
  */
 import type { Forecast } from '../forecast/index.js';
 import type { Recommendation } from '../planning/index.js';
+import type { CurrentUsage } from '../planning/planner.js';
 
 export type FallbackPolicy = 'last-value' | 'reactive' | 'unavailable';
 
@@ -42,6 +43,16 @@ export interface AppSnapshot {
   readonly recommendations: readonly Recommendation[];
   readonly forecast: Forecast | null;
   readonly graph: LearnedGraph | null;
+  /**
+   * What each service used at `dataTimestamp` (NaN where the source had a gap); empty before the
+   * first frame. Explanations compare it with earlier forecasts; the scorecard with the plan.
+   */
+  readonly observed: readonly CurrentUsage[];
+  /**
+   * Preview mode: everything is computed and explained, but the values are not served to the
+   * HPA (the external metrics API and KEDA refuse them), so the user's autoscaling stays as it is.
+   */
+  readonly preview: boolean;
   /**
    * When set, readers must refuse to serve values (fallback policy "unavailable" on stale data):
    * the HTTP API answers 503 and gRPC UNAVAILABLE with this message.

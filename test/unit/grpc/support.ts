@@ -71,6 +71,8 @@ export function appSnapshot(spec: AppSpec = {}): AppSnapshot {
     recommendations: Object.entries(replicas).map(([service, n]) => recommendation(service, n)),
     forecast: spec.forecast ?? null,
     graph: spec.graph ?? null,
+    observed: [],
+    preview: false,
     unavailableReason: spec.unavailableReason ?? null,
   };
 }

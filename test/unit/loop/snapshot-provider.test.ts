@@ -31,6 +31,8 @@ function snapshot(app: string, namespace: string, recommendations: Recommendatio
     recommendations,
     forecast: null,
     graph: null,
+    observed: [],
+    preview: false,
     unavailableReason,
   };
 }
