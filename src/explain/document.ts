@@ -106,7 +106,8 @@ function forecastLine(s: ServiceExplanation): string {
   pair('cpu', 'cores', s.actual.cpuCores, s.forecastForNow === null ? undefined : s.forecastForNow.cpuCores);
   pair('req', 'req/s', s.actual.req, s.forecastForNow === null ? undefined : s.forecastForNow.req);
   const now = parts.length === 0 ? 'no observation yet' : parts.join('; ');
-  const peak = s.peak.cpuCores !== null || s.peak.req !== null ? `; peak ahead cpu ${num(s.peak.cpuCores)} cores, req ${num(s.peak.req)} req/s` : '';
+  const peaks = [s.peak.cpuCores === null ? null : `cpu ${num(s.peak.cpuCores)} cores`, s.peak.req === null ? null : `req ${num(s.peak.req)} req/s`].filter((p) => p !== null);
+  const peak = peaks.length > 0 ? `; peak ahead ${peaks.join(', ')}` : '';
   return `    now: ${now}${s.forecastForNow === null ? ' (no forecast from the previous step)' : ''}${peak}; running ${s.actual.replicas === null ? 'unknown' : replicas(s.actual.replicas)}`;
 }
 

@@ -65,7 +65,7 @@ export class ReplicaEvents {
   ) {
     this.outcomes = new Counter({
       name: 'deepscaler_replica_events_total',
-      help: 'Events about desired-replica changes: created, duplicate (another replica wrote it), held (rate limit), failed',
+      help: 'Events about desired-replica changes: created, duplicate (another replica wrote it), held (rate limit), unchanged (a held change went back), failed',
       labelNames: ['result'],
       registers: [options.registry],
     });
@@ -104,7 +104,11 @@ export class ReplicaEvents {
   private async flush(entry: PerDeployment): Promise<void> {
     const change = entry.pending;
     entry.pending = null;
-    if (change === null || this.closed || change.recommendation.desiredReplicas === entry.reported) return;
+    if (change === null || this.closed) return;
+    if (change.recommendation.desiredReplicas === entry.reported) {
+      this.outcomes.inc({ result: 'unchanged' });
+      return;
+    }
     const from = entry.reported ?? change.from;
     const at = this.now();
     entry.lastAt = at;

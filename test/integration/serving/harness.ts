@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import type { V1SubjectAccessReviewSpec } from '@kubernetes/client-node';
 import { startApiServer, type RunningApiServer } from '../../../src/serving/server.js';
 import { ExampleMetricsProvider } from '../../../src/serving/example-provider.js';
-import type { MetricsProvider } from '../../../src/serving/index.js';
+import type { ExplanationProvider, MetricsProvider } from '../../../src/serving/index.js';
 import { buildAuthenticationSettings, staticAuthentication } from '../../../src/auth/settings.js';
 import { watchKeyPair } from '../../../src/auth/tls.js';
 import { KubeAccessReviewer, KubeTokenReviewer } from '../../../src/kube/reviews.js';
@@ -62,6 +62,7 @@ export interface HarnessOptions {
   readonly authorize?: (spec: V1SubjectAccessReviewSpec) => { allowed: boolean; reason?: string };
   readonly insecureAllowAll?: boolean;
   readonly provider?: MetricsProvider;
+  readonly explainer?: ExplanationProvider;
   readonly reviewCacheTtlMs?: number;
 }
 
@@ -97,6 +98,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const server = await startApiServer({
     port: 0,
     provider: options.provider ?? ExampleMetricsProvider.fromFile(),
+    ...(options.explainer ? { explainer: options.explainer } : {}),
     tls,
     authentication,
     tokenReviewer: new KubeTokenReviewer(fake.kubeConfig()),

@@ -116,6 +116,15 @@ describe('gRPC KEDA external scaler', () => {
       }
     });
 
+    it('FAILED_PRECONDITION for an application in preview mode: KEDA must not act on its values', async () => {
+      h.store.publishApp(appSnapshot({ preview: true }));
+      for (const call of [getMetrics(ref({ service: 'cart' })), isActive(ref({ service: 'cart' }))]) {
+        const err = await rejection(call);
+        expect(err.code).to.equal(grpc.status.FAILED_PRECONDITION);
+        expect(err.details).to.match(/application "boutique" is in preview mode/);
+      }
+    });
+
     it('StreamIsActive refuses bad metadata with INVALID_ARGUMENT instead of opening', async () => {
       const end = await stream(h.clients.externalScaler, 'StreamIsActive', ref({})).end();
       expect(end.code).to.equal(grpc.status.INVALID_ARGUMENT);

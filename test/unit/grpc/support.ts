@@ -57,6 +57,7 @@ export interface AppSpec {
   readonly unavailableReason?: string | null;
   readonly forecast?: Forecast | null;
   readonly graph?: LearnedGraph | null;
+  readonly preview?: boolean;
 }
 
 export function appSnapshot(spec: AppSpec = {}): AppSnapshot {
@@ -72,7 +73,7 @@ export function appSnapshot(spec: AppSpec = {}): AppSnapshot {
     forecast: spec.forecast ?? null,
     graph: spec.graph ?? null,
     observed: [],
-    preview: false,
+    preview: spec.preview ?? false,
     unavailableReason: spec.unavailableReason ?? null,
   };
 }

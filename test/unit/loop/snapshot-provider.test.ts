@@ -70,6 +70,15 @@ describe('snapshot metrics provider (what the HPA reads)', () => {
     expect(p.getValues('shop', PREDICTED_REQUESTS_METRIC, all)[1]!.milliValue).to.equal(5000);
   });
 
+  it('serves nothing of an application in preview mode: a 404 that names preview mode, while other apps of the namespace are served', () => {
+    const preview = { ...snapshot('trial', 'shop', [rec('web', 4, 1, 1)]), preview: true };
+    const p = provider(preview, snapshot('live', 'shop', [rec('api', 2, 1, 1)]));
+    expect(p.getValues('shop', DESIRED_REPLICAS_METRIC, all).map((v) => v.metricLabels['service'])).to.deep.equal(['api']);
+    const err = apiError(() => p.getValues('shop', DESIRED_REPLICAS_METRIC, parseLabelSelector('service=web')));
+    expect(err.code).to.equal(404);
+    expect(err.message).to.match(/application "trial" in namespace "shop" is in preview mode/);
+  });
+
   it('the HPA selector service=<name> gets exactly one item', () => {
     const p = provider(snapshot('shop', 'shop', [rec('web', 4, 1, 1), rec('api', 1, 1, 1)]));
     const items = p.getValues('shop', DESIRED_REPLICAS_METRIC, parseLabelSelector('service=api'));
