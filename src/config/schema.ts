@@ -215,8 +215,8 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
     maxReplicas,
     serviceOverrides: parseOverrides(obj['serviceOverrides'], `${path}.serviceOverrides`, minReplicas, maxReplicas),
     lookAhead: {
-      podStartupSeconds: optionalNumber(lookAhead['podStartupSeconds'], `${path}.lookAhead.podStartupSeconds`, { min: 0 }) ?? 60,
-      hpaSyncSeconds: optionalNumber(lookAhead['hpaSyncSeconds'], `${path}.lookAhead.hpaSyncSeconds`, { min: 0 }) ?? 15,
+      podStartupSeconds: optionalNumber(lookAhead['podStartupSeconds'], `${path}.lookAhead.podStartupSeconds`, { min: 0 }) ?? DEFAULT_LOOK_AHEAD.podStartupSeconds,
+      hpaSyncSeconds: optionalNumber(lookAhead['hpaSyncSeconds'], `${path}.lookAhead.hpaSyncSeconds`, { min: 0 }) ?? DEFAULT_LOOK_AHEAD.hpaSyncSeconds,
     },
     margin: {
       default: marginDefault,
@@ -315,6 +315,9 @@ function checkUnique(apps: readonly ApplicationConfig[], origin: string): void {
     }
   });
 }
+
+/** Pod start-up and HPA sync when the config does not say (also `evaluate`'s default look-ahead). */
+export const DEFAULT_LOOK_AHEAD = { podStartupSeconds: 60, hpaSyncSeconds: 15 } as const;
 
 /** The look-ahead window without the prediction age (which the loop measures at each step). */
 export function lookAheadBaseSeconds(app: ApplicationConfig): number {

@@ -1,7 +1,8 @@
 /**
  * Non-graph forecasters, each looking at one series at a time: persistence (last value), a moving
- * average, and Holt's linear trend (double exponential smoothing) — what non-graph predictive
- * autoscalers use. Gaps (NaN) are skipped; a series with no value at all forecasts NaN.
+ * average, the recent maximum, seasonal naive and Holt's linear trend (double exponential
+ * smoothing) — what non-graph predictive autoscalers use. Gaps (NaN) are skipped; a series with no
+ * value at all forecasts NaN.
  */
 import type { Feature } from '../sources/index.js';
 import type { HistoryWindow } from '../history/index.js';
@@ -32,6 +33,34 @@ export function movingAverage(span: number): SeriesPredictor {
       }
     }
     return new Float32Array(horizon).fill(n === 0 ? Number.NaN : sum / n);
+  };
+}
+
+/** The largest of the last `span` values, held flat: the "recent max" rule of reactive autoscalers. */
+export function recentMax(span: number): SeriesPredictor {
+  return (series, horizon) => {
+    let peak = Number.NaN;
+    for (let t = series.length - 1; t >= 0 && t >= series.length - span; t--) {
+      if (!Number.isNaN(series[t]!) && !(series[t]! <= peak)) peak = series[t]!;
+    }
+    return new Float32Array(horizon).fill(peak);
+  };
+}
+
+/**
+ * Seasonal naive: step h repeats the value one `period` earlier (the same time of the last cycle);
+ * a gap there, or a history shorter than the period, falls back to the last value.
+ */
+export function seasonalNaive(period: number): SeriesPredictor {
+  return (series, horizon) => {
+    const last = persistence(series, 1)[0]!;
+    const out = new Float32Array(horizon);
+    for (let h = 0; h < horizon; h++) {
+      const t = series.length + h - period;
+      const v = t >= 0 && t < series.length ? series[t]! : Number.NaN;
+      out[h] = Number.isNaN(v) ? last : v;
+    }
+    return out;
   };
 }
 

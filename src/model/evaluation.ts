@@ -1,14 +1,17 @@
 /**
- * Scoring forecasts on a held-out split, in original units: MAE, RMSE and MAPE per horizon step and
- * per service, for the GNN and the baselines on exactly the same windows; and the weighted Jaccard
- * similarity between the learned graph and the graph training started from.
+ * Scoring forecasts on a held-out split, in original units, for the GNN, its graph-mode variants and
+ * the tuned baselines on exactly the same windows: the decision quantity (pinball loss of the
+ * calibrated look-ahead peak, under-provision, excess capacity; forecast/peak-score.ts) and MAE,
+ * RMSE and MAPE per horizon step and per service; and the weighted Jaccard similarity between the
+ * learned graph and the graph training started from.
  */
 import type { Dataset } from '../dataset/index.js';
 import { datasetIndex } from '../dataset/index.js';
-import { BASELINE_NAMES, baselineForecaster } from '../forecast/baselines.js';
-import type { HistoryWindow } from '../history/index.js';
+import { scorePeaks, type PeakScore, type PeakScoreOptions, type SeriesArrays } from '../forecast/peak-score.js';
+import { tuneBaselines, type TunedBaseline } from './tuned-baselines.js';
 import type { Feature } from '../sources/index.js';
 import { ConfigError } from '../config/validate.js';
+import { originsBetween } from './windows.js';
 
 export interface ErrorStats {
   readonly mae: number;
@@ -32,13 +35,7 @@ export interface ForecasterScore {
 export const MAPE_FLOOR = 0.05;
 
 /** Windows of a recording in a model's layout: `values` [T, N, F] in model service/feature order. */
-export interface AlignedData {
-  readonly services: readonly string[];
-  readonly features: readonly Feature[];
-  readonly stepSeconds: number;
-  readonly length: number;
-  readonly values: Float32Array;
-}
+export type AlignedData = SeriesArrays;
 
 /** Re-orders a dataset to the given services and features, naming any the dataset lacks. */
 export function alignDataset(ds: Dataset, services: readonly string[], features: readonly Feature[]): AlignedData {
@@ -144,35 +141,6 @@ export function scoreForecasts(name: string, data: AlignedData, targets: readonl
 }
 
 /**
- * Baseline predictions [B, H, N, K] for the same windows: persistence, moving average, Holt —
- * each reading the `historySteps` steps up to each origin.
- */
-export function baselinePredictions(data: AlignedData, targets: readonly Feature[], origins: readonly number[], horizon: number, historySteps = 20): Map<string, Float32Array> {
-  const n = data.services.length;
-  const nf = data.features.length;
-  const k = targets.length;
-  const out = new Map<string, Float32Array>();
-  for (const name of BASELINE_NAMES) {
-    const forecaster = baselineForecaster(name, horizon, targets, historySteps);
-    const values = new Float32Array(origins.length * horizon * n * k);
-    origins.forEach((origin, b) => {
-      const start = Math.max(0, origin - historySteps + 1);
-      const steps = origin - start + 1;
-      const window: HistoryWindow = {
-        services: data.services,
-        features: data.features,
-        stepSeconds: data.stepSeconds,
-        timestamps: Float64Array.from({ length: steps }, (_, i) => (start + i) * data.stepSeconds * 1000),
-        values: data.values.subarray(start * n * nf, (origin + 1) * n * nf),
-      };
-      values.set(forecaster.forecastSync(window).values, b * horizon * n * k);
-    });
-    out.set(name, values);
-  }
-  return out;
-}
-
-/**
  * Weighted Jaccard similarity of two graphs per node — Σ_j min(a_ij, b_ij) / Σ_j max(a_ij, b_ij)
  * over each node's outgoing edges, rows scaled to sum 1 and self-loops left out — averaged over
  * nodes that have an edge in either graph. 1 = the same neighbours in the same proportions.
@@ -199,6 +167,29 @@ export function weightedJaccard(a: Float32Array, b: Float32Array, n: number): { 
   return { mean: scored.length > 0 ? scored.reduce((x, y) => x + y, 0) / scored.length : Number.NaN, perNode };
 }
 
+/** The decision settings: the planner's look-ahead in steps and its accepted risk. */
+export interface DecisionSettings {
+  readonly lookAheadSteps: number;
+  readonly risk: number;
+}
+
+/** Where baselines are fitted and tuned: a recording in the model's layout and its split. */
+export interface TuningData {
+  readonly data: AlignedData;
+  /** Steps [0, trainEnd) fit; windows with targets in [trainEnd, valEnd) choose. */
+  readonly trainEnd: number;
+  readonly valEnd: number;
+}
+
+/** A trained model scored beside the main one: another graph mode of the same config. */
+export interface VariantResult {
+  readonly name: string;
+  readonly graphMode: string;
+  readonly validationLoss: number;
+  readonly score: ForecasterScore;
+  readonly peak: PeakScore;
+}
+
 export interface EvaluationResult {
   readonly services: readonly string[];
   readonly targets: readonly Feature[];
@@ -208,8 +199,18 @@ export interface EvaluationResult {
   readonly split: { readonly start: number; readonly end: number };
   readonly origins: readonly number[];
   readonly data: AlignedData;
+  readonly decision: DecisionSettings & {
+    /** Windows before the scored ones that only warmed the calibration. */
+    readonly warmupWindows: number;
+  };
   /** GNN first, then the baselines. */
   readonly scores: readonly ForecasterScore[];
+  /** Same order as `scores`. */
+  readonly peaks: readonly PeakScore[];
+  /** The baselines' chosen parameters and validation losses, in `scores` order after the GNN. */
+  readonly baselines: readonly Omit<TunedBaseline, 'predict'>[];
+  /** The main model's graph mode and validation loss, and every variant scored beside it. */
+  readonly graphModes: { readonly main: { readonly graphMode: string; readonly validationLoss: number }; readonly variants: readonly VariantResult[] };
   /** Predictions [B, H, N, K] per forecaster name, for plots. */
   readonly predictions: ReadonlyMap<string, Float32Array>;
   readonly graph: {
@@ -222,24 +223,101 @@ export interface EvaluationResult {
 /** What `evaluateModel` needs of a trained model (GnnForecaster provides it). */
 export interface EvaluableModel {
   readonly name: string;
-  readonly info: { readonly services: readonly string[]; readonly features: readonly Feature[]; readonly targets: readonly Feature[]; readonly inputSteps: number; readonly horizon: number };
+  readonly info: {
+    readonly services: readonly string[];
+    readonly features: readonly Feature[];
+    readonly targets: readonly Feature[];
+    readonly inputSteps: number;
+    readonly horizon: number;
+    readonly graphMode: string;
+    readonly validationLoss: number;
+  };
   readonly graph: { readonly adjacency: Float32Array; readonly start: Float32Array };
   predictWindows(values: Float32Array, origins: readonly number[]): Float32Array;
 }
 
+/** Calibration run-in before the validation windows when baselines are tuned. */
+const TUNING_WARMUP_WINDOWS = 240;
+
 /**
- * Scores a model and the baselines on steps [start, length) of a dataset: every window whose H
- * targets fall in that range (inputs may reach back before it, as in production).
+ * Pinball loss summed over targets, each divided by its mean realized peak so that cores and
+ * requests/s weigh alike: what baselines are tuned on.
  */
-export function evaluateModel(model: EvaluableModel, dataset: Dataset, testStart: number): EvaluationResult {
+export function scaleFreePinball(peak: PeakScore, data: AlignedData, targets: readonly Feature[], origins: readonly number[]): number {
+  const n = data.services.length;
+  const nf = data.features.length;
+  let total = 0;
+  targets.forEach((target, k) => {
+    const f = data.features.indexOf(target);
+    let sum = 0;
+    let count = 0;
+    for (const o of origins) {
+      for (let s = 0; s < n; s++) {
+        const v = data.values[((o + 1) * n + s) * nf + f]!;
+        if (!Number.isNaN(v)) [sum, count] = [sum + v, count + 1];
+      }
+    }
+    const scale = count > 0 && sum > 0 ? sum / count : 1;
+    total += peak.overall[k]!.pinball / scale;
+  });
+  return total;
+}
+
+/**
+ * Scores a model, its variants and the baselines on steps [testStart, length) of a dataset: every
+ * window whose H targets fall in that range (inputs may reach back before it, as in production).
+ * The baselines are fitted and tuned on `tuning` (by default the steps before the test split of
+ * the same recording); windows between the tuning validation start and the test start, when the
+ * tuning data is this recording, warm the peak calibration without being scored.
+ */
+export function evaluateModel(
+  model: EvaluableModel,
+  dataset: Dataset,
+  testStart: number,
+  decision: DecisionSettings,
+  options: { readonly tuning?: TuningData; readonly variants?: readonly EvaluableModel[] } = {},
+): EvaluationResult {
   const { services, features, targets, inputSteps, horizon } = model.info;
   const data = alignDataset(dataset, services, features);
-  const origins: number[] = [];
-  for (let t = Math.max(testStart - 1, inputSteps - 1); t + horizon < data.length; t++) origins.push(t);
+  const origins = originsBetween(testStart, data.length, inputSteps, horizon);
   if (origins.length === 0) throw new ConfigError(`no complete test window in steps ${testStart}..${data.length} (window ${inputSteps} in + ${horizon} out)`);
-  const predictions = new Map<string, Float32Array>([[model.name, model.predictWindows(data.values, origins)]]);
-  for (const [name, values] of baselinePredictions(data, targets, origins, horizon)) predictions.set(name, values);
-  const scores = [...predictions].map(([name, values]) => scoreForecasts(name, data, targets, origins, values, horizon));
+  const tuning = options.tuning ?? { data, trainEnd: Math.floor((testStart * 7) / 8), valEnd: testStart };
+  const trainOrigins = originsBetween(0, tuning.trainEnd, inputSteps, horizon);
+  const validationOrigins = originsBetween(tuning.trainEnd, tuning.valEnd, inputSteps, horizon);
+  if (validationOrigins.length === 0 || trainOrigins.length === 0) {
+    throw new ConfigError(
+      `the baselines need training and validation windows before the test split (steps 0..${tuning.valEnd} of the tuning data give ${trainOrigins.length} and ${validationOrigins.length}): ` +
+        'use a later --test-start or pass --tune-data',
+    );
+  }
+  const peakOptions = (scoredFrom: number): PeakScoreOptions => ({ lookAheadSteps: decision.lookAheadSteps, risk: decision.risk, scoredFrom });
+  // Tuning: a calibration run-in from the end of the training windows, then the validation windows.
+  const tuningOrigins = [...trainOrigins.slice(-TUNING_WARMUP_WINDOWS), ...validationOrigins];
+  const tuningWarmup = tuningOrigins.length - validationOrigins.length;
+  const baselines = tuneBaselines({
+    data: tuning.data,
+    targets,
+    horizon,
+    trainEnd: tuning.trainEnd,
+    trainOrigins,
+    validationOrigins: tuningOrigins,
+    validationLoss: (predicted, at) => scaleFreePinball(scorePeaks('', tuning.data, targets, at, predicted, horizon, peakOptions(tuningWarmup)), tuning.data, targets, at.slice(tuningWarmup)),
+  });
+  // Scoring: on the same recording, every window from the validation start on warms the calibration.
+  const warmup: number[] = [];
+  if (tuning.data === data) for (let o = Math.max(tuning.trainEnd - 1, inputSteps - 1); o < origins[0]!; o++) warmup.push(o);
+  const all = [...warmup, ...origins];
+  const score = (name: string, predictedAll: Float32Array): { mae: ForecasterScore; peak: PeakScore; test: Float32Array } => {
+    const test = predictedAll.subarray(warmup.length * horizon * services.length * targets.length);
+    return { mae: scoreForecasts(name, data, targets, origins, test, horizon), peak: scorePeaks(name, data, targets, all, predictedAll, horizon, peakOptions(warmup.length)), test };
+  };
+  const forecasters = [{ name: model.name, predicted: model.predictWindows(data.values, all) }, ...baselines.map((b) => ({ name: b.name, predicted: b.predict(data.values, all) }))];
+  const scored = forecasters.map((f) => score(f.name, f.predicted));
+  const variants = (options.variants ?? []).map((v): VariantResult => {
+    const name = `${v.name} (${v.info.graphMode} graph)`;
+    const r = score(name, v.predictWindows(alignDataset(dataset, v.info.services, v.info.features).values, all));
+    return { name, graphMode: v.info.graphMode, validationLoss: v.info.validationLoss, score: r.mae, peak: r.peak };
+  });
   return {
     services,
     targets,
@@ -248,8 +326,12 @@ export function evaluateModel(model: EvaluableModel, dataset: Dataset, testStart
     split: { start: testStart, end: data.length },
     origins,
     data,
-    scores,
-    predictions,
+    decision: { ...decision, warmupWindows: warmup.length },
+    scores: scored.map((r) => r.mae),
+    peaks: scored.map((r) => r.peak),
+    baselines: baselines.map(({ predict: _predict, ...rest }) => rest),
+    graphModes: { main: { graphMode: model.info.graphMode, validationLoss: model.info.validationLoss }, variants },
+    predictions: new Map(forecasters.map((f, i) => [f.name, scored[i]!.test])),
     graph: { learned: model.graph.adjacency, start: model.graph.start, jaccard: weightedJaccard(model.graph.adjacency, model.graph.start, services.length) },
   };
 }

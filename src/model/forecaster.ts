@@ -6,6 +6,7 @@
 import type { Forecast, Forecaster } from '../forecast/index.js';
 import type { HistoryWindow } from '../history/index.js';
 import { tf } from './backend.js';
+import type { GraphMode } from './config.js';
 import { modelSignature, windowShape, type ModelSignature } from './network.js';
 import { standardize } from './normalization.js';
 import type { LearnedGraph, SavedModel, TrainingMetadata } from './persistence.js';
@@ -13,6 +14,10 @@ import { buildBatch } from './windows.js';
 
 export interface ModelInfo extends ModelSignature {
   readonly training: TrainingMetadata;
+  /** The graph the predictor passes messages on (learned, call graph or identity). */
+  readonly graphMode: GraphMode;
+  /** Best validation loss of training (standardized; what graph modes and configs are chosen by). */
+  readonly validationLoss: number;
 }
 
 export const GNN_FORECASTER_NAME = 'deepscaler-gnn';
@@ -27,7 +32,7 @@ export class GnnForecaster implements Forecaster {
 
   constructor(private readonly model: SavedModel) {
     this.graph = model.graph;
-    this.info = { ...modelSignature(model.meta), training: model.training };
+    this.info = { ...modelSignature(model.meta), training: model.training, graphMode: model.meta.config.graphMode, validationLoss: model.training.bestValLoss };
   }
 
   get inputSteps(): number {

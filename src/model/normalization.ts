@@ -15,7 +15,7 @@ export interface Normalization {
 const MIN_STD = 1e-6;
 
 /** Mean and std of every service × feature over steps [0, endStep), skipping gaps. */
-export function fitNormalization(ds: Dataset, endStep: number): Normalization {
+export function fitNormalization(ds: Pick<Dataset, 'services' | 'features' | 'length' | 'values'>, endStep: number): Normalization {
   const size = ds.services.length * ds.features.length;
   const sum = new Float64Array(size);
   const squares = new Float64Array(size);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { holtLinear, movingAverage, persistence, baselineForecaster } from '../../../src/forecast/baselines.js';
+import { holtLinear, movingAverage, persistence, baselineForecaster, recentMax, seasonalNaive } from '../../../src/forecast/baselines.js';
 import type { HistoryWindow } from '../../../src/history/index.js';
 
 describe('baseline forecasters', () => {
@@ -9,6 +9,18 @@ describe('baseline forecasters', () => {
 
   it('moving average averages the last span values, skipping gaps', () => {
     expect(Array.from(movingAverage(3)(Float32Array.from([100, 2, NaN, 4]), 2))).to.deep.equal([3, 3]);
+  });
+
+  it('recent max holds the largest of the last span values, skipping gaps', () => {
+    expect(Array.from(recentMax(3)(Float32Array.from([50, 1, 7, NaN, 2]), 2))).to.deep.equal([7, 7]);
+    expect(Number.isNaN(recentMax(2)(Float32Array.from([NaN, NaN]), 1)[0]!)).to.equal(true);
+  });
+
+  it('seasonal naive repeats the value one period earlier, falling back to the last value at a gap or before the first cycle', () => {
+    // period 4: steps 0..7 = two cycles 1,2,3,4; the next three steps repeat 1,2,3
+    expect(Array.from(seasonalNaive(4)(Float32Array.from([1, 2, 3, 4, 1, 2, 3, 4]), 3))).to.deep.equal([1, 2, 3]);
+    expect(Array.from(seasonalNaive(4)(Float32Array.from([1, 2, 3, 4, NaN, 2, 3, 4]), 2))).to.deep.equal([4, 2]);
+    expect(Array.from(seasonalNaive(10)(Float32Array.from([5, 6]), 2))).to.deep.equal([6, 6]);
   });
 
   it('Holt extrapolates a clean linear trend exactly', () => {

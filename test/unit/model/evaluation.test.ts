@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { alignDataset, baselinePredictions, evaluateModel, scoreForecasts, weightedJaccard, type EvaluableModel } from '../../../src/model/evaluation.js';
+import { alignDataset, evaluateModel, scoreForecasts, weightedJaccard, type EvaluableModel } from '../../../src/model/evaluation.js';
 import type { Dataset } from '../../../src/dataset/index.js';
 import { formatEvaluation } from '../../../src/report/evaluation.js';
 
@@ -30,25 +30,22 @@ describe('model/evaluation', () => {
     expect(score.overall[0]!.count).to.equal(1);
   });
 
-  it('scores baselines on the same windows: persistence repeats the value at the origin', () => {
-    const data = alignDataset(ramp, ['a'], ['req']);
-    const predictions = baselinePredictions(data, ['req'], [10, 20], 3);
-    expect([...predictions.keys()]).to.deep.equal(['persistence', 'moving-average', 'holt']);
-    expect(Array.from(predictions.get('persistence')!)).to.deep.equal([11, 11, 11, 21, 21, 21]);
-  });
-
   it('evaluateModel scores only windows whose targets lie after the test start, GNN first', () => {
     const perfect: EvaluableModel = {
       name: 'oracle',
-      info: { services: ['a'], features: ['req'], targets: ['req'], inputSteps: 5, horizon: 2 },
+      info: { services: ['a'], features: ['req'], targets: ['req'], inputSteps: 5, horizon: 2, graphMode: 'identity', validationLoss: 0 },
       graph: { adjacency: Float32Array.of(1), start: Float32Array.of(1) },
       predictWindows: (values, origins) => Float32Array.from(origins.flatMap((o) => [values[o + 1]!, values[o + 2]!])),
     };
-    const result = evaluateModel(perfect, ramp, 30);
+    const result = evaluateModel(perfect, ramp, 30, { lookAheadSteps: 2, risk: 0.1 });
     expect(result.origins[0]).to.equal(29);
     expect(result.origins[result.origins.length - 1]).to.equal(37);
-    expect(result.scores.map((s) => s.name)).to.deep.equal(['oracle', 'persistence', 'moving-average', 'holt']);
+    expect(result.scores.map((s) => s.name)).to.deep.equal(['oracle', 'persistence', 'moving-average', 'recent-max', 'holt', 'ridge-own', 'ridge-all']);
     expect(result.scores[0]!.overall[0]!.mae).to.equal(0);
+    // A perfect forecast of a ramp: the calibrated plan never falls below the realized peak.
+    expect(result.peaks[0]!.overall[0]!.underProvision).to.equal(0);
+    // The baselines were tuned before the test split: 7/8 of steps 0..29 fit them.
+    expect(result.baselines.map((b) => b.name)).to.include('holt');
     expect(formatEvaluation(result)).to.match(/oracle\/best baseline/);
   });
 
