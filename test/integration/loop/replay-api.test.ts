@@ -19,7 +19,8 @@ import { SnapshotStore, type AppSnapshot } from '../../../src/snapshot/index.js'
 import { createLogger } from '../../../src/telemetry/log.js';
 import { startHarness, type Harness } from '../serving/harness.js';
 import { JSON_MODEL_LOADER, type JsonModel } from '../../unit/loop/fixtures/json-model.js';
-import { eventually, metricValue } from '../../unit/loop/support.js';
+import { metricValue } from '../../unit/loop/support.js';
+import { eventually } from '../../support/eventually.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../../data/default-config.yaml', import.meta.url));
 const NAMESPACE = 'online-boutique';
@@ -142,7 +143,9 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
       writeModel(run.modelDir, 'garbage {{{');
       await eventually(() => run.logLines.some((l) => l.includes('keeping the last good model')), 'the failed reload', 10_000);
       expect(await metricValue(run.registry, 'deepscaler_model_load_failures_total', { app: 'online-boutique' })).to.equal(1);
-      await sleep(600);
+      // Two more steps published after the failure: the loop went on with the old model.
+      const seen = run.published.length;
+      await eventually(() => run.published.length >= seen + 2, 'two more steps after the failed reload');
       const snap = run.store.current().apps.get('online-boutique')!;
       expect(snap.state).to.include({ modelLoaded: true, forecaster: 'good-model' });
       expect(snap.state.lastError).to.contain('model load failed');

@@ -9,7 +9,8 @@ import { parseServeConfig } from '../../../src/config/schema.js';
 import { ServingLoop } from '../../../src/loop/index.js';
 import { SnapshotStore, type AppSnapshot } from '../../../src/snapshot/index.js';
 import { createLogger } from '../../../src/telemetry/log.js';
-import { eventually, metricValue } from '../../unit/loop/support.js';
+import { metricValue } from '../../unit/loop/support.js';
+import { eventually } from '../../support/eventually.js';
 
 const DATA = fileURLToPath(new URL('../../../../data/', import.meta.url));
 const SERVICES = ['frontend', 'cartservice', 'currencyservice', 'productcatalogservice'];

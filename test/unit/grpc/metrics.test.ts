@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { appSnapshot, eventually, rejection, startHarness, stream, unary } from './support.js';
+import { appSnapshot, rejection, startHarness, stream, unary } from './support.js';
+import { eventually } from '../../support/eventually.js';
 
 describe('gRPC server metrics', () => {
   it('counts finished calls by service, method and status code, and gauges open streams', async () => {

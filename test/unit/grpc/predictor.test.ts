@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import type { Forecast } from '../../../src/forecast/index.js';
 import type { ListApplicationsResponse, PredictionMessage } from '../../../src/grpc/messages.js';
-import { appSnapshot, eventually, rejection, settle, startHarness, stream, unary, type Harness } from './support.js';
+import { appSnapshot, rejection, startHarness, stream, unary, type Harness } from './support.js';
+import { eventually } from '../../support/eventually.js';
 
 /** Two steps × two services × targets [req, cpu_cores]; cpu of frontend at step 1 unknown (NaN). */
 const forecast: Forecast = {
@@ -84,9 +85,10 @@ describe('gRPC predictor service', () => {
       h.store.publishApp(appSnapshot({ replicas: { cart: 9, frontend: 2 } }));
       const update = await s.next(1);
       expect([update.snapshotVersion, update.recommendations[0]!.desiredReplicas]).to.deep.equal([3, 9]);
-      await settle();
+      // The server's clean end travels the stream after anything it wrote: a barrier, not a sleep.
+      await h.server.close();
+      expect((await s.end()).code).to.equal(grpc.status.OK);
       expect(s.messages).to.have.length(2);
-      s.call.cancel();
     });
 
     it('with no application named, sends every application and later newcomers', async () => {

@@ -10,7 +10,8 @@ import { startGrpcServer } from '../../../src/grpc/server.js';
 import type { GetMetricsResponse, HealthCheckResponse, IsActiveResponse, PredictionMessage } from '../../../src/grpc/messages.js';
 import { SnapshotStore } from '../../../src/snapshot/index.js';
 import { makeCa, makeClientCert, makeServingCert, tempDir, writeKeyPair, type KeyPairPem } from '../../support/pki.js';
-import { appSnapshot, eventually, makeClients, quietLogger, rejection, startHarness, stream, unary, type Harness, type StreamReader } from './support.js';
+import { appSnapshot, makeClients, quietLogger, rejection, startHarness, stream, unary, type Harness, type StreamReader } from './support.js';
+import { eventually } from '../../support/eventually.js';
 
 const cartRef = { name: 'cart', namespace: 'shop', scalerMetadata: { service: 'cart' } };
 

@@ -190,20 +190,6 @@ export function stream<Res>(client: grpc.Client, name: string, request: unknown)
   return new StreamReader<Res>(method<StreamMethod>(client, name)(request));
 }
 
-/** Polls until `check` holds: for effects that reach the server asynchronously (a cancel travelling the socket). */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** Settles a stream's pending flushes: lets the event loop run past queued socket work. */
-export function settle(ms = 100): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export async function rejection(promise: Promise<unknown>): Promise<grpc.ServiceError> {
   try {
     await promise;

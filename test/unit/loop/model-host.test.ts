@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ModelHost } from '../../../src/loop/model-host.js';
 import type { HistoryWindow } from '../../../src/history/index.js';
 import { JSON_MODEL_LOADER, type JsonModel } from './fixtures/json-model.js';
-import { capturingLogger, eventually } from './support.js';
+import { capturingLogger } from './support.js';
+import { eventually } from '../../support/eventually.js';
 
 const window: HistoryWindow = {
   services: ['web'],

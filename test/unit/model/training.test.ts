@@ -7,7 +7,7 @@ import { loadGnnForecaster, saveModel, trainInWorker, trainModel, type TrainProg
 import { tf } from '../../../src/model/backend.js';
 import { windowShape } from '../../../src/model/network.js';
 import { standardize } from '../../../src/model/normalization.js';
-import { buildBatch } from '../../../src/model/windows.js';
+import { buildBatch, chronologicalSplits } from '../../../src/model/windows.js';
 import type { HistoryWindow } from '../../../src/history/index.js';
 import { chainDataset } from './synthetic.js';
 
@@ -44,8 +44,21 @@ describe('model training and persistence (tiny end-to-end)', function () {
     expect(progress.every((p) => Number.isFinite(p.loss) && p.batch <= p.batches)).to.equal(true);
   });
 
-  it('keeps the checkpoint with the best validation loss', () => {
-    expect(result.bestValLoss).to.equal(Math.min(...result.history.map((r) => r.valLoss)));
+  it('returns the weights and graph of the checkpoint with the best validation loss, not the last ones', () => {
+    const losses = result.history.map((r) => r.valLoss);
+    expect(result.bestValLoss).to.equal(Math.min(...losses));
+    // Only meaningful when training went on past its best epoch (so the last weights differ).
+    expect(losses.indexOf(result.bestValLoss)).to.be.lessThan(losses.length - 1);
+    // The returned network, scored on the validation windows the trainer used, has that loss.
+    const { network } = result;
+    const splits = chronologicalSplits(result.bounds, tinyModel.inputSteps, tinyModel.horizon);
+    const z = standardize(dataset.values, network.meta.normalization);
+    let total = 0;
+    for (let i = 0; i < splits.val.length; i += 128) {
+      const batch = buildBatch(z, splits.val.slice(i, i + 128), windowShape(network.meta));
+      total += tf.tidy(() => network.loss(batch).dataSync()[0]!) * batch.size;
+    }
+    expect(total / splits.val.length).to.be.closeTo(result.bestValLoss, 1e-6 * result.bestValLoss);
   });
 
   it('reloading a saved model gives identical predictions and the same learned graph', async () => {
