@@ -4,6 +4,7 @@
  * subscription until the client leaves or the server shuts down.
  */
 import * as grpc from '@grpc/grpc-js';
+import { SnapshotRefusal, type RefusalKind } from '../snapshot/query.js';
 import type { Logger } from '../telemetry/log.js';
 
 /** An error the client should see as-is: its code and a message that says what to fix. */
@@ -17,8 +18,16 @@ export class GrpcStatusError extends Error {
   }
 }
 
-/** Our own status errors pass through; anything else is a bug, logged here and hidden from the client. */
+/** A snapshot refusal as gRPC says it: preview values are a precondition KEDA's author must change. */
+const REFUSAL_CODE: Readonly<Record<RefusalKind, grpc.status>> = {
+  'not-found': grpc.status.NOT_FOUND,
+  unavailable: grpc.status.UNAVAILABLE,
+  preview: grpc.status.FAILED_PRECONDITION,
+};
+
+/** Our own status errors and snapshot refusals pass through; anything else is a bug, logged here and hidden from the client. */
 export function toStatus(err: unknown, logger: Logger, method: string): grpc.ServerErrorResponse {
+  if (err instanceof SnapshotRefusal) err = new GrpcStatusError(REFUSAL_CODE[err.kind], err.message);
   if (err instanceof GrpcStatusError) {
     logger.debug('gRPC call refused', { method, code: grpc.status[err.code], reason: err.message });
     return err;

@@ -7,7 +7,7 @@ import { forecastValue, type DemandFeature } from '../forecast/index.js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import type { Logger } from '../telemetry/log.js';
 import { type OpenStreams, toStatus, unaryHandler } from './calls.js';
-import { assertServable, findApp, servicesOf } from './lookup.js';
+import { assertNotWithheld, findApp, servicesOf } from '../snapshot/query.js';
 import type {
   ApplicationMessage,
   ApplicationRequest,
@@ -83,7 +83,7 @@ export function predictorHandlers(store: SnapshotStore, streams: OpenStreams, lo
 
   const GetPrediction = unaryHandler<ApplicationRequest, PredictionMessage>(logger, 'GetPrediction', (request) => {
     const app = findApp(store, request.application);
-    assertServable(app);
+    assertNotWithheld(app);
     return predictionMessage(app, store.current().version);
   });
 

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import type { Recommendation } from '../planning/index.js';
 import { GrpcStatusError } from './calls.js';
-import { assertNotPreview, assertServable, findApp, listOrNone, servicesOf } from './lookup.js';
+import { assertServable, findApp, listOrNone, noPredictionYet, servicesOf } from '../snapshot/query.js';
 import type { ScaledObjectRef } from './messages.js';
 
 const METADATA_KEYS = { service: 'service', application: 'application', activationReplicas: 'activationReplicas' } as const;
@@ -58,7 +58,7 @@ function resolveApp(ref: ScaledObjectRef, store: SnapshotStore): AppSnapshot {
   throw invalid(ref, `namespace "${ref.namespace}" serves several applications (${listOrNone(candidates.map((a) => a.app))}); set trigger metadata ${METADATA_KEYS.application} to pick one`);
 }
 
-/** Reads the current snapshot; throws a GrpcStatusError that tells the ScaledObject's author what to fix. */
+/** Reads the current snapshot; throws a GrpcStatusError or SnapshotRefusal that tells the ScaledObject's author what to fix. */
 export function resolveScalerTarget(ref: ScaledObjectRef, store: SnapshotStore): ScalerTarget {
   const service = metadataValue(ref, METADATA_KEYS.service);
   if (service === undefined) {
@@ -74,11 +74,8 @@ export function resolveScalerTarget(ref: ScaledObjectRef, store: SnapshotStore):
     );
   }
   assertServable(app);
-  assertNotPreview(app);
   const recommendation = app.recommendations.find((r) => r.service === service);
-  if (!recommendation) {
-    throw new GrpcStatusError(grpc.status.UNAVAILABLE, `no prediction for service "${service}" of application "${app.app}" yet; the first one comes with the next serving step`);
-  }
+  if (!recommendation) throw noPredictionYet(app, service);
   return { app, recommendation, activationReplicas, metricName: `deepscaler-${app.app}-${service}` };
 }
 

@@ -14,6 +14,7 @@
 import type { Recommendation } from '../planning/index.js';
 import { milli } from './quantity.js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
+import { namespaceNotConfigured, notPublishedYet, previewOnly, withheld, type SnapshotRefusal } from '../snapshot/query.js';
 import { ApiError, type ExternalMetricValue, type LabelMatcher, type MetricsProvider } from './index.js';
 
 export const DESIRED_REPLICAS_METRIC = 'deepscaler_desired_replicas';
@@ -30,6 +31,12 @@ export const SERVED_METRICS: readonly string[] = Object.keys(VALUE_OF);
 
 /** How many seconds each value covers: the look-ahead window the plan looked at. */
 export type WindowOf = (app: AppSnapshot) => number | undefined;
+
+/** A snapshot refusal as the external metrics API says it: preview values are simply not there for an HPA (404). */
+function apiError(refusal: SnapshotRefusal): ApiError {
+  if (refusal.kind === 'unavailable') return new ApiError(503, 'ServiceUnavailable', refusal.message, refusal.retryAfterSeconds);
+  return new ApiError(404, 'NotFound', refusal.message);
+}
 
 export class SnapshotMetricsProvider implements MetricsProvider {
   constructor(
@@ -49,19 +56,14 @@ export class SnapshotMetricsProvider implements MetricsProvider {
       throw new ApiError(404, 'NotFound', `external metric "${metric}" is not served by deepscaler; available: ${SERVED_METRICS.join(', ')}`);
     }
     const expected = this.configured.get(namespace);
-    if (expected === undefined) {
-      const known = [...this.configured.keys()].sort().join(', ');
-      throw new ApiError(404, 'NotFound', `no application is configured for namespace "${namespace}" (configured namespaces: ${known || 'none'}); add it to the adapter's configuration`);
-    }
+    if (expected === undefined) throw apiError(namespaceNotConfigured(namespace, [...this.configured.keys()]));
     const all = this.store.appsInNamespace(namespace);
     const previews = all.filter((a) => a.preview);
     const apps = all.filter((a) => !a.preview);
     const missing = expected.filter((name) => !all.some((a) => a.app === name));
     const out: ExternalMetricValue[] = [];
     for (const app of apps) {
-      if (app.unavailableReason !== null) {
-        throw new ApiError(503, 'ServiceUnavailable', `application "${app.app}": ${app.unavailableReason}`, app.stepSeconds);
-      }
+      if (app.unavailableReason !== null) throw apiError(withheld(app));
       const windowSeconds = this.windowOf(app);
       for (const rec of app.recommendations) {
         const labels = { service: rec.service, app: app.app };
@@ -78,17 +80,8 @@ export class SnapshotMetricsProvider implements MetricsProvider {
     }
     if (out.length === 0) {
       const previewed = previews.filter((a) => a.recommendations.some((rec) => matcher({ service: rec.service, app: a.app })));
-      if (previewed.length > 0) {
-        throw new ApiError(
-          404,
-          'NotFound',
-          `application ${previewed.map((a) => `"${a.app}"`).join(', ')} in namespace "${namespace}" is in preview mode: deepscaler computes and scores its decisions ` +
-            `but does not serve them (see \`deepscaler explain ${namespace}\`); set preview: false in the adapter's configuration to serve them`,
-        );
-      }
-      if (missing.length > 0) {
-        throw new ApiError(503, 'ServiceUnavailable', `application ${missing.map((m) => `"${m}"`).join(', ')} in namespace "${namespace}" is starting and has no values yet; retry shortly`, 5);
-      }
+      if (previewed.length > 0) throw apiError(previewOnly(previewed));
+      if (missing.length > 0) throw apiError(notPublishedYet(missing, namespace));
       const services = apps.flatMap((a) => a.recommendations.map((r) => r.service)).sort();
       throw new ApiError(
         404,

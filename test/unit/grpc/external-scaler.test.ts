@@ -122,7 +122,7 @@ describe('gRPC KEDA external scaler', () => {
       for (const call of [getMetrics(ref({ service: 'cart' })), isActive(ref({ service: 'cart' }))]) {
         const err = await rejection(call);
         expect(err.code).to.equal(grpc.status.FAILED_PRECONDITION);
-        expect(err.details).to.match(/application "boutique" is in preview mode/);
+        expect(err.details).to.match(/application "boutique" in namespace "shop" is in preview mode/);
       }
     });
 

@@ -107,7 +107,7 @@ describe('snapshot metrics provider (what the HPA reads)', () => {
     const p = provider(snapshot('shop', 'shop', [], 'the newest data is 200 s old; the HPA holds the current scale'));
     const err = apiError(() => p.getValues('shop', DESIRED_REPLICAS_METRIC, all));
     expect(err.code).to.equal(503);
-    expect(err.message).to.contain('application "shop": the newest data is 200 s old');
+    expect(err.message).to.contain('predictions for application "shop" are withheld: the newest data is 200 s old');
   });
 
   it('503 (retry), not 404, for a configured application that has not published yet', () => {
