@@ -13,6 +13,7 @@ import type { ServeConfig } from '../config/schema.js';
 import { expectNumber, optionalNumber } from '../config/validate.js';
 import { addGrpcFlags, resolveGrpcFlags, type GrpcFlags } from '../grpc/flags.js';
 import { startGrpcServer } from '../grpc/server.js';
+import { clusterConfig } from '../kube/cluster.js';
 import { deploymentsApi } from '../kube/deployments.js';
 import { eventsApi } from '../kube/events.js';
 import { lookAheadBaseSeconds } from '../config/schema.js';
@@ -72,14 +73,14 @@ export async function runServe(given: ServeFlags): Promise<void> {
   // Absolute, so the printed curl lines and the kubeconfig work from any directory.
   const flags: ServeFlags = { ...given, certDir: resolve(given.certDir) };
   const config = loadServeConfig(flags.config, overridesFrom(flags));
-  const inCluster = Boolean(flags.kubeconfig || process.env['KUBERNETES_SERVICE_HOST']);
+  const kubeConfig = clusterConfig(flags.kubeconfig);
   const needsCluster = config.applications.some((a) => a.capacity.fromDeployments);
   const store = new SnapshotStore();
   const loop = await ServingLoop.create(config, {
     store,
     registry,
     logger: log,
-    deployments: needsCluster && inCluster ? deploymentsApi(flags.kubeconfig) : null,
+    deployments: needsCluster && kubeConfig !== null ? deploymentsApi(kubeConfig) : null,
   });
   const api = await resolveApiServerFlags(flags, logger);
   const provider = new SnapshotMetricsProvider(store, loop.namespaces(), (app) => loop.windowSeconds(app));
@@ -98,10 +99,10 @@ export async function runServe(given: ServeFlags): Promise<void> {
   const scorecard = new ScorecardMetrics(journal, registry, apps.map(({ config: app }) => ({ namespace: app.namespace, app: app.name, preview: app.preview })));
   const eventIntervalSeconds = expectNumber(flags.eventInterval, '--event-interval', { min: 1 });
   const events =
-    flags.events && inCluster && needsCluster
+    flags.events && kubeConfig !== null && needsCluster
       ? new ReplicaEvents(journal, {
-          events: eventsApi(flags.kubeconfig),
-          deployments: deploymentsApi(flags.kubeconfig),
+          events: eventsApi(kubeConfig),
+          deployments: deploymentsApi(kubeConfig),
           minIntervalMs: eventIntervalSeconds * 1000,
           logger: logger.child({ component: 'events' }),
           registry,

@@ -43,12 +43,9 @@ export class KubeAccessError extends Error {
   }
 }
 
-/** Builds the API client from a kubeconfig file, or in-cluster / $KUBECONFIG / ~/.kube/config. */
-export function deploymentsApi(kubeconfigPath?: string): DeploymentsApi {
-  const kc = new k8s.KubeConfig();
-  if (kubeconfigPath !== undefined && kubeconfigPath !== '') kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromDefault();
-  return kc.makeApiClient(k8s.AppsV1Api);
+/** The API client for the cluster `clusterConfig` (./cluster.ts) chose. */
+export function deploymentsApi(kubeConfig: k8s.KubeConfig): DeploymentsApi {
+  return kubeConfig.makeApiClient(k8s.AppsV1Api);
 }
 
 export async function readDeployment(api: DeploymentsApi, namespace: string, name: string): Promise<DeploymentInfo> {

@@ -10,11 +10,9 @@ import * as k8s from '@kubernetes/client-node';
 /** The call this module needs; CoreV1Api satisfies it, tests pass a double. */
 export type EventsApi = Pick<k8s.CoreV1Api, 'createNamespacedEvent'>;
 
-export function eventsApi(kubeconfigPath?: string): EventsApi {
-  const kc = new k8s.KubeConfig();
-  if (kubeconfigPath !== undefined && kubeconfigPath !== '') kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromDefault();
-  return kc.makeApiClient(k8s.CoreV1Api);
+/** The API client for the cluster `clusterConfig` (./cluster.ts) chose. */
+export function eventsApi(kubeConfig: k8s.KubeConfig): EventsApi {
+  return kubeConfig.makeApiClient(k8s.CoreV1Api);
 }
 
 export const REPORTING_COMPONENT = 'deepscaler-adapter';

@@ -3,7 +3,6 @@
  * spell them) and what they resolve to. The serve command adds them with `addApiServerFlags` and
  * hands `resolveApiServerFlags(...)` to `startApiServer`.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { buildAuthenticationSettings, readPemFile, staticAuthentication } from '
 import { ensureSelfSignedCertificate, readKeyPair, watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
 import { expectNumber, ConfigError } from '../config/validate.js';
 import { watchAuthenticationConfigMap } from '../kube/auth-config.js';
+import { clusterConfig } from '../kube/cluster.js';
 import { KubeAccessReviewer, KubeTokenReviewer } from '../kube/reviews.js';
 import type { Logger } from '../telemetry/log.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -79,14 +79,6 @@ export interface LocalClientFiles {
   readonly serverCaFile: string;
 }
 
-function clusterConfig(flags: ApiServerFlags): KubeConfig | null {
-  if (!flags.kubeconfig && !process.env['KUBERNETES_SERVICE_HOST']) return null;
-  const kubeConfig = new KubeConfig();
-  if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
-  else kubeConfig.loadFromCluster();
-  return kubeConfig;
-}
-
 /**
  * Without a cluster nobody could be authorized but system:masters: make a local client CA and a
  * system:masters certificate once, so the default run is reachable with curl and kubectl securely.
@@ -149,7 +141,7 @@ export async function resolveApiServerFlags(flags: ApiServerFlags, logger: Logge
     : ensureSelfSignedCertificate(flags.certDir, ['localhost', '127.0.0.1', '::1', ...(flags.bindAddress === '127.0.0.1' ? [] : [flags.bindAddress])]);
   const tls = watchKeyPair(servingFiles, logger);
 
-  const kubeConfig = clusterConfig(flags);
+  const kubeConfig = clusterConfig(flags.kubeconfig);
   const fromFiles = Boolean(flags.clientCaFile || flags.requestheaderClientCaFile);
   let localClient: LocalClientFiles | null = null;
   let authentication: AuthenticationSource;
