@@ -4,7 +4,7 @@
  * the same files through `watchKeyPair`.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { issueCertificate, type KeyPairPem } from './certificates.js';
@@ -53,35 +53,39 @@ export interface KeyPairSource {
 }
 
 /**
- * Loads the pair now (throws if invalid) and polls both files; polling (not inotify) follows the
- * symlink swap Kubernetes uses to update mounted Secrets.
+ * Loads the pair now (throws if invalid) and re-reads both files every `pollMs`, comparing
+ * contents: that follows the symlink swap Kubernetes uses to update mounted Secrets, and unlike
+ * fs.watchFile (which compares stat results) it cannot miss a same-size rewrite within the file
+ * system's timestamp granularity.
  */
 export function watchKeyPair(files: KeyPairFiles, logger: Logger, pollMs = 2000): KeyPairSource {
   let pair = readKeyPair(files);
   const listeners: Array<(pair: KeyPairPem) => void> = [];
+  let lastProblem = '';
   const reload = (): void => {
     let next: KeyPairPem;
     try {
       next = readKeyPair(files);
     } catch (err) {
-      // Cert and key are two files: between their writes they may not match. The next poll retries.
-      logger.warn('serving certificate not reloaded, keeping the previous one', { error: (err as Error).message });
+      // Cert and key are two files: between their writes they may not match. The next poll
+      // retries; say so once per distinct problem, not every poll.
+      const problem = (err as Error).message;
+      if (problem !== lastProblem) logger.warn('serving certificate not reloaded, keeping the previous one', { error: problem });
+      lastProblem = problem;
       return;
     }
+    lastProblem = '';
     if (next.cert === pair.cert && next.key === pair.key) return;
     pair = next;
     logger.info('serving certificate reloaded', { certFile: files.certFile });
     for (const listener of listeners) listener(pair);
   };
-  watchFile(files.certFile, { interval: pollMs, persistent: false }, reload);
-  watchFile(files.keyFile, { interval: pollMs, persistent: false }, reload);
+  const timer = setInterval(reload, pollMs);
+  timer.unref();
   return {
     current: () => pair,
     onChange: (listener) => listeners.push(listener),
-    close: () => {
-      unwatchFile(files.certFile, reload);
-      unwatchFile(files.keyFile, reload);
-    },
+    close: () => clearInterval(timer),
   };
 }
 
