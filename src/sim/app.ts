@@ -23,8 +23,8 @@ export interface AppOptions {
   readonly defaultCpuSecondsPerRequest?: number;
   readonly idleCoresPerPod?: number;
   /**
-   * A pod computes with its CPU request (default: on nodes packed by requests, which autoscaled
-   * clusters are, CPU above the request is not there to count on) or bursts to its limit.
+   * A pod bursts up to its CPU limit (CFS quota: a request runs at core speed until the pod is
+   * throttled at the limit) — the default, as Kubernetes runs pods; false computes at the request only.
    */
   readonly burstToLimit?: boolean;
 }
@@ -41,7 +41,7 @@ export interface AppModel {
   readonly cpuRequestCores: Float64Array;
   /** The CPU limit of one pod (the request where the topology gives none). */
   readonly cpuLimitCores: Float64Array;
-  /** The CPU one pod computes with: its request, or its limit with `burstToLimit`. */
+  /** The CPU one pod computes with: its limit (bursting), or its request without `burstToLimit`. */
   readonly cpuCapacityCores: Float64Array;
   readonly idleCoresPerPod: number;
 }
@@ -116,7 +116,7 @@ export function buildApp(topology: Topology, options: AppOptions = {}): AppModel
     cpuSecondsPerRequest: Float64Array.from(services, (name) => options.cpuSecondsPerRequest?.get(name) ?? defaultCost),
     cpuRequestCores,
     cpuLimitCores,
-    cpuCapacityCores: options.burstToLimit ? cpuLimitCores : cpuRequestCores,
+    cpuCapacityCores: options.burstToLimit === false ? cpuRequestCores : cpuLimitCores,
     idleCoresPerPod: options.idleCoresPerPod ?? DEFAULT_IDLE_CORES_PER_POD,
   };
 }

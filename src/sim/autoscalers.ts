@@ -57,42 +57,72 @@ export interface Autoscaler {
   /** Frames of history the autoscaler needs (the runner keeps at least this many). */
   readonly historySteps: number;
   hpaSpec(service: string): HpaSpec;
-  /** Each step's frame, before any sync that step (the adapter's loop steps here). */
-  observe(frame: Frame): void | Promise<void>;
+  /** Each step's frame and the cluster after it, before any sync that step (the adapter's loop steps here). */
+  observe(frame: Frame, cluster: Cluster): void | Promise<void>;
   /** The metrics each service's HPA reads at this sync, in the order of the app's services. */
   metrics(view: ScalingView): Promise<HpaMetric[][]>;
 }
 
-/** What a CPU-utilization HPA reads for service s: pods ready a whole step have samples, newer ones are unready. */
-export function cpuUtilizationMetric(cluster: Cluster, s: number, settings: ScalingSettings): HpaMetric {
-  const ready = cluster.settledPods[s]!;
-  if (ready === 0) return { type: 'Failed', error: 'no ready pod has a CPU sample yet' };
+/** One step's CPU sample per service, as the metrics pipeline keeps it. */
+interface CpuSample {
+  /** End of the step, simulated seconds. */
+  readonly end: number;
+  /** Mean CPU of the pods that were ready for the whole step, cores (NaN when there were none). */
+  readonly usagePerPod: Float64Array;
+}
+
+/**
+ * What a CPU-utilization HPA reads: the newest sample at least `lagSeconds` old (metrics-server's
+ * scrape and resolution window), grouped as the controller groups pods — pods that were ready
+ * through the sampled step have a sample; pods ready since then are `missingPods` (running, no
+ * metric yet); pods not ready now are unready.
+ */
+export function cpuUtilizationMetric(cluster: Cluster, s: number, sample: CpuSample | null, settings: ScalingSettings): HpaMetric {
+  if (sample === null) return { type: 'Failed', error: 'no CPU sample is old enough yet' };
+  const sampled = cluster.readyPods(s, sample.end - cluster.stepSeconds);
+  const usage = sample.usagePerPod[s]!;
+  if (sampled === 0 || !Number.isFinite(usage)) return { type: 'Failed', error: 'no ready pod has a CPU sample yet' };
+  const ready = cluster.readyPods(s);
   return {
     type: 'Resource',
     target: 'Utilization',
-    readyUsageCores: cluster.settledUsageCores[s]!,
-    readyPods: ready,
+    readyUsageCores: usage * sampled,
+    readyPods: sampled,
     unreadyPods: cluster.replicas(s) - ready,
-    missingPods: 0,
+    missingPods: ready - sampled,
     podRequestCores: cluster.app.cpuRequestCores[s]!,
     averageUtilization: Math.round(settings.targetUtilization * 100),
   };
 }
 
+/** Default age of the CPU the HPA reads: metrics-server scrapes every 15 s over a 60 s window. */
+export const DEFAULT_CPU_METRICS_LAG_SECONDS = 60;
+
 export class CpuHpaAutoscaler implements Autoscaler {
   readonly name = 'cpu-hpa';
   readonly historySteps = 1;
+  private readonly samples: CpuSample[] = [];
 
-  constructor(private readonly settings: ScalingSettings = DEFAULT_SCALING) {}
+  constructor(
+    private readonly settings: ScalingSettings = DEFAULT_SCALING,
+    private readonly lagSeconds = DEFAULT_CPU_METRICS_LAG_SECONDS,
+  ) {}
 
   hpaSpec(): HpaSpec {
     return hpaSpecFor(this.settings);
   }
 
-  observe(): void {}
+  observe(_frame: Frame, cluster: Cluster): void {
+    const usagePerPod = Float64Array.from(cluster.settledPods, (pods, s) => (pods > 0 ? cluster.settledUsageCores[s]! / pods : Number.NaN));
+    this.samples.push({ end: cluster.now, usagePerPod });
+    // Keep the samples the lag can still reach, and the newest one older than that.
+    const cutoff = cluster.now - this.lagSeconds;
+    while (this.samples.length > 1 && this.samples[1]!.end <= cutoff) this.samples.shift();
+  }
 
   async metrics(view: ScalingView): Promise<HpaMetric[][]> {
-    return view.cluster.app.services.map((_, s) => [cpuUtilizationMetric(view.cluster, s, this.settings)]);
+    const oldEnough = this.samples[0] !== undefined && this.samples[0].end <= view.now - this.lagSeconds ? this.samples[0] : null;
+    return view.cluster.app.services.map((_, s) => [cpuUtilizationMetric(view.cluster, s, oldEnough, this.settings)]);
   }
 }
 

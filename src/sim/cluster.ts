@@ -7,7 +7,8 @@
  * Latency at a service is processor sharing on its pods, S / (1 − ρ), plus the wait for the fluid
  * backlog; a request's end-to-end latency adds its callees' latencies along the call graph.
  * A new pod starts serving after a seeded start-up delay (default uniform 30–60 s), pro rata within
- * the step it becomes ready in.
+ * the step it becomes ready in; a removed pod costs its request for its termination grace period.
+ * A pod computes up to its CPU limit (AppModel.cpuCapacityCores).
  */
 import { podThroughput, serviceTime, solveIdentityMinus, type AppModel } from './app.js';
 import { createRandom, deriveSeed, type Random } from '../util/random.js';
@@ -23,6 +24,11 @@ export interface ClusterOptions {
    * is never a constant, and a constant series tells a forecaster nothing about its scale.
    */
   readonly idleJitter?: number;
+  /**
+   * A removed pod stops serving at once but keeps its CPU request (its node slot) until it has
+   * shut down: terminationGracePeriodSeconds, Kubernetes' default 30 s (the worst case).
+   */
+  readonly terminationGraceSeconds?: number;
   /** Replicas at t = 0, per service name; default 1 each. All start ready. */
   readonly initialReplicas?: ReadonlyMap<string, number>;
   readonly seed?: number;
@@ -30,6 +36,7 @@ export interface ClusterOptions {
 
 export const DEFAULT_STARTUP_SECONDS: readonly [number, number] = [30, 60];
 export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 10;
+export const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
 export const DEFAULT_IDLE_JITTER = 0.2;
 /** Utilization at which processor sharing is evaluated at most; the backlog takes over beyond it. */
 const MAX_RHO = 0.98;
@@ -60,6 +67,9 @@ export class Cluster {
   private readonly idleJitter: number;
   private readonly startup: readonly [number, number];
   private readonly timeout: number;
+  private readonly grace: number;
+  /** Per service, when each terminating pod is gone (s). */
+  private readonly terminating: number[][];
   /** Row-major (I − C)⁻¹, so end-to-end latencies E = latencyWeights · T. */
   private readonly latencyWeights: Float64Array;
 
@@ -102,6 +112,8 @@ export class Cluster {
     this.startup = options.startupSeconds ?? DEFAULT_STARTUP_SECONDS;
     if (!(this.startup[0] >= 0 && this.startup[1] >= this.startup[0])) throw new Error(`start-up delay must be 0 ≤ min ≤ max, got ${this.startup.join('–')} s`);
     this.timeout = options.queueTimeoutSeconds ?? DEFAULT_QUEUE_TIMEOUT_SECONDS;
+    this.grace = options.terminationGraceSeconds ?? DEFAULT_TERMINATION_GRACE_SECONDS;
+    if (!(this.grace >= 0)) throw new Error(`termination grace period must be ≥ 0 s, got ${this.grace}`);
     this.random = createRandom(deriveSeed(options.seed ?? 1, 'pod-startup'));
     this.idleRandom = createRandom(deriveSeed(options.seed ?? 1, 'idle-cpu'));
     this.idleJitter = options.idleJitter ?? DEFAULT_IDLE_JITTER;
@@ -109,6 +121,7 @@ export class Cluster {
       if (!app.services.includes(name)) throw new Error(`initial replicas given for "${name}", which is not a service of ${app.name}`);
     }
     this.pods = app.services.map((name) => new Array<number>(Math.max(1, options.initialReplicas?.get(name) ?? 1)).fill(0));
+    this.terminating = app.services.map(() => []);
     const columns = new Float64Array(n * n);
     for (let j = 0; j < n; j++) {
       const e = new Float64Array(n);
@@ -168,6 +181,7 @@ export class Cluster {
       while (i > 0 && pods[i - 1]! > readyAt) i--;
       pods.splice(i, 0, readyAt);
     }
+    for (let i = target; i < pods.length; i++) this.terminating[s]!.push(this.now + this.grace);
     pods.length = target;
   }
 
@@ -209,7 +223,12 @@ export class Cluster {
       this.totalArrived[s] = this.totalArrived[s]! + arrived;
       this.totalServed[s] = this.totalServed[s]! + served;
       this.totalDropped[s] = this.totalDropped[s]! + dropped;
-      this.requestedCoreSeconds += pods.length * app.cpuRequestCores[s]! * dt;
+      // Terminating pods hold their request for the part of the step before they are gone.
+      const leaving = this.terminating[s]!;
+      let leavingSeconds = 0;
+      for (const gone of leaving) leavingSeconds += Math.min(dt, Math.max(0, gone - this.now));
+      this.terminating[s] = leaving.filter((gone) => gone > end);
+      this.requestedCoreSeconds += (pods.length * dt + leavingSeconds) * app.cpuRequestCores[s]!;
     }
     this.e2e = this.endToEnd(externalRate * dt);
     for (let s = 0; s < n; s++) {

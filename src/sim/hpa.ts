@@ -117,13 +117,22 @@ export interface MetricProposal {
   readonly ratio: number;
 }
 
+/**
+ * Kubernetes ≥ 1.33 keeps the count when |1 − ratio| ≤ tolerance, inclusive. In floating point
+ * 1 − 1.1 is 0.10000000000000009, so a ratio of exactly 1.1 would fall outside: compare with a
+ * slack far below any milli-unit ratio step.
+ */
+export function withinTolerance(ratio: number, tolerance: number): boolean {
+  return Math.abs(1 - ratio) <= tolerance + 1e-9;
+}
+
 /** GetExternalPerPodMetricReplicas: ceil(usage / target) unless within tolerance of status.replicas. */
 export function externalAverageValueReplicas(usage: number, averageValue: number, statusReplicas: number, tolerance: number): MetricProposal {
   const usageMilli = milli(usage);
   const targetMilli = milli(averageValue);
   if (targetMilli <= 0) throw new Error(`External AverageValue target must be positive, got ${averageValue}`);
   const ratio = usageMilli / (targetMilli * statusReplicas);
-  if (Math.abs(1 - ratio) > tolerance) return { replicas: Math.ceil(usageMilli / targetMilli), ratio };
+  if (!withinTolerance(ratio, tolerance)) return { replicas: Math.ceil(usageMilli / targetMilli), ratio };
   return { replicas: statusReplicas, ratio };
 }
 
@@ -131,7 +140,7 @@ export function externalAverageValueReplicas(usage: number, averageValue: number
 export function externalValueReplicas(usage: number, value: number, currentReplicas: number, readyPods: number, tolerance: number): MetricProposal {
   const ratio = milli(usage) / milli(value);
   if (currentReplicas === 0) return { replicas: Math.ceil(ratio), ratio };
-  if (Math.abs(1 - ratio) <= tolerance) return { replicas: currentReplicas, ratio };
+  if (withinTolerance(ratio, tolerance)) return { replicas: currentReplicas, ratio };
   return { replicas: Math.ceil(ratio * readyPods), ratio };
 }
 
@@ -155,7 +164,7 @@ export function resourceUtilizationReplicas(
   const ratio = utilizationOf(readyMilli, metric.readyPods) / metric.averageUtilization;
   const scaleUpWithUnready = metric.unreadyPods > 0 && ratio > 1;
   if (!scaleUpWithUnready && metric.missingPods === 0) {
-    if (Math.abs(1 - ratio) <= tolerance) return { replicas: currentReplicas, ratio };
+    if (withinTolerance(ratio, tolerance)) return { replicas: currentReplicas, ratio };
     return { replicas: Math.ceil(ratio * metric.readyPods), ratio };
   }
   let usageMilli = readyMilli;
@@ -167,7 +176,7 @@ export function resourceUtilizationReplicas(
   }
   if (scaleUpWithUnready) pods += metric.unreadyPods;
   const newRatio = utilizationOf(usageMilli, pods) / metric.averageUtilization;
-  if (Math.abs(1 - newRatio) <= tolerance || (ratio < 1 && newRatio > 1) || (ratio > 1 && newRatio < 1)) {
+  if (withinTolerance(newRatio, tolerance) || (ratio < 1 && newRatio > 1) || (ratio > 1 && newRatio < 1)) {
     return { replicas: currentReplicas, ratio: newRatio };
   }
   const replicas = Math.ceil(newRatio * pods);

@@ -123,7 +123,7 @@ export class Simulation {
     const frame: Frame = { timestamp: this.startMs + cluster.now * 1000, services: app.services, features: ALL_FEATURES, values };
     this.history.push(frame);
     const before = performance.now();
-    await this.autoscaler.observe(frame);
+    await this.autoscaler.observe(frame, cluster);
     if (cluster.now >= this.nextSync) {
       const metrics = await this.autoscaler.metrics({ now: cluster.now, cluster, history: this.history });
       for (let s = 0; s < cluster.n; s++) {

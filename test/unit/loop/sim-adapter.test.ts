@@ -53,8 +53,8 @@ function watching(inner: Autoscaler, after: (frame: Frame) => void): Autoscaler 
     name: inner.name,
     historySteps: inner.historySteps,
     hpaSpec: (service) => inner.hpaSpec(service),
-    observe: async (frame) => {
-      await inner.observe(frame);
+    observe: async (frame, cluster) => {
+      await inner.observe(frame, cluster);
       after(frame);
     },
     metrics: (view) => inner.metrics(view),

@@ -38,12 +38,12 @@ describe('sim/app: fan-out along the call graph', () => {
     expect(Array.from(app.visits).every((v) => v >= 0 && Number.isFinite(v))).to.equal(true);
   });
 
-  it('uses the default CPU cost unless a service has its own, and computes with the request unless bursting', () => {
+  it('uses the default CPU cost unless a service has its own, and bursts to the limit unless told not to', () => {
     const text = topology([['a', 'b', 1]]);
     const app = buildApp(parseTopology(text, 't'), { cpuSecondsPerRequest: new Map([['b', 0.01]]) });
     expect(Array.from(app.cpuSecondsPerRequest)).to.deep.equal([0.002, 0.01, 0.002]);
-    expect(app.cpuCapacityCores[0]).to.equal(0.1);
-    expect(buildApp(parseTopology(text, 't'), { burstToLimit: true }).cpuCapacityCores[0]).to.equal(0.2);
+    expect(app.cpuCapacityCores[0]).to.equal(0.2);
+    expect(buildApp(parseTopology(text, 't'), { burstToLimit: false }).cpuCapacityCores[0]).to.equal(0.1);
   });
 
   it('rejects a CPU cost for a service the topology does not have, naming it', () => {

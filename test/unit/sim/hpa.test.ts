@@ -50,7 +50,8 @@ describe('HPA algorithm (kube-controller-manager)', () => {
     it('with AverageValue 1 reproduces any served count R that differs from current by more than 10 %', () => {
       for (let current = 1; current <= 30; current++) {
         for (let served = 1; served <= 60; served++) {
-          const expected = Math.abs(served / current - 1) > 0.1 ? served : current;
+          // |R / current − 1| > 0.1 in exact integer arithmetic (R = 11 over 10 is inside: inclusive).
+          const expected = 10 * Math.abs(served - current) > current ? served : current;
           expect(externalAverageValueReplicas(served, 1, current, 0.1).replicas, `R=${served}, current=${current}`).to.equal(expected);
         }
       }
