@@ -20,6 +20,10 @@ export interface ChartOptions {
   readonly yLabel?: string;
   readonly width?: number;
   readonly height?: number;
+  /** Draw each data point as a dot (for sparse series such as frontiers). */
+  readonly markers?: boolean;
+  /** Put the legend right of the plot, clear of the data. */
+  readonly legendOutside?: boolean;
 }
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -82,7 +86,8 @@ function frame(width: number, height: number, title: string, body: string[]): st
 export function lineChartSvg(series: readonly LineSeries[], options: ChartOptions): string {
   const width = options.width ?? 720;
   const height = options.height ?? 320;
-  const plotW = width - MARGIN.left - MARGIN.right;
+  const legendWidth = options.legendOutside ? 150 : 0;
+  const plotW = width - MARGIN.left - MARGIN.right - legendWidth;
   const plotH = height - MARGIN.top - MARGIN.bottom;
   const [x0, x1] = extent(series.flatMap((s) => [...seriesX(s)]));
   const [y0, y1] = extent(series.flatMap((s) => [...seriesY(s)]));
@@ -116,8 +121,14 @@ export function lineChartSvg(series: readonly LineSeries[], options: ChartOption
     for (const points of segments.filter((p) => p.length > 0)) {
       body.push(`<polyline fill="none" stroke="${color}" stroke-width="1.3"${dash} points="${points.join(' ')}"/>`);
     }
+    if (options.markers) {
+      for (let k = 0; k < s.values.length; k++) {
+        const y = s.values[k]!;
+        if (Number.isFinite(y) && Number.isFinite(xs[k]!)) body.push(`<circle cx="${px(xs[k]!).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${color}"/>`);
+      }
+    }
     const ly = MARGIN.top + 10 + i * 14;
-    const lx = MARGIN.left + plotW - 150;
+    const lx = options.legendOutside ? MARGIN.left + plotW + 12 : MARGIN.left + plotW - 150;
     body.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash}/>`);
     body.push(`<text x="${lx + 24}" y="${ly}">${escapeXml(s.name)}</text>`);
   });

@@ -1,6 +1,7 @@
 /**
  * Workloads: external request rates at the entry service, from the shipped trace formats.
- *  - `*.csv`: `YYYY-MM-DD HH:MM:SS,<requests per minute>` (WorldCup98) → requests/s = count / 60.
+ *  - `*.csv`: `YYYY-MM-DD HH:MM:SS,<requests per minute>` (WorldCup98), or a `minute,requests`
+ *    header and one `<minute>,<requests in that minute>` row per minute → requests/s = count / 60.
  *  - `*.req`: one integer per 5 s, the number of concurrent Locust users; each user waits
  *    `thinkSeconds` (1 s) between requests, so the offered rate is users / think time (the
  *    response time is left out of the loop: the trace is an open-loop arrival rate here).
@@ -42,6 +43,30 @@ export function parseWorldCupCsv(text: string, origin: string): Trace {
   return { name: origin, stepSeconds: 60, rates: Float64Array.from(rates) };
 }
 
+/** `minute,requests` with a header; minutes consecutive from any start. */
+export function parseMinuteCsv(text: string, origin: string): Trace {
+  const lines = text.split('\n').map((l) => l.trim());
+  const header = lines[0]?.replace(/^\uFEFF/, '').toLowerCase().replace(/\s/g, '');
+  if (header !== 'minute,requests') throw new Error(`${origin}:1: expected the header "minute,requests", got "${lines[0] ?? ''}"`);
+  const rates: number[] = [];
+  let previous: number | null = null;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    const [minuteText, countText] = line.split(',');
+    const minute = Number(minuteText);
+    const count = Number(countText);
+    if (countText === undefined || !Number.isInteger(minute) || !Number.isFinite(count) || count < 0) {
+      throw new Error(`${origin}:${i + 1}: expected "<minute>,<requests>" (whole minute, count ≥ 0), got "${line}"`);
+    }
+    if (previous !== null && minute !== previous + 1) throw new Error(`${origin}:${i + 1}: minutes must be consecutive (${previous} then ${minute})`);
+    previous = minute;
+    rates.push(count / 60);
+  }
+  if (rates.length < 2) throw new Error(`${origin}: a trace needs at least two rows`);
+  return { name: origin, stepSeconds: 60, rates: Float64Array.from(rates) };
+}
+
 export function parseUsersTrace(text: string, origin: string, thinkSeconds = DEFAULT_THINK_SECONDS): Trace {
   const rates: number[] = [];
   for (const [i, raw] of text.split('\n').entries()) {
@@ -63,7 +88,7 @@ export function loadTrace(path: string, thinkSeconds = DEFAULT_THINK_SECONDS): T
     throw new Error(`cannot read trace ${path}: ${(err as Error).message}`);
   }
   const ext = extname(path).toLowerCase();
-  if (ext === '.csv') return parseWorldCupCsv(text, path);
+  if (ext === '.csv') return /^\uFEFF?\s*minute\s*,/i.test(text) ? parseMinuteCsv(text, path) : parseWorldCupCsv(text, path);
   if (ext === '.req') return parseUsersTrace(text, path, thinkSeconds);
   throw new Error(`trace ${path}: unknown format "${ext}" (expected .csv per-minute counts or .req concurrent users)`);
 }
