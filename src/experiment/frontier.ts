@@ -16,30 +16,30 @@ export function paretoFrontier<P extends CostPoint>(points: readonly P[]): P[] {
   return out;
 }
 
-function interpolate(x0: number, y0: number, x1: number, y1: number, x: number): number {
-  return x1 === x0 ? Math.min(y0, y1) : y0 + ((x - x0) / (x1 - x0)) * (y1 - y0);
-}
-
-/** Violations on the frontier at `coreHours`, or null when that cost is outside the frontier's range. */
-export function violationsAtCost(frontier: readonly CostPoint[], coreHours: number): number | null {
+/**
+ * Reads the frontier across: at `x` on one axis (`from`), the other axis (`to`), linear between the
+ * two frontier points that bracket `x`; null outside the frontier's range on that axis.
+ */
+function readAcross(frontier: readonly CostPoint[], x: number, from: (p: CostPoint) => number, to: (p: CostPoint) => number): number | null {
   const f = paretoFrontier(frontier);
   for (let i = 0; i < f.length; i++) {
     const a = f[i]!;
-    if (coreHours === a.coreHours) return a.violationPct;
+    if (x === from(a)) return to(a);
     const b = f[i + 1];
-    if (b !== undefined && coreHours > a.coreHours && coreHours < b.coreHours) return interpolate(a.coreHours, a.violationPct, b.coreHours, b.violationPct, coreHours);
+    if (b !== undefined && (x - from(a)) * (x - from(b)) < 0) return to(a) + ((x - from(a)) / (from(b) - from(a))) * (to(b) - to(a));
   }
   return null;
+}
+
+const cost = (p: CostPoint): number => p.coreHours;
+const violations = (p: CostPoint): number => p.violationPct;
+
+/** Violations on the frontier at `coreHours`, or null when that cost is outside the frontier's range. */
+export function violationsAtCost(frontier: readonly CostPoint[], coreHours: number): number | null {
+  return readAcross(frontier, coreHours, cost, violations);
 }
 
 /** Cost on the frontier at `violationPct`, or null when those violations are outside its range. */
 export function costAtViolations(frontier: readonly CostPoint[], violationPct: number): number | null {
-  const f = paretoFrontier(frontier);
-  for (let i = 0; i < f.length; i++) {
-    const a = f[i]!;
-    if (violationPct === a.violationPct) return a.coreHours;
-    const b = f[i + 1];
-    if (b !== undefined && violationPct < a.violationPct && violationPct > b.violationPct) return interpolate(a.violationPct, a.coreHours, b.violationPct, b.coreHours, violationPct);
-  }
-  return null;
+  return readAcross(frontier, violationPct, violations, cost);
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildWorkload, parseUsersTrace, parseWorldCupCsv, loadTrace } from '../../../src/sim/workload.js';
+import { buildWorkload, parseMinuteCsv, parseUsersTrace, parseWorldCupCsv, loadTrace } from '../../../src/sim/workload.js';
 
 describe('sim/workload', () => {
   it('reads per-minute counts as requests/s and rejects rows that are not a minute apart', () => {
@@ -7,6 +7,13 @@ describe('sim/workload', () => {
     expect(Array.from(trace.rates)).to.deep.equal([10, 20]);
     expect(trace.stepSeconds).to.equal(60);
     expect(() => parseWorldCupCsv('1998-05-04 12:10:00,600\n1998-05-04 12:12:00,600\n', 'wc.csv')).to.throw(/wc.csv:2.*one minute/);
+  });
+
+  it('reads minute,requests CSVs with a header (ClarkNet, Azure) and rejects gaps and a missing header', () => {
+    expect(Array.from(parseMinuteCsv('minute,requests\n0,60\n1,120\n', 'm.csv').rates)).to.deep.equal([1, 2]);
+    expect(() => parseMinuteCsv('minute,requests\n0,60\n2,120\n', 'm.csv')).to.throw(/m.csv:3.*consecutive/);
+    expect(() => parseMinuteCsv('0,60\n1,120\n', 'm.csv')).to.throw(/m.csv:1.*header/);
+    expect(loadTrace('data/traces/clarknet-1995-per-minute.csv').rates.length).to.equal(20_160);
   });
 
   it('turns concurrent users into users / think time requests/s, 5 s per row', () => {
