@@ -123,13 +123,13 @@ async function buildGraph(options: CollectOptions, client: PrometheusClient, ser
  * The output folder is replaced whole, so it must be new, empty, or a dataset folder already
  * (dataset.jsonl, graph.json, .log files): `--out .` must never wipe a user's files.
  */
-function checkReplaceable(out: string): void {
+export function checkReplaceable(out: string): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) throw new ConfigError(`--out: ${out} exists and is not a folder`);
   const foreign = readdirSync(out).filter((name) => name !== DATASET_FILE && name !== GRAPH_FILE && !name.endsWith('.log'));
   if (foreign.length > 0) {
     const listed = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ', …' : '');
-    throw new ConfigError(`--out: ${out} holds other files (${listed}); collect replaces the folder whole, so name a new folder or a dataset folder`);
+    throw new ConfigError(`--out: ${out} holds other files (${listed}); the folder is replaced whole, so name a new folder or a dataset folder`);
   }
 }
 

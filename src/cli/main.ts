@@ -10,6 +10,7 @@ import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerSimulate } from './simulate.js';
 import { registerExplain } from './explain.js';
+import { registerImport } from './import.js';
 
 const program = new Command();
 program
@@ -17,11 +18,12 @@ program
   .description('Predictive autoscaling for microservices: forecast demand with a spatiotemporal GNN, serve desired replicas to HPAs.')
   .showHelpAfterError();
 
-// Commands register themselves below (serve, collect, train, evaluate, simulate, explain).
+// Commands register themselves below (serve, collect, import-nezha, train, evaluate, simulate, explain).
 registerServe(program);
 registerTrain(program);
 registerEvaluate(program);
 registerCollect(program);
+registerImport(program);
 registerSimulate(program);
 registerExplain(program);
 

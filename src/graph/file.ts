@@ -10,11 +10,12 @@ import { expectEdgeEnds } from './topology.js';
 export const GRAPH_FILE = 'graph.json';
 
 /** Where a graph came from, and so what its weights mean. */
-export const GRAPH_ORIGINS = ['istio', 'topology', 'none'] as const;
+export const GRAPH_ORIGINS = ['istio', 'topology', 'traces', 'none'] as const;
 export type GraphOrigin = (typeof GRAPH_ORIGINS)[number];
 export const WEIGHT_UNITS: Readonly<Record<GraphOrigin, string>> = {
   istio: 'calls/s (mean over the collected range)',
   topology: 'calls per request of the caller',
+  traces: 'calls (parent → child spans) counted in the recorded traces',
   none: 'no edges',
 };
 

@@ -8,8 +8,11 @@ import { DEMAND_FEATURES } from '../forecast/index.js';
 import { ALL_FEATURES, type Feature } from '../sources/index.js';
 import { ConfigError, expectArray, expectBoolean, expectNumber, expectObject, expectOneOf, rejectUnknownKeys } from '../config/validate.js';
 
-/** Which graph the network passes messages on: learned from the start graph, or fixed (ablations). */
-export const GRAPH_MODES = ['learned', 'call', 'identity'] as const;
+/**
+ * Which graph the network passes messages on: learned from the call graph (DeepScaler), the call
+ * graph itself (fixed), or the identity (no message passing between services).
+ */
+export const GRAPH_MODES = ['learned', 'call-graph', 'identity'] as const;
 export type GraphMode = (typeof GRAPH_MODES)[number];
 
 export interface ModelConfig {
@@ -41,6 +44,12 @@ export interface ModelConfig {
    * outside the range it learned; the network then only models the shape of the recent past.
    */
   readonly centerWindow: boolean;
+  /**
+   * Adds a linear skip path from each service's own input window (every feature, every step) to
+   * its forecast, started at zero and shared by services: the network keeps the best own-features
+   * linear forecast (which beat it at h = 1) and learns what the graph and non-linearity add.
+   */
+  readonly linearSkip: boolean;
 }
 
 export interface TrainConfig {
@@ -64,6 +73,14 @@ export interface TrainConfig {
   readonly valFraction: number;
   /** Caps batches per epoch (sampled without replacement); 0 = all. */
   readonly maxBatchesPerEpoch: number;
+  /**
+   * Train for the decision: 0 = plain L1 per step; τ in (0, 1) adds the pinball loss at τ of the
+   * forecast's maximum over the first `peakSteps` steps against the realized maximum (the planner
+   * sizes for a high quantile of that peak).
+   */
+  readonly peakQuantile: number;
+  /** Steps of the peak window for `peakQuantile` (the planner's look-ahead). */
+  readonly peakSteps: number;
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
@@ -80,6 +97,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   graphMode: 'learned',
   autoregressive: true,
   centerWindow: false,
+  linearSkip: false,
 };
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -96,6 +114,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   trainFraction: 0.7,
   valFraction: 0.1,
   maxBatchesPerEpoch: 0,
+  peakQuantile: 0,
+  peakSteps: 4,
 };
 
 const count = { integer: true, min: 1 };
@@ -123,6 +143,7 @@ export function parseModelConfig(raw: unknown, origin: string, base: ModelConfig
     graphMode: obj['graphMode'] === undefined ? base.graphMode : expectOneOf(obj['graphMode'], `${origin}.graphMode`, GRAPH_MODES),
     autoregressive: obj['autoregressive'] === undefined ? base.autoregressive : expectBoolean(obj['autoregressive'], `${origin}.autoregressive`),
     centerWindow: obj['centerWindow'] === undefined ? base.centerWindow : expectBoolean(obj['centerWindow'], `${origin}.centerWindow`),
+    linearSkip: obj['linearSkip'] === undefined ? base.linearSkip : expectBoolean(obj['linearSkip'], `${origin}.linearSkip`),
   };
   if (config.targets.length === 0) throw new ConfigError(`${origin}.targets: needs at least one feature`);
   const missing = config.targets.filter((t) => config.inputFeatures.length > 0 && !config.inputFeatures.includes(t));
@@ -149,6 +170,8 @@ export function parseTrainConfig(raw: unknown, origin: string, base: TrainConfig
     trainFraction: num('trainFraction', { min: 0.05, max: 0.95 }),
     valFraction: num('valFraction', { min: 0.01, max: 0.9 }),
     maxBatchesPerEpoch: num('maxBatchesPerEpoch', { integer: true, min: 0 }),
+    peakQuantile: num('peakQuantile', { min: 0, max: 0.999 }),
+    peakSteps: num('peakSteps', count),
   };
   if (config.trainFraction + config.valFraction >= 1) {
     throw new ConfigError(`${origin}.valFraction: trainFraction + valFraction must leave a test split (got ${config.trainFraction} + ${config.valFraction})`);

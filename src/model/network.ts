@@ -5,7 +5,8 @@
  */
 import type { Feature } from '../sources/index.js';
 import { tf } from './backend.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig, TrainConfig } from './config.js';
+import { maskedL1, peakPinball } from './losses.js';
 import { GraphLearner } from './graph-learner.js';
 import type { Normalization } from './normalization.js';
 import { ParamStore } from './ops.js';
@@ -32,6 +33,10 @@ export function modelSignature(meta: ModelMeta): ModelSignature {
   const { services, features, targets, stepSeconds, config } = meta;
   return { services, features, targets, stepSeconds, inputSteps: config.inputSteps, horizon: config.horizon };
 }
+
+/** What training minimizes (TrainConfig's peakQuantile/peakSteps); peakQuantile 0 = L1 only. */
+export type LossObjective = Pick<TrainConfig, 'peakQuantile' | 'peakSteps'>;
+export const L1_OBJECTIVE: LossObjective = { peakQuantile: 0, peakSteps: 1 };
 
 export function windowShape(meta: ModelMeta): WindowShape {
   return {
@@ -83,14 +88,20 @@ export class GnnNetwork {
     return tf.tidy(() => this.predictor.apply(graph, tf.tensor4d(batch.x, [nodes, batch.size, inputSteps, features])));
   }
 
-  /** Mean absolute error over the known targets of a batch (standardized units). */
-  loss(batch: Batch, graph: tf.Tensor2D = this.graphTensor): tf.Scalar {
+  /**
+   * The training objective on a batch (standardized units): L1 over the known targets, plus the
+   * pinball loss of the look-ahead peak when `objective.peakQuantile` > 0.
+   */
+  loss(batch: Batch, graph: tf.Tensor2D = this.graphTensor, objective: LossObjective = L1_OBJECTIVE): tf.Scalar {
     return tf.tidy(() => {
       const { nodes, horizon, targetIndex } = windowShape(this.meta);
       const shape: [number, number, number, number] = [nodes, batch.size, horizon, targetIndex.length];
       const mask = tf.tensor4d(batch.mask, shape);
-      const error = tf.mul(tf.abs(tf.sub(this.forward(batch, graph), tf.tensor4d(batch.y, shape))), mask);
-      return tf.div(tf.sum(error), tf.maximum(tf.sum(mask), 1));
+      const actual = tf.tensor4d(batch.y, shape);
+      const predicted = this.forward(batch, graph);
+      const l1 = maskedL1(predicted, actual, mask);
+      if (objective.peakQuantile <= 0) return l1;
+      return tf.add(l1, peakPinball(predicted, actual, mask, objective.peakQuantile, objective.peakSteps));
     });
   }
 

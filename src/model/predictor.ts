@@ -2,7 +2,7 @@
  * The AdapGLA spatiotemporal predictor: stacked blocks (temporal attention, bidirectional
  * Chebyshev graph convolution, temporal convolution, residual, LayerNorm), then a readout that maps
  * each node's (time × channels) to its H × K forecast, plus (optionally) a linear autoregressive
- * highway on each target's own history.
+ * highway on each target's own history and a linear skip path over the node's whole input window.
  *
  * Layout: node-major [N, B, T, C] throughout, so graph products are single 2-D matMuls
  * ([N, N] · [N, B·T·C]) and channel mixing is [N·B·T, C] · [C, D] — the shapes wasm runs fast.
@@ -20,6 +20,8 @@ export class AdapGlaPredictor {
   private readonly readoutBias: tf.Variable;
   /** Per target k: [T_in, H], started at persistence (weight 1 on the newest step). */
   private readonly autoregressive: tf.Variable[] = [];
+  /** [T_in · F, H · K]: the linear skip path over a service's own window, started at zero. */
+  private readonly skip: tf.Variable | null = null;
 
   /** `targetIndex[k]` = position of target k among the input features. */
   constructor(
@@ -51,6 +53,7 @@ export class AdapGlaPredictor {
       persistence.fill(1, (config.inputSteps - 1) * config.horizon);
       targetIndex.forEach((_, k) => this.autoregressive.push(params.create(`${PREDICTOR_PREFIX}readout/ar${k}`, [config.inputSteps, config.horizon], persistence)));
     }
+    if (config.linearSkip) this.skip = params.create(`${PREDICTOR_PREFIX}readout/skip`, [config.inputSteps * inputFeatures, outputs], 'zeros');
   }
 
   /** x: [N, B, T, F] standardized → [N, B, H, K] standardized. */
@@ -63,7 +66,9 @@ export class AdapGlaPredictor {
       let h = x;
       for (const block of this.blocks) h = block.apply(graph, h);
       const flat = tf.reshape(h, [n * b, t * h.shape[3]]);
-      const out: tf.Tensor4D = tf.reshape(tf.add(matMul2d(flat, this.readout), this.readoutBias), [n, b, this.config.horizon, k]);
+      let readout = tf.add(matMul2d(flat, this.readout), this.readoutBias);
+      if (this.skip !== null) readout = tf.add(readout, matMul2d(tf.reshape(x, [n * b, t * x.shape[3]]), this.skip));
+      const out: tf.Tensor4D = tf.reshape(readout, [n, b, this.config.horizon, k]);
       const linear = this.autoregressive.map((weights, j) => {
         const history = tf.reshape(tf.slice(x, [0, 0, 0, this.targetIndex[j]!], [-1, -1, -1, 1]), [n * b, t]);
         return tf.reshape(matMul2d(history, weights), [n, b, this.config.horizon, 1]);

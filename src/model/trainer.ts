@@ -1,7 +1,9 @@
 /**
  * The alternating ("EM-like") training of DeepScaler / AdapGL:
- *  (a) train the predictor with the graph fixed (L1, Adam, decoupled weight decay, early stop
- *      after `patience` epochs without validation gain);
+ *  (a) train the predictor with the graph fixed (L1 — plus, optionally, the pinball loss of the
+ *      look-ahead peak — Adam with coupled weight decay as published, i.e. PyTorch's
+ *      Adam(weight_decay): wd·θ added to the gradient; early stop after `patience` epochs without
+ *      validation gain);
  *  (b) train the graph learner with the predictor fixed, loss = L1 + ReLU(new-edge share − δ)/δ;
  *  (c) add the learned graph to a pool of at most `maxGraphNum` graphs scored on validation,
  *      dropping the worst;
@@ -73,7 +75,8 @@ function shuffled(items: readonly number[], random: () => number): number[] {
   return out;
 }
 
-function startGraphFor(mode: ModelConfig['graphMode'], callGraph: CallGraph | null, services: readonly string[]): Float32Array {
+/** The normalized graph training starts from for a graph mode. */
+export function startGraphFor(mode: ModelConfig['graphMode'], callGraph: CallGraph | null, services: readonly string[]): Float32Array {
   const n = services.length;
   const calls = mode === 'identity' || callGraph === null ? new Float32Array(n * n) : adjacencyMatrix(callGraph, services);
   return tf.tidy(() => initialGraph(calls, n).dataSync() as Float32Array);
@@ -111,7 +114,7 @@ export async function trainModel(
     let weight = 0;
     for (let i = 0; i < splits.val.length; i += EVAL_BATCH) {
       const batch = buildBatch(z, splits.val.slice(i, i + EVAL_BATCH), shape);
-      const loss = tf.tidy(() => network.loss(batch, graph));
+      const loss = tf.tidy(() => network.loss(batch, graph, trainConfig));
       total += loss.dataSync()[0]! * batch.size;
       weight += batch.size;
       loss.dispose();
@@ -140,11 +143,19 @@ export async function trainModel(
     let total = 0;
     batches.forEach((origins, i) => {
       const batch = buildBatch(z, origins, shape);
-      const loss = optimizer.minimize(() => lossOf(batch), true, vars);
-      total += loss!.dataSync()[0]!;
+      let data = 0;
+      const loss = optimizer.minimize(
+        () => {
+          const fit = lossOf(batch);
+          data = fit.dataSync()[0]!;
+          // Coupled weight decay: (wd / 2)·Σθ² has gradient wd·θ, which Adam then scales like any other.
+          return decay > 0 ? tf.add(fit, tf.mul(tf.addN(vars.map((v) => tf.sum(tf.square(v)))), decay / 2)) : fit;
+        },
+        true,
+        vars,
+      );
       loss!.dispose();
-      // Decoupled weight decay (AdamW-style): tfjs's Adam has none.
-      if (decay > 0) for (const v of vars) tf.tidy(() => v.assign(tf.mul(v, 1 - decay)));
+      total += data;
       onProgress({ ...where, batch: i + 1, batches: batches.length, loss: total / (i + 1), valLoss: history[history.length - 1]?.valLoss ?? null });
     });
     const mean = total / batches.length;
@@ -162,14 +173,13 @@ export async function trainModel(
 
   const pool: { graph: tf.Tensor2D; valLoss: number }[] = [];
   const learning = modelConfig.graphMode === 'learned';
-  const decay = trainConfig.learningRate * trainConfig.weightDecay;
   for (let iteration = 1; iteration <= trainConfig.numIter; iteration++) {
     // (a) predictor, graph fixed
     let stageBest = Infinity;
     let stale = 0;
     for (let epoch = 1; epoch <= trainConfig.numEpoch && stale < trainConfig.patience; epoch++) {
       const where = { iteration, numIter: trainConfig.numIter, phase: 'predictor' as const, epoch, epochs: trainConfig.numEpoch };
-      const trainLoss = runEpoch(where, predictorOptimizer, predictorVars, (b) => network.loss(b), decay);
+      const trainLoss = runEpoch(where, predictorOptimizer, predictorVars, (b) => network.loss(b, network.graph, trainConfig), trainConfig.weightDecay);
       const valLoss = validationLoss(network.graph);
       history.push({ iteration, phase: 'predictor', epoch, trainLoss, valLoss });
       checkpoint(valLoss, network.graphValues());
@@ -184,7 +194,7 @@ export async function trainModel(
       const where = { iteration, numIter: trainConfig.numIter, phase: 'graph' as const, epoch, epochs: trainConfig.graphEpochs };
       const trainLoss = runEpoch(where, graphOptimizer, graphVars, (b) => {
         const learned = network.learner.learn(current);
-        return tf.add(network.loss(b, learned), newEdgePenalty(learned, current, trainConfig.newEdgeDelta));
+        return tf.add(network.loss(b, learned, trainConfig), newEdgePenalty(learned, current, trainConfig.newEdgeDelta));
       }, 0);
       const learned = network.learner.learn(current);
       const valLoss = validationLoss(learned);

@@ -27,9 +27,9 @@ describe('model/config', () => {
   });
 
   it('command-line flags override the files and name the flag when wrong', () => {
-    const { train, model } = resolveConfigs({ data: 'x', modelName: 'm', numEpoch: '7', numIter: '2', maxGraphNum: '4', seed: '9', graphMode: 'call' });
+    const { train, model } = resolveConfigs({ data: 'x', modelName: 'm', numEpoch: '7', numIter: '2', maxGraphNum: '4', seed: '9', graphMode: 'call-graph' });
     expect(train).to.include({ numEpoch: 7, numIter: 2, maxGraphNum: 4, seed: 9 });
-    expect(model.graphMode).to.equal('call');
+    expect(model.graphMode).to.equal('call-graph');
     expect(() => resolveConfigs({ data: 'x', modelName: 'm', numIter: 'three' })).to.throw(/--num-iter: expected a number/);
     expect(() => resolveConfigs({ data: 'x', modelName: 'm', graphMode: 'random' })).to.throw(/--graph-mode: expected one of/);
   });

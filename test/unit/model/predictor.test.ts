@@ -42,4 +42,28 @@ describe('model/predictor (AdapGLA)', () => {
     without.dispose();
     withAr.dispose();
   });
+
+  it('the linear skip path starts at zero (no change to the forecast) and reads every own feature', () => {
+    const withSkip = new ParamStore(1);
+    const skipped = new AdapGlaPredictor(withSkip, 3, 2, [1, 0], { ...config, linearSkip: true });
+    const plain = new ParamStore(1);
+    const baseline = new AdapGlaPredictor(plain, 3, 2, [1, 0], config);
+    const skip = withSkip.get('predictor/readout/skip');
+    expect(skip.shape).to.deep.equal([6 * 2, 4 * 2]);
+    const graph = tf.eye(3) as tf.Tensor2D;
+    const x = tf.randomNormal([3, 2, 6, 2], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const a = tf.tidy(() => skipped.apply(graph, x).dataSync());
+    const b = tf.tidy(() => baseline.apply(graph, x).dataSync());
+    a.forEach((v, i) => expect(v).to.be.closeTo(b[i]!, 1e-6));
+    // Weight 1 from feature 0 (not a target's own series) at the newest step to output (h 0, k 0): the forecast moves by that input.
+    const w = new Float32Array(6 * 2 * 4 * 2);
+    w[(5 * 2 + 0) * 8 + 0] = 1;
+    skip.assign(tf.tensor2d(w, [12, 8]));
+    const c = tf.tidy(() => skipped.apply(graph, x).dataSync());
+    const xs = x.dataSync();
+    for (let n = 0; n < 3; n++) for (let bb = 0; bb < 2; bb++) expect(c[((n * 2 + bb) * 4 + 0) * 2 + 0]! - b[((n * 2 + bb) * 4 + 0) * 2 + 0]!).to.be.closeTo(xs[((n * 2 + bb) * 6 + 5) * 2 + 0]!, 1e-5);
+    withSkip.dispose();
+    plain.dispose();
+  });
 });
+

@@ -189,7 +189,7 @@ describe('collect with a Prometheus that fails midway', function () {
       () => null,
       (e: unknown) => e as Error,
     );
-    expect(err?.message).to.equal(`--out: ${work} holds other files (notes.txt); collect replaces the folder whole, so name a new folder or a dataset folder`);
+    expect(err?.message).to.equal(`--out: ${work} holds other files (notes.txt); the folder is replaced whole, so name a new folder or a dataset folder`);
     expect(fake.requests).to.have.length(0);
     expect(readFileSync(join(work, 'notes.txt'), 'utf8')).to.equal('mine\n');
   });
