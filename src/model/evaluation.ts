@@ -181,11 +181,18 @@ export interface TuningData {
   readonly valEnd: number;
 }
 
-/** A trained model scored beside the main one: another graph mode of the same config. */
-export interface VariantResult {
-  readonly name: string;
+/** How a trained model did on validation: its own training loss, and the decision loss baselines are tuned by. */
+export interface ModelValidation {
   readonly graphMode: string;
+  /** Best validation loss of training (standardized; comparable only between models of one objective). */
   readonly validationLoss: number;
+  /** Scale-free pinball of the calibrated look-ahead peak on the validation windows; NaN when tuned on other data. */
+  readonly validationDecisionLoss: number;
+}
+
+/** A trained model scored beside the main one: another graph mode of the same config. */
+export interface VariantResult extends ModelValidation {
+  readonly name: string;
   readonly score: ForecasterScore;
   readonly peak: PeakScore;
 }
@@ -210,7 +217,7 @@ export interface EvaluationResult {
   /** The baselines' chosen parameters and validation losses, in `scores` order after the GNN. */
   readonly baselines: readonly Omit<TunedBaseline, 'predict'>[];
   /** The main model's graph mode and validation loss, and every variant scored beside it. */
-  readonly graphModes: { readonly main: { readonly graphMode: string; readonly validationLoss: number }; readonly variants: readonly VariantResult[] };
+  readonly graphModes: { readonly main: ModelValidation; readonly variants: readonly VariantResult[] };
   /** Predictions [B, H, N, K] per forecaster name, for plots. */
   readonly predictions: ReadonlyMap<string, Float32Array>;
   readonly graph: {
@@ -294,14 +301,14 @@ export function evaluateModel(
   // Tuning: a calibration run-in from the end of the training windows, then the validation windows.
   const tuningOrigins = [...trainOrigins.slice(-TUNING_WARMUP_WINDOWS), ...validationOrigins];
   const tuningWarmup = tuningOrigins.length - validationOrigins.length;
-  const baselines = tuneBaselines({
-    data: tuning.data,
-    targets,
-    horizon,
-    trainEnd: tuning.trainEnd,
-    trainOrigins,
-    validationOrigins: tuningOrigins,
-    validationLoss: (predicted, at) => scaleFreePinball(scorePeaks('', tuning.data, targets, at, predicted, horizon, peakOptions(tuningWarmup)), tuning.data, targets, at.slice(tuningWarmup)),
+  const validationLoss = (predicted: Float32Array, at: readonly number[]): number =>
+    scaleFreePinball(scorePeaks('', tuning.data, targets, at, predicted, horizon, peakOptions(tuningWarmup)), tuning.data, targets, at.slice(tuningWarmup));
+  const baselines = tuneBaselines({ data: tuning.data, targets, horizon, trainEnd: tuning.trainEnd, trainOrigins, validationOrigins: tuningOrigins, validationLoss });
+  // The same validation loss for the models, so that configs and graph modes trained on different objectives compare.
+  const validation = (m: EvaluableModel): ModelValidation => ({
+    graphMode: m.info.graphMode,
+    validationLoss: m.info.validationLoss,
+    validationDecisionLoss: tuning.data === data ? validationLoss(m.predictWindows(data.values, tuningOrigins), tuningOrigins) : Number.NaN,
   });
   // Scoring: on the same recording, every window from the validation start on warms the calibration.
   const warmup: number[] = [];
@@ -316,7 +323,7 @@ export function evaluateModel(
   const variants = (options.variants ?? []).map((v): VariantResult => {
     const name = `${v.name} (${v.info.graphMode} graph)`;
     const r = score(name, v.predictWindows(alignDataset(dataset, v.info.services, v.info.features).values, all));
-    return { name, graphMode: v.info.graphMode, validationLoss: v.info.validationLoss, score: r.mae, peak: r.peak };
+    return { name, ...validation(v), score: r.mae, peak: r.peak };
   });
   return {
     services,
@@ -330,7 +337,7 @@ export function evaluateModel(
     scores: scored.map((r) => r.mae),
     peaks: scored.map((r) => r.peak),
     baselines: baselines.map(({ predict: _predict, ...rest }) => rest),
-    graphModes: { main: { graphMode: model.info.graphMode, validationLoss: model.info.validationLoss }, variants },
+    graphModes: { main: validation(model), variants },
     predictions: new Map(forecasters.map((f, i) => [f.name, scored[i]!.test])),
     graph: { learned: model.graph.adjacency, start: model.graph.start, jaccard: weightedJaccard(model.graph.adjacency, model.graph.start, services.length) },
   };

@@ -49,6 +49,26 @@ describe('model/evaluation', () => {
     expect(formatEvaluation(result)).to.match(/oracle\/best baseline/);
   });
 
+  it('the graph ablation ships the mode with the lowest validation decision loss and says whether it beats identity by 5 %', () => {
+    const model = (graphMode: string, bias: number): EvaluableModel => ({
+      name: 'gnn',
+      info: { services: ['a'], features: ['req'], targets: ['req'], inputSteps: 5, horizon: 2, graphMode, validationLoss: 0.5 },
+      graph: { adjacency: Float32Array.of(1), start: Float32Array.of(1) },
+      predictWindows: (values, origins) => Float32Array.from(origins.flatMap((o) => [values[o + 1]! * bias, values[o + 2]! * bias])),
+    });
+    // The learned graph forecasts exactly, the identity graph 40 % low: learned wins on validation and test.
+    const result = evaluateModel(model('learned', 1), ramp, 30, { lookAheadSteps: 2, risk: 0.1 }, { variants: [model('identity', 0.6)] });
+    expect(result.graphModes.main.validationDecisionLoss).to.be.below(result.graphModes.variants[0]!.validationDecisionLoss);
+    const text = formatEvaluation(result);
+    expect(text).to.match(/GRAPH ABLATION/);
+    expect(text).to.match(/by validation: ship the learned graph/);
+    expect(text).to.match(/learned \/ identity test pinball: req 0\.\d+ — beats identity by ≥ 5 %/);
+    // Swapped: the identity graph is better, and the learned graph is reported as not earning its place.
+    const swapped = formatEvaluation(evaluateModel(model('learned', 0.6), ramp, 30, { lookAheadSteps: 2, risk: 0.1 }, { variants: [model('identity', 1)] }));
+    expect(swapped).to.match(/by validation: ship the identity graph/);
+    expect(swapped).to.match(/does NOT beat the identity graph/);
+  });
+
   it('names the services and features a dataset lacks', () => {
     expect(() => alignDataset(ramp, ['a', 'b'], ['req', 'cpu_cores'])).to.throw(/services: b; features: cpu_cores/);
   });
