@@ -17,7 +17,7 @@ describe('call graph files and choices', () => {
     const edgeTo = (to: string): string => JSON.stringify({ origin: 'istio', services: ['a'], edges: [{ from: 'a', to, weight: 1 }] });
     expect(() => parseCallGraph(edgeTo('z'), 'g.json')).to.throw('g.json: edges[0].to: "z" is not one of the services');
     expect(() => parseCallGraph('{', 'g.json')).to.throw('g.json: not valid JSON');
-    expect(() => parseCallGraph(JSON.stringify({ origin: 'tracing', services: [], edges: [] }), 'g.json')).to.throw('g.json: origin: expected one of "istio", "topology", "none", got "tracing"');
+    expect(() => parseCallGraph(JSON.stringify({ origin: 'tracing', services: [], edges: [] }), 'g.json')).to.throw('g.json: origin: expected one of "istio", "topology", "traces", "none", got "tracing"');
     expect(() => parseCallGraph(edgeTo('a').replace('"weight":1', '"weight":-1'), 'g.json')).to.throw('g.json: edges[0].weight: must be at least 0, got -1');
   });
 
