@@ -23,7 +23,10 @@
 //   deepscaler_api_authorization_disabled                       gauge  1 with --insecure-allow-all
 //   deepscaler_source_errors_total{app}                         counter
 //   deepscaler_forecast_failures_total{app}                     counter
-// All of these exist (src/loop/telemetry.ts, src/serving/api-metrics.ts); test/unit/manifests
+//   deepscaler_scorecard_underprovisioned_minutes{namespace,app,service,scenario}  gauge  minutes demand > capacity (actual | planned)
+//   deepscaler_scorecard_replica_hours{namespace,app,service,scenario}             gauge  replica-hours (actual | planned)
+//   deepscaler_preview{namespace,app}                           gauge  1 for an application in preview mode
+// All of these exist (src/loop/telemetry.ts, src/serving/api-metrics.ts, src/explain/metrics.ts); test/unit/manifests
 // fails if the dashboard or the rules name one that the code does not register.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -47,6 +50,9 @@ export const M = {
   authDisabled: 'deepscaler_api_authorization_disabled',
   sourceErrors: 'deepscaler_source_errors_total',
   forecastFailures: 'deepscaler_forecast_failures_total',
+  underProvisioned: 'deepscaler_scorecard_underprovisioned_minutes',
+  replicaHours: 'deepscaler_scorecard_replica_hours',
+  preview: 'deepscaler_preview',
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -147,11 +153,19 @@ export function dashboard() {
     panel('Authorization disabled', '1 when the adapter runs with --insecure-allow-all (development only): every request is authorized.', [
       [`max(${M.authDisabled})`, 'allow-all'],
     ], { h, w: 8, x: 16, y: 3 + 4 * h }, { unit: 'short', min: 0, max: 1 }),
+    row('Preview scorecard: what ran vs what DeepScaler planned', 3 + 5 * h),
+    panel('Minutes under-provisioned', 'Since the adapter started, minutes in which demand exceeded replicas × capacity per pod: with the replicas that ran (actual) and with DeepScaler\'s plan, judged after pod start-up + HPA sync (planned). Preview mode (1) computes the plan without serving it.', [
+      [`max by (namespace, service, scenario) (${M.underProvisioned}{${SEL}})`, '{{scenario}} {{namespace}}/{{service}}'],
+      [`max by (namespace, app) (${M.preview}{${NS}})`, 'preview {{namespace}}/{{app}}'],
+    ], { h, w, x: 0, y: 4 + 5 * h }, { unit: 'm' }),
+    panel('Replica-hours used vs planned', 'Since the adapter started, over the same scored steps: replica-hours that ran (actual) and that DeepScaler\'s plan would have run (planned). Fewer planned hours at fewer under-provisioned minutes is the case for switching preview off.', [
+      [`max by (namespace, service, scenario) (${M.replicaHours}{${SEL}})`, '{{scenario}} {{namespace}}/{{service}}'],
+    ], { h, w, x: w, y: 4 + 5 * h }, { unit: 'short' }),
   ];
   return {
     uid: 'deepscaler-adapter',
     title: 'DeepScaler adapter',
-    description: 'Predicted vs actual demand, desired vs current replicas, forecast error, freshness and fallback, and the external metrics API of the DeepScaler adapter.',
+    description: 'Predicted vs actual demand, desired vs current replicas, forecast error, freshness and fallback, the external metrics API, and the preview scorecard of the DeepScaler adapter.',
     tags: ['deepscaler', 'autoscaling', 'kubernetes'],
     timezone: 'browser',
     editable: true,

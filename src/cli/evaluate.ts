@@ -15,6 +15,13 @@ import { loadTrainingData } from '../model/training-data.js';
 import { lookAheadSteps } from '../planning/planner.js';
 import { formatEvaluation, writeEvaluationReport } from '../report/evaluation.js';
 import { splitBounds } from '../model/windows.js';
+import type { TrainingMetadata } from '../model/persistence.js';
+
+/** The model's own split when this is its training data, else the same fractions of it: test steps start at valEnd. */
+export function heldOutSplit(training: Pick<TrainingMetadata, 'split' | 'trainConfig'>, length: number): { readonly trainEnd: number; readonly valEnd: number } {
+  const { split, trainConfig } = training;
+  return split.length === length ? split : splitBounds(length, trainConfig['trainFraction']!, trainConfig['valFraction']!);
+}
 
 export interface EvaluateCliOptions {
   readonly modelName: string;
@@ -49,9 +56,8 @@ export async function runEvaluate(options: EvaluateCliOptions): Promise<void> {
     const stepSeconds = options.stepSeconds === undefined ? info.stepSeconds : expectNumber(options.stepSeconds, '--step-seconds', { min: 0.001 });
     const load = (path: string) => loadTrainingData(path, { topology, stepSeconds, required: info.features }).dataset;
     const dataset = load(dataPath);
-    // The model's own held-out steps when this is its training data, else the same fractions.
-    const { split, trainConfig } = info.training;
-    const ownSplit = split.length === dataset.length ? split : splitBounds(dataset.length, trainConfig['trainFraction']!, trainConfig['valFraction']!);
+    const { trainConfig } = info.training;
+    const ownSplit = heldOutSplit(info.training, dataset.length);
     const testStart =
       options.testStart !== undefined ? expectNumber(options.testStart, '--test-start', { integer: true, min: 0, max: dataset.length - 1 }) : ownSplit.valEnd;
     // Baselines are fitted and tuned before the test split; with too little before it, on the model's own training data.

@@ -11,6 +11,7 @@ import { registerEvaluate } from './evaluate.js';
 import { registerSimulate } from './simulate.js';
 import { registerExplain } from './explain.js';
 import { registerImport } from './import.js';
+import { registerRetrain } from './retrain.js';
 
 const program = new Command();
 program
@@ -18,7 +19,7 @@ program
   .description('Predictive autoscaling for microservices: forecast demand with a spatiotemporal GNN, serve desired replicas to HPAs.')
   .showHelpAfterError();
 
-// Commands register themselves below (serve, collect, import-nezha, train, evaluate, simulate, explain).
+// Commands register themselves below (serve, collect, import-nezha, train, evaluate, simulate, explain, retrain).
 registerServe(program);
 registerTrain(program);
 registerEvaluate(program);
@@ -26,6 +27,7 @@ registerCollect(program);
 registerImport(program);
 registerSimulate(program);
 registerExplain(program);
+registerRetrain(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

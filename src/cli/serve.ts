@@ -19,7 +19,8 @@ import { eventsApi } from '../kube/events.js';
 import { lookAheadBaseSeconds } from '../config/schema.js';
 import { DecisionJournal } from '../explain/journal.js';
 import { ReplicaEvents } from '../explain/events.js';
-import { ScorecardMetrics } from '../explain/metrics.js';
+import { ScorecardMetrics, registerRetrainMetrics } from '../explain/metrics.js';
+import { readDecisionBeside } from '../model/lifecycle.js';
 import { ServingLoop } from '../loop/index.js';
 import { addApiServerFlags, localKubeconfig, resolveApiServerFlags, type ApiServerFlags, type LocalClientFiles } from '../serving/flags.js';
 import { startApiServer } from '../serving/server.js';
@@ -95,6 +96,17 @@ export async function runServe(given: ServeFlags): Promise<void> {
       actuationSeconds: lookAheadBaseSeconds(app),
       capacities,
     })),
+    {
+      lastRetrain: (name) => {
+        const model = apps.find((a) => a.config.name === name)?.config.model ?? null;
+        const decision = model === null ? null : readDecisionBeside(model);
+        return decision === null ? null : { at: decision.at, promoted: decision.promoted, reason: decision.reason };
+      },
+    },
+  );
+  registerRetrainMetrics(
+    registry,
+    apps.flatMap(({ config: { name, model } }) => (model === null ? [] : [{ app: name, read: () => readDecisionBeside(model) }])),
   );
   const scorecard = new ScorecardMetrics(journal, registry, apps.map(({ config: app }) => ({ namespace: app.namespace, app: app.name, preview: app.preview })));
   const eventIntervalSeconds = expectNumber(flags.eventInterval, '--event-interval', { min: 1 });

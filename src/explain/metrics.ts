@@ -4,6 +4,7 @@
  * (DeepScaler's plan, judged after its actuation delay); and which applications are in preview.
  */
 import { Gauge, type Registry } from 'prom-client';
+import type { RetrainDecision } from '../model/lifecycle.js';
 import type { DecisionJournal } from './journal.js';
 
 export class ScorecardMetrics {
@@ -53,4 +54,51 @@ export class ScorecardMetrics {
   close(): void {
     this.unsubscribe();
   }
+}
+
+/**
+ * The last `deepscaler retrain` decision of each application, read at scrape time from the
+ * retrain.json beside its model path (the CronJob runs elsewhere; the adapter is what Prometheus
+ * scrapes). Applications without a decision export nothing.
+ */
+export function registerRetrainMetrics(registry: Registry, apps: readonly { app: string; read: () => RetrainDecision | null }[]): void {
+  const registers = [registry];
+  const decisions = (): [string, RetrainDecision][] =>
+    apps.flatMap(({ app, read }) => {
+      const d = read();
+      return d === null ? [] : [[app, d] as [string, RetrainDecision]];
+    });
+  new Gauge({
+    name: 'deepscaler_retrain_last_run_timestamp_seconds',
+    help: 'When the last retrain decision was made (the model lifecycle CronJob)',
+    labelNames: ['app'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [app, d] of decisions()) this.set({ app }, Date.parse(d.at) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'deepscaler_retrain_last_promoted',
+    help: 'The last retrain promoted its candidate: 1; kept the live model (or failed): 0',
+    labelNames: ['app'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [app, d] of decisions()) this.set({ app }, d.promoted ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'deepscaler_retrain_relative_error',
+    help: 'Held-out MAE ÷ best baseline MAE (mean over targets) in the last retrain: model candidate or live',
+    labelNames: ['app', 'model'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [app, d] of decisions()) {
+        if (d.candidate !== null) this.set({ app, model: 'candidate' }, d.candidate.score.relativeError);
+        if (d.live.score !== null) this.set({ app, model: 'live' }, d.live.score.relativeError);
+      }
+    },
+  });
 }

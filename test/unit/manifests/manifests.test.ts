@@ -14,6 +14,9 @@ import { parse, parseAllDocuments } from 'yaml';
 import { parseServeConfig } from '../../../src/config/schema.js';
 import { LoopMetrics } from '../../../src/loop/telemetry.js';
 import { ApiMetrics } from '../../../src/serving/api-metrics.js';
+import { DecisionJournal } from '../../../src/explain/journal.js';
+import { ScorecardMetrics } from '../../../src/explain/metrics.js';
+import { SnapshotStore } from '../../../src/snapshot/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const BASE = join(ROOT, 'manifests', 'base');
@@ -50,10 +53,26 @@ describe('shipped manifests', () => {
     }
   });
 
+  it('run the retrain CronJob only with flags retrain defines, on the volume folder whose live link the adapter reads', function () {
+    this.timeout(30_000);
+    const dir = join(ROOT, 'manifests', 'overlays', 'model-lifecycle');
+    const cron = docs(join(dir, 'cronjob-online-boutique.yaml')).find((o) => o.kind === 'CronJob') as unknown as {
+      spec: { jobTemplate: { spec: { template: { spec: { containers: { args: string[] }[] } } } } };
+    };
+    const args = cron.spec.jobTemplate.spec.template.spec.containers[0]!.args;
+    expect(args[0]).to.equal('retrain');
+    const help = execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'retrain', '--help'], { encoding: 'utf8' });
+    for (const arg of args.slice(1)) expect(help, `retrain --help lists ${arg.split('=')[0]}`).to.contain(arg.split('=')[0]!);
+    const patch = readFileSync(join(dir, 'adapter-models-volume.yaml'), 'utf8');
+    const models = args.find((a) => a.startsWith('--models='))!.slice('--models='.length);
+    expect(patch).to.contain(`value: ${models}/live`);
+  });
+
   it('chart and alert only on metrics the adapter registers', () => {
     const registry = new Registry();
     new LoopMetrics(registry);
     new ApiMetrics(registry);
+    new ScorecardMetrics(new DecisionJournal(new SnapshotStore(), []), registry, []);
     const known = new Set(registry.getMetricsAsArray().map((m) => m.name));
     const dashboard = readFileSync(join(ROOT, 'manifests', 'monitoring', 'grafana-dashboard.json'), 'utf8');
     const rules = readFileSync(join(ROOT, 'manifests', 'monitoring', 'alert-rules.yaml'), 'utf8');
