@@ -5,12 +5,13 @@
  * DeepScaler against the CPU HPA's frontier. Nothing is tuned per trace: every scenario uses the
  * settings below.
  *
- *   npm run build && nice -n 10 node dist/bench/sim/run.js [--seeds=1,2,3] [--hours=54] [--train-hours=48] [--margins=0,0.1,0.3] [app-trace …]
+ *   npm run build && nice -n 10 node dist/bench/sim/run.js [--seeds=1,2,3] [--hours=54] [--train-hours=48] [--margins=0,0.1,0.3] [--reuse-models] [app-trace …]
  *
  * DeepScaler is trained once per application and trace, on seed 1's training part (the first
  * 48 h of the run, simulated under the CPU HPA); seeds 2 and 3 score that model on their own
  * (other noise, other pod start-ups) last 6 h.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareWithCpuHpa } from '../../src/experiment/report.js';
@@ -46,6 +47,7 @@ const MARGINS = (flag('margins') ?? '0,0.1,0.3').split(',').map(Number);
 const AUTOSCALERS: AutoscalerName[] = ['cpu-hpa', 'deepscaler', 'holt', 'phpa', 'periodic', 'perfect-foresight'];
 // Bounded training so the matrix fits a shared 2-core machine (~40 CPU-minutes).
 const TRAIN_CONFIG = { numEpoch: 3, numIter: 1, maxBatchesPerEpoch: 30 };
+const reuseModels = args.includes('--reuse-models');
 const wanted = args.filter((a) => !a.startsWith('--'));
 
 function fmt(x: number | null, digits: number): string {
@@ -76,8 +78,9 @@ for (const app of APPS) {
         prometheusLagSeconds: 30,
         autoscalers: AUTOSCALERS,
         knobs: { 'cpu-hpa': CPU_TARGETS, phpa: CPU_TARGETS, deepscaler: MARGINS, holt: MARGINS, periodic: MARGINS },
-        // Seeds after the first score the model seed 1 trained on the same part of the trace.
-        ...(seed !== SEEDS[0] ? { modelDir: join(outDir, `seed${SEEDS[0]}`, 'model') } : {}),
+        // Seeds after the first score the model seed 1 trained on the same part of the trace
+        // (--reuse-models: seed 1 too, when an earlier run left it there).
+        ...(seed !== SEEDS[0] || (reuseModels && existsSync(join(outDir, `seed${SEEDS[0]}`, 'model', 'model.json'))) ? { modelDir: join(outDir, `seed${SEEDS[0]}`, 'model') } : {}),
         trainFraction: TRAIN_HOURS / HOURS,
         trainConfig: TRAIN_CONFIG,
         outDir: join(outDir, `seed${seed}`),

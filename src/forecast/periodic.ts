@@ -25,8 +25,11 @@ const DETECT_BUCKET_SECONDS = 60;
 const DETECT_MAX_BUCKETS = 4 * 1440;
 
 /**
- * The lag (in samples) with the highest autocorrelation that is a local maximum, between
- * `minLag` and half the series, if that correlation reaches `minCorrelation`; else null.
+ * The dominant period (in samples): among the local maxima of the autocorrelation after it first
+ * falls below zero (before that, a smooth series only correlates with its own recent past), between
+ * `minLag` and half the series, the strongest (or a shorter one nearly as strong that it is a whole
+ * multiple of), if it reaches
+ * `minCorrelation`; else null.
  */
 export function dominantPeriod(series: ArrayLike<number>, minLag: number, minCorrelation: number): { lag: number; correlation: number } | null {
   const x = Array.from(series).filter((v) => Number.isFinite(v));
@@ -38,19 +41,31 @@ export function dominantPeriod(series: ArrayLike<number>, minLag: number, minCor
   const acf = (lag: number): number => {
     let sum = 0;
     for (let t = 0; t + lag < n; t++) sum += (x[t]! - mean) * (x[t + lag]! - mean);
-    return sum / variance;
+    // Normalized per overlapping pair, so a long lag (few pairs) is not penalized for being long.
+    return (sum / (n - lag)) / (variance / n);
   };
   const maxLag = Math.floor(n / 2);
-  let best: { lag: number; correlation: number } | null = null;
+  const peaks: Array<{ lag: number; correlation: number }> = [];
   let previous = acf(minLag - 1);
   let current = acf(minLag);
+  let decorrelated = false;
   for (let lag = minLag; lag <= maxLag; lag++) {
     const next = lag < maxLag ? acf(lag + 1) : -Infinity;
-    if (current >= previous && current >= next && (best === null || current > best.correlation)) best = { lag, correlation: current };
+    if (current < 0) decorrelated = true;
+    if (decorrelated && current >= previous && current >= next) peaks.push({ lag, correlation: current });
     previous = current;
     current = next;
   }
-  return best !== null && best.correlation >= minCorrelation ? best : null;
+  if (peaks.length === 0) return null;
+  const best = peaks.reduce((a, b) => (b.correlation > a.correlation ? b : a));
+  // Multiples of the period correlate as well: prefer the shortest peak nearly as strong as the
+  // best whose whole multiple the best one is.
+  const divides = (p: { lag: number }): boolean => {
+    const k = best.lag / p.lag;
+    return Math.round(k) >= 2 && Math.abs(k - Math.round(k)) < 0.05;
+  };
+  const period = peaks.find((p) => p === best || (p.correlation >= 0.9 * best.correlation && divides(p)))!;
+  return period.correlation >= minCorrelation ? period : null;
 }
 
 export class PeriodicForecaster implements Forecaster {

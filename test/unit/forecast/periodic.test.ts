@@ -1,12 +1,20 @@
 import { expect } from 'chai';
 import { dominantPeriod, PeriodicForecaster } from '../../../src/forecast/periodic.js';
 import type { HistoryWindow } from '../../../src/history/index.js';
+import { buildWorkload, loadTrace } from '../../../src/sim/workload.js';
 
 describe('periodic predictor (Crane-style)', () => {
   it('finds the period of a repeating pattern by autocorrelation, and none in a constant series', () => {
     const saw = Array.from({ length: 200 }, (_, t) => t % 25);
     expect(dominantPeriod(saw, 5, 0.5)!.lag).to.equal(25);
     expect(dominantPeriod(new Array(200).fill(3), 5, 0.5)).to.equal(null);
+  });
+
+  it('finds the daily cycle of two days of ClarkNet (not a lag where the smooth series still resembles itself), and the period rather than its multiples', () => {
+    const clarknet = buildWorkload(loadTrace('data/traces/clarknet-1995-per-minute.csv'), { stepSeconds: 60, durationSeconds: 48 * 3600, peak: 100 });
+    expect(dominantPeriod(clarknet, 10, 0.5)!.lag).to.equal(1440);
+    const saw = Array.from({ length: 600 }, (_, t) => t % 25);
+    expect(dominantPeriod(saw, 5, 0.5)!.lag).to.equal(25);
   });
 
   it('forecasts the value one period back; without a period, the metric itself', async () => {
