@@ -6,6 +6,7 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { ANONYMOUS, type AuthenticationSettings, type TokenReviewer, type TokenReviewResult, type UserInfo } from './index.js';
 import { TtlCache } from './cache.js';
+import { DEFAULT_REVIEW_TIMEOUT_MS, InflightReviews } from './inflight.js';
 import { chainProblem, subjectNames } from './x509.js';
 
 /** What the connection's certificate proves; computed once per connection and settings. */
@@ -17,7 +18,8 @@ export type CertificateIdentity =
 
 export type AuthenticationResult =
   | { readonly ok: true; readonly user: UserInfo; readonly method: 'front-proxy' | 'client-certificate' | 'token' | 'anonymous' }
-  | { readonly ok: false; readonly reason: string };
+  /** `reason` goes to the client; `detail` (what the apiserver said) only to the log. */
+  | { readonly ok: false; readonly reason: string; readonly detail?: string };
 
 /** Request headers with repeated headers kept apart (Node's `req.headersDistinct`), names lowercase. */
 export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
@@ -88,13 +90,17 @@ export interface AuthenticatorOptions {
   readonly tokenReviewer: TokenReviewer | null;
   /** How long a TokenReview answer (either way) is reused; Kubernetes' default is 10 s. */
   readonly tokenCacheTtlMs?: number;
+  /** How long a TokenReview may take before the request is refused (default 10 s). */
+  readonly reviewTimeoutMs?: number;
 }
 
 export class Authenticator {
   private readonly tokenCache: TtlCache<TokenReviewResult>;
+  private readonly reviews: InflightReviews<TokenReviewResult>;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.tokenCache = new TtlCache(options.tokenCacheTtlMs ?? 10_000);
+    this.reviews = new InflightReviews('TokenReview', options.reviewTimeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS);
   }
 
   /** Synchronous unless a token must be reviewed, which keeps the cached hot path free of promises. */
@@ -116,18 +122,27 @@ export class Authenticator {
     const key = createHash('sha256').update(token).digest('base64');
     const cached = this.tokenCache.get(key);
     if (cached) return this.fromReview(cached, certificate);
-    return this.options.tokenReviewer.review(token).then(
-      (result) => {
+    const reviewer = this.options.tokenReviewer;
+    return this.reviews
+      .ask(key, async () => {
+        const result = await reviewer.review(token);
         this.tokenCache.set(key, result);
-        return this.fromReview(result, certificate);
-      },
-      (err: unknown) => ({ ok: false, reason: `token review failed: ${(err as Error).message}` }),
-    );
+        return result;
+      })
+      .then(
+        (result) => this.fromReview(result, certificate),
+        // The apiserver's error (body, headers) is for the log, never for an unauthenticated client.
+        (err: unknown) => ({ ok: false, reason: 'the bearer token could not be verified (TokenReview failed); see the adapter log', detail: `TokenReview failed: ${(err as Error).message}` }),
+      );
   }
 
   private fromReview(result: TokenReviewResult, certificate: CertificateIdentity): AuthenticationResult {
     if (result.authenticated && result.user) return { ok: true, user: withAuthenticatedGroup(result.user), method: 'token' };
-    const why = result.error ? `token not accepted: ${result.error}` : 'token not accepted';
-    return { ok: false, reason: certificate.kind === 'rejected' ? `${certificate.reason}; ${why}` : why };
+    const why = 'token not accepted';
+    return {
+      ok: false,
+      reason: certificate.kind === 'rejected' ? `${certificate.reason}; ${why}` : why,
+      ...(result.error ? { detail: `TokenReview: ${result.error}` } : {}),
+    };
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { AccessAttributes, AccessDecision, AccessReviewer, UserInfo } from './index.js';
 import { TtlCache } from './cache.js';
+import { DEFAULT_REVIEW_TIMEOUT_MS, InflightReviews } from './inflight.js';
 
 export const MASTERS = 'system:masters';
 
@@ -15,6 +16,8 @@ export interface AuthorizerOptions {
   readonly allowAll: boolean;
   /** Kubernetes' delegated authorizer caches allow and deny 10 s. */
   readonly cacheTtlMs?: number;
+  /** How long a SubjectAccessReview may take before the request fails (default 10 s). */
+  readonly reviewTimeoutMs?: number;
 }
 
 /** NUL cannot occur in HTTP header values, so it separates the parts unambiguously. */
@@ -37,9 +40,11 @@ export function forbiddenMessage(user: UserInfo, attributes: AccessAttributes, r
 
 export class Authorizer {
   private readonly cache: TtlCache<AccessDecision>;
+  private readonly reviews: InflightReviews<AccessDecision>;
 
   constructor(private readonly options: AuthorizerOptions) {
     this.cache = new TtlCache(options.cacheTtlMs ?? 10_000);
+    this.reviews = new InflightReviews('SubjectAccessReview', options.reviewTimeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS);
   }
 
   get allowsAll(): boolean {
@@ -54,7 +59,9 @@ export class Authorizer {
     const key = cacheKey(user, attributes);
     const cached = this.cache.get(key);
     if (cached) return cached;
-    return this.options.reviewer.review(user, attributes).then((decision) => {
+    const reviewer = this.options.reviewer;
+    return this.reviews.ask(key, async () => {
+      const decision = await reviewer.review(user, attributes);
       this.cache.set(key, decision);
       return decision;
     });

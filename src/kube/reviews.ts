@@ -1,19 +1,40 @@
 /**
  * TokenReview and SubjectAccessReview against the cluster's apiserver (@kubernetes/client-node):
- * the delegated authentication and authorization of an extension API server.
+ * the delegated authentication and authorization of an extension API server. Each request is
+ * aborted after the review deadline, so a hanging apiserver leaves no sockets open behind it.
  */
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig, type V1SubjectAccessReviewSpec } from '@kubernetes/client-node';
+import { AuthenticationV1Api, AuthorizationV1Api, Observable, type ConfigurationOptions, type KubeConfig, type V1SubjectAccessReviewSpec } from '@kubernetes/client-node';
 import type { AccessAttributes, AccessDecision, AccessReviewer, TokenReviewer, TokenReviewResult, UserInfo } from '../auth/index.js';
+import { DEFAULT_REVIEW_TIMEOUT_MS } from '../auth/inflight.js';
+
+/** Per-call options that abort the HTTP request after `timeoutMs`. */
+function deadline(timeoutMs: number): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (context) => {
+          context.setSignal(AbortSignal.timeout(timeoutMs));
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
 
 export class KubeTokenReviewer implements TokenReviewer {
   private readonly api: AuthenticationV1Api;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly timeoutMs = DEFAULT_REVIEW_TIMEOUT_MS,
+  ) {
     this.api = kubeConfig.makeApiClient(AuthenticationV1Api);
   }
 
   async review(token: string): Promise<TokenReviewResult> {
-    const review = await this.api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
+    const review = await this.api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } }, deadline(this.timeoutMs));
     const status = review.status;
     if (!status?.authenticated || !status.user?.username) {
       return { authenticated: false, ...(status?.error ? { error: status.error } : {}) };
@@ -43,14 +64,18 @@ export function subjectAccessReviewSpec(user: UserInfo, attributes: AccessAttrib
 export class KubeAccessReviewer implements AccessReviewer {
   private readonly api: AuthorizationV1Api;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly timeoutMs = DEFAULT_REVIEW_TIMEOUT_MS,
+  ) {
     this.api = kubeConfig.makeApiClient(AuthorizationV1Api);
   }
 
   async review(user: UserInfo, attributes: AccessAttributes): Promise<AccessDecision> {
-    const review = await this.api.createSubjectAccessReview({
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: subjectAccessReviewSpec(user, attributes) },
-    });
+    const review = await this.api.createSubjectAccessReview(
+      { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: subjectAccessReviewSpec(user, attributes) } },
+      deadline(this.timeoutMs),
+    );
     const status = review.status;
     const reason = status?.reason ?? status?.evaluationError;
     return { allowed: status?.allowed === true && status.denied !== true, ...(reason ? { reason } : {}) };

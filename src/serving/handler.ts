@@ -59,7 +59,8 @@ export class ApiHandler {
     const authenticated = this.authenticator.authenticate(input.certificate, input.headers, input.settings);
     return then(authenticated, (result: AuthenticationResult): Gate | Promise<Gate> => {
       if (!result.ok) {
-        this.logger.debug('unauthenticated request', { path: input.target.path, reason: result.reason });
+        if (result.detail !== undefined) this.logger.warn('request not authenticated', { path: input.target.path, reason: result.reason, detail: result.detail });
+        else this.logger.debug('unauthenticated request', { path: input.target.path, reason: result.reason });
         return { denied: errorAnswer(new ApiError(401, 'Unauthorized', `Unauthorized: ${result.reason}`)) };
       }
       const attributes = accessAttributes(input.target, input.method);

@@ -42,6 +42,8 @@ export interface ApiServerOptions {
   /** DEVELOPMENT ONLY: authorize every request. Logged as a warning and exported as a gauge. */
   readonly insecureAllowAll?: boolean;
   readonly reviewCacheTtlMs?: number;
+  /** TokenReview / SubjectAccessReview deadline; default 10 s. */
+  readonly reviewTimeoutMs?: number;
   readonly logger?: Logger;
   /** Default: the process's shared registry (with process metrics). */
   readonly registry?: Registry;
@@ -74,8 +76,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const registry = options.registry ?? sharedRegistry;
   if (registry === sharedRegistry) enableProcessMetrics();
   const metrics = new ApiMetrics(registry);
-  const authenticator = new Authenticator({ tokenReviewer: options.tokenReviewer ?? null, tokenCacheTtlMs: options.reviewCacheTtlMs });
-  const authorizer = new Authorizer({ reviewer: options.accessReviewer ?? null, allowAll: options.insecureAllowAll ?? false, cacheTtlMs: options.reviewCacheTtlMs });
+  const reviews = { cacheTtlMs: options.reviewCacheTtlMs, reviewTimeoutMs: options.reviewTimeoutMs };
+  const authenticator = new Authenticator({ tokenReviewer: options.tokenReviewer ?? null, tokenCacheTtlMs: reviews.cacheTtlMs, reviewTimeoutMs: reviews.reviewTimeoutMs });
+  const authorizer = new Authorizer({ reviewer: options.accessReviewer ?? null, allowAll: options.insecureAllowAll ?? false, ...reviews });
   metrics.setAllowAll(authorizer.allowsAll);
   if (authorizer.allowsAll) {
     logger.warn('AUTHORIZATION DISABLED: every caller, anonymous included, may read every metric. Local development only; never in a cluster.');

@@ -31,6 +31,11 @@ export interface FakeApiServer {
   kubeConfig(): KubeConfig;
   readonly tokenReviews: string[];
   readonly accessReviews: V1SubjectAccessReviewSpec[];
+  /**
+   * Makes TokenReview and SubjectAccessReview misbehave: 'hang' never answers, 'error' answers 500
+   * after 300 ms with a body and header that must not reach the adapter's clients; null answers normally.
+   */
+  reviewFault: 'hang' | 'error' | null;
   /** Replaces the ConfigMap and sends MODIFIED to every open watch. */
   updateConfigMap(configMap: V1ConfigMap): void;
   close(): Promise<void>;
@@ -57,12 +62,29 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   let version = 1;
   const watchers = new Set<ServerResponse>();
 
+  const hanging = new Set<ServerResponse>();
+  const misbehave = (res: ServerResponse): boolean => {
+    if (fake.reviewFault === 'hang') {
+      hanging.add(res);
+      return true;
+    }
+    if (fake.reviewFault === 'error') {
+      // Slowly, as an overloaded apiserver fails: identical requests meanwhile must wait for this one.
+      setTimeout(() => {
+        res.writeHead(500, { 'content-type': 'application/json', 'x-internal-detail': 'apiserver-internal-header' });
+        res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code: 500, message: 'etcdserver: apiserver-internal-detail' }));
+      }, 300);
+      return true;
+    }
+    return false;
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://fake');
     if (req.method === 'POST' && url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews') {
       const review = await body(req);
       const token = String((review['spec'] as { token?: string }).token);
       tokenReviews.push(token);
+      if (misbehave(res)) return;
       const user = options.tokens?.[token];
       const status = user ? { authenticated: true, user: { username: user.username, uid: user.uid, groups: user.groups ?? [] } } : { authenticated: false, error: 'token not recognized' };
       return reply(res, 201, { ...review, status });
@@ -71,6 +93,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       const review = await body(req);
       const spec = review['spec'] as V1SubjectAccessReviewSpec;
       accessReviews.push(spec);
+      if (misbehave(res)) return;
       const decision = options.authorize?.(spec) ?? { allowed: false, reason: 'no RBAC policy matched' };
       return reply(res, 201, { ...review, status: decision });
     }
@@ -93,8 +116,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
+  const fake: FakeApiServer = {
     url,
+    reviewFault: null,
     ca,
     tokenReviews,
     accessReviews,
@@ -115,9 +139,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
         for (const w of watchers) w.end();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+  return fake;
 }

@@ -64,6 +64,7 @@ export interface HarnessOptions {
   readonly provider?: MetricsProvider;
   readonly explainer?: ExplanationProvider;
   readonly reviewCacheTtlMs?: number;
+  readonly reviewTimeoutMs?: number;
 }
 
 export interface Harness {
@@ -101,8 +102,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.explainer ? { explainer: options.explainer } : {}),
     tls,
     authentication,
-    tokenReviewer: new KubeTokenReviewer(fake.kubeConfig()),
-    accessReviewer: new KubeAccessReviewer(fake.kubeConfig()),
+    tokenReviewer: new KubeTokenReviewer(fake.kubeConfig(), options.reviewTimeoutMs),
+    accessReviewer: new KubeAccessReviewer(fake.kubeConfig(), options.reviewTimeoutMs),
+    ...(options.reviewTimeoutMs === undefined ? {} : { reviewTimeoutMs: options.reviewTimeoutMs }),
     insecureAllowAll: options.insecureAllowAll ?? false,
     ...(options.reviewCacheTtlMs === undefined ? {} : { reviewCacheTtlMs: options.reviewCacheTtlMs }),
     logger,
