@@ -41,6 +41,7 @@ interface ServeFlags extends ApiServerFlags, GrpcFlags {
   /** commander's --no-events. */
   readonly events: boolean;
   readonly eventInterval: string;
+  readonly shutdownDelay: string;
 }
 
 function overridesFrom(flags: ServeFlags): ConfigOverrides {
@@ -83,6 +84,8 @@ export async function runServe(given: ServeFlags): Promise<void> {
     logger: log,
     deployments: needsCluster && kubeConfig !== null ? deploymentsApi(kubeConfig) : null,
   });
+  const shutdownDelaySeconds = expectNumber(flags.shutdownDelay, '--shutdown-delay', { min: 0, max: 300 });
+  // The authentication configuration is loaded here (files or the cluster's ConfigMap), before the server listens.
   const api = await resolveApiServerFlags(flags, logger);
   const provider = new SnapshotMetricsProvider(store, loop.namespaces(), (app) => loop.windowSeconds(app));
   // The journal follows the store from the first publish on: explanations, the scorecard, Events.
@@ -120,8 +123,11 @@ export async function runServe(given: ServeFlags): Promise<void> {
           registry,
         })
       : null;
-  await loop.start();
+  let firstSnapshots = false;
+  // Listening before the first step, so liveness answers while the model loads; ready only once
+  // every application has published (a 503 before that would send the HPA nothing useful).
   const server = await startApiServer({
+    readiness: () => (firstSnapshots ? null : 'waiting for the first snapshot of every application'),
     host: api.host,
     port: api.port,
     provider,
@@ -134,7 +140,9 @@ export async function runServe(given: ServeFlags): Promise<void> {
     reviewCacheTtlMs: api.reviewCacheTtlMs,
     logger: log,
   });
-  const grpc = resolveGrpcFlags(flags, api.host, api.tls);
+  await loop.start();
+  firstSnapshots = true;
+  const grpc = resolveGrpcFlags(flags, api.host, api.tls, api.clientCa);
   const grpcServer = grpc === null ? null : await startGrpcServer({ ...grpc, snapshots: store, logger: log, registry });
 
   let kubeconfigPath: string | null = null;
@@ -160,9 +168,16 @@ export async function runServe(given: ServeFlags): Promise<void> {
 
   await new Promise<void>((resolveStop) => {
     const shutdown = (signal: string): void => {
-      logger.info('shutting down', { signal });
+      logger.info('shutting down', { signal, shutdownDelaySeconds });
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      // A second signal means "now".
+      const now = (): void => {
+        logger.warn('second signal: exiting without draining');
+        process.exit(1);
+      };
+      process.once('SIGINT', now);
+      process.once('SIGTERM', now);
       resolveStop();
     };
     const onInt = (): void => shutdown('SIGINT');
@@ -170,8 +185,11 @@ export async function runServe(given: ServeFlags): Promise<void> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
-  await grpcServer?.close();
-  await server.close();
+  // Unready first and keep serving while the endpoint is removed (kube-proxy and the aggregator
+  // still send here for a few seconds), then stop listening and let requests in flight finish.
+  server.drain();
+  if (shutdownDelaySeconds > 0) await new Promise((r) => setTimeout(r, shutdownDelaySeconds * 1000));
+  await Promise.all([grpcServer?.close(), server.close()]);
   await loop.stop();
   events?.close();
   scorecard.close();
@@ -193,6 +211,15 @@ export function registerServe(program: Command): void {
     .option('--max-age <seconds>', 'data older than this is stale; env DEEPSCALER_MAX_AGE', process.env['DEEPSCALER_MAX_AGE'])
     .option('--model <dir>', 'model folder (only with a single application); env DEEPSCALER_MODEL', process.env['DEEPSCALER_MODEL'])
     .option('--no-events', 'do not write a Kubernetes Event on a Deployment when its desired count changes (written in a cluster with capacity.fromDeployments)')
-    .option('--event-interval <seconds>', 'at most one replica-change Event per Deployment this often; env DEEPSCALER_EVENT_INTERVAL', process.env['DEEPSCALER_EVENT_INTERVAL'] ?? '60');
-  addGrpcFlags(addApiServerFlags(command)).action(async (flags: ServeFlags) => runServe(flags));
+    .option('--event-interval <seconds>', 'at most one replica-change Event per Deployment this often; env DEEPSCALER_EVENT_INTERVAL', process.env['DEEPSCALER_EVENT_INTERVAL'] ?? '60')
+    .option(
+      '--shutdown-delay <seconds>',
+      'on SIGTERM, seconds to keep serving while /readyz is unready, so the endpoint is removed before the listener closes (default 5 in a pod, 0 otherwise)',
+      process.env['KUBERNETES_SERVICE_HOST'] ? '5' : '0',
+    );
+  addGrpcFlags(addApiServerFlags(command)).action(async (flags: ServeFlags) => {
+    await runServe(flags);
+    // Everything is closed; do not wait for stray timers or sockets (a hung apiserver call) to end.
+    process.exit(0);
+  });
 }

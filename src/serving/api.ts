@@ -156,6 +156,16 @@ function explanation(target: Extract<Target, { route: 'explain' }>, explainer: E
 
 const OK: ApiAnswer = { code: 200, body: 'ok', contentType: 'text/plain; charset=utf-8' };
 
+/** Methods every path of this read-only API answers (HEAD is GET without the body). */
+export const READ_METHODS = 'GET, HEAD';
+export const isRead = (method: string): boolean => method === 'GET' || method === 'HEAD';
+
+/** 405 for a path that exists (with Allow: GET, HEAD), 404 for one that does not. */
+export function methodNotAllowed(target: Target, method: string): ApiError {
+  if (target.route === 'other') return new ApiError(404, 'NotFound', `the server could not find the requested resource ${target.path}`);
+  return new ApiError(405, 'MethodNotAllowed', `${method} ${target.path} is not allowed: this API is read-only (${READ_METHODS})`);
+}
+
 /**
  * The answer to an authenticated, authorized GET. Provider failures that are not ApiErrors become
  * a 500 without backend details; `onInternalError` gets the original for the log.
@@ -169,8 +179,8 @@ export function answer(
   explainer?: ExplanationProvider,
 ): ApiAnswer {
   try {
+    if (!isRead(method)) throw methodNotAllowed(target, method);
     if (target.route === 'health') return OK;
-    if (method !== 'GET') throw new ApiError(404, 'NotFound', `${method} ${target.path} is not served: this API is read-only (GET)`);
     if (target.route === 'other' || target.route === 'metrics') throw new ApiError(404, 'NotFound', `the server could not find the requested resource ${target.path}`);
     if (!acceptsJson(accept)) {
       throw new ApiError(406, 'NotAcceptable', `only application/json is served here (asked for "${accept}"); aggregated discovery is not supported, use legacy discovery`);

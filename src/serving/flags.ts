@@ -8,7 +8,8 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccessReviewer, AuthenticationSource, TokenReviewer } from '../auth/index.js';
 import { issueCertificate } from '../auth/certificates.js';
-import { buildAuthenticationSettings, readPemFile, staticAuthentication } from '../auth/settings.js';
+import { fileAuthentication } from '../auth/settings.js';
+import { watchCertificateFile, type PemSource } from '../auth/pem-file.js';
 import { ensureSelfSignedCertificate, readKeyPair, watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
 import { expectNumber, ConfigError } from '../config/validate.js';
 import { watchAuthenticationConfigMap } from '../kube/auth-config.js';
@@ -67,6 +68,8 @@ export interface ResolvedApiServer {
   readonly reviewCacheTtlMs: number;
   /** Set when no cluster is used: a local CA and a system:masters client certificate for curl/kubectl. */
   readonly localClient: LocalClientFiles | null;
+  /** The watched --client-ca-file (or local client CA), for the gRPC server to share; null with the ConfigMap. */
+  readonly clientCa: PemSource | null;
   /** Stops the file and ConfigMap watches. */
   close(): void;
 }
@@ -145,25 +148,32 @@ export async function resolveApiServerFlags(flags: ApiServerFlags, logger: Logge
   const fromFiles = Boolean(flags.clientCaFile || flags.requestheaderClientCaFile);
   let localClient: LocalClientFiles | null = null;
   let authentication: AuthenticationSource;
+  let clientCa: PemSource | null = null;
+  let requestHeaderCa: PemSource | null = null;
   try {
     if (kubeConfig && !fromFiles && !flags.authenticationSkipLookup) {
       authentication = await watchAuthenticationConfigMap(kubeConfig, logger);
     } else {
       if (!kubeConfig && !fromFiles) localClient = ensureLocalClientCertificate(flags.certDir, servingFiles);
       const clientCaFile = flags.clientCaFile ?? localClient?.caFile;
-      authentication = staticAuthentication(
-        buildAuthenticationSettings({
-          ...(clientCaFile ? { clientCA: readPemFile(clientCaFile) } : {}),
-          ...(flags.requestheaderClientCaFile ? { requestHeaderCA: readPemFile(flags.requestheaderClientCaFile) } : {}),
+      // Watched like the serving certificate: a rotated CA file takes effect without a restart.
+      clientCa = clientCaFile ? watchCertificateFile(clientCaFile, logger) : null;
+      requestHeaderCa = flags.requestheaderClientCaFile ? watchCertificateFile(flags.requestheaderClientCaFile, logger) : null;
+      authentication = fileAuthentication(
+        { clientCA: clientCa, requestHeaderCA: requestHeaderCa },
+        {
           allowedNames: list(flags.requestheaderAllowedNames),
           usernameHeaders: list(flags.requestheaderUsernameHeaders),
           groupHeaders: list(flags.requestheaderGroupHeaders),
           extraHeaderPrefixes: list(flags.requestheaderExtraHeadersPrefix),
-        }),
+        },
+        logger,
       );
     }
   } catch (err) {
     tls.close();
+    clientCa?.close();
+    requestHeaderCa?.close();
     throw err;
   }
   return {
@@ -176,6 +186,7 @@ export async function resolveApiServerFlags(flags: ApiServerFlags, logger: Logge
     insecureAllowAll: flags.insecureAllowAll === true,
     reviewCacheTtlMs,
     localClient,
+    clientCa,
     close: () => {
       tls.close();
       authentication.close();

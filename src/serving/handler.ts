@@ -30,7 +30,9 @@ export function accessAttributes(target: Target, method: string): AccessAttribut
     // As the aggregator's RequestInfo sees the path: a collection is list, a named item get.
     return { kind: 'resource', namespace: target.namespace, verb: target.service === undefined ? 'list' : 'get', group: GROUP, version: VERSION, resource: EXPLAIN_RESOURCE };
   }
-  return { kind: 'nonResource', path: target.path, verb: method.toLowerCase() };
+  // HEAD and OPTIONS read what GET reads: authorized as get, so neither is a way around RBAC.
+  const verb = method === 'HEAD' || method === 'OPTIONS' ? 'get' : method.toLowerCase();
+  return { kind: 'nonResource', path: target.path, verb };
 }
 
 const then = <T, U>(value: T | Promise<T>, next: (v: T) => U | Promise<U>): U | Promise<U> =>

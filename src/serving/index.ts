@@ -45,7 +45,9 @@ export type StatusReason =
   | 'Unauthorized'
   | 'Forbidden'
   | 'NotFound'
+  | 'MethodNotAllowed'
   | 'NotAcceptable'
+  | 'Timeout'
   | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable';

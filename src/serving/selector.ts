@@ -4,6 +4,7 @@
  * `k` (exists), `!k` (does not exist), joined by `,` (AND). Anything else is a 400 naming the problem.
  */
 import { ApiError, type LabelMatcher } from './index.js';
+import { quoteInput } from '../util/quote.js';
 
 export type Operator = 'exists' | 'doesNotExist' | 'equals' | 'notEquals' | 'in' | 'notIn';
 
@@ -62,17 +63,17 @@ export function labelKeyProblem(key: string): string | null {
   if (slash >= 0) {
     const prefix = key.slice(0, slash);
     if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) {
-      return `prefix "${prefix}" must be a DNS subdomain (lowercase letters, digits, "-", ".", at most 253 characters)`;
+      return `prefix ${quoteInput(prefix)} must be a DNS subdomain (lowercase letters, digits, "-", ".", at most 253 characters)`;
     }
   }
-  if (name.length === 0 || name.length > 63 || !NAME.test(name)) return `name "${name}" must have ${NAME_RULE}`;
+  if (name.length === 0 || name.length > 63 || !NAME.test(name)) return `name ${quoteInput(name)} must have ${NAME_RULE}`;
   return null;
 }
 
 /** Why `value` is not a valid label value, or null when it is (empty is valid). */
 export function labelValueProblem(value: string): string | null {
   if (value === '') return null;
-  return value.length > 63 || !NAME.test(value) ? `value "${value}" must be empty or have ${NAME_RULE}` : null;
+  return value.length > 63 || !NAME.test(value) ? `value ${quoteInput(value)} must be empty or have ${NAME_RULE}` : null;
 }
 
 class Parser {
@@ -90,12 +91,13 @@ class Parser {
     return this.tokens[this.index++]!;
   }
 
+  // The selector is echoed once, cut (util/quote.ts); tokens inside the problem are cut too.
   private fail(problem: string): never {
-    throw new ApiError(400, 'BadRequest', `invalid labelSelector "${this.source}": ${problem}`);
+    throw new ApiError(400, 'BadRequest', `invalid labelSelector ${quoteInput(this.source)}: ${problem}`);
   }
 
   private unexpected(token: Token, expected: string): never {
-    const found = token.kind === 'end' ? 'end of selector' : `"${token.text}" at position ${token.position}`;
+    const found = token.kind === 'end' ? 'end of selector' : `${quoteInput(token.text)} at position ${token.position}`;
     return this.fail(`found ${found}, expected ${expected}`);
   }
 
@@ -114,7 +116,7 @@ class Parser {
     const token = this.next();
     if (token.kind !== 'identifier') this.unexpected(token, 'a label key');
     const problem = labelKeyProblem(token.text);
-    if (problem) this.fail(`invalid key "${token.text}": ${problem}`);
+    if (problem) this.fail(`invalid key: ${problem}`);
     return token.text;
   }
 

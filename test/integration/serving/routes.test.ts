@@ -146,9 +146,10 @@ describe('external metrics API routes (over HTTPS, as system:masters)', function
       }
     });
 
-    it('answers 404 to methods other than GET', async () => {
+    it('answers 405 with Allow to methods other than GET and HEAD', async () => {
       const post = await httpsGet(h.server.url + REPLICAS, { ca: h.pki.servingCa.cert, cert: h.pki.admin.cert, key: h.pki.admin.key }, {}, 'POST');
-      expectStatus(post, 404, 'NotFound', /POST .* is not served: this API is read-only/);
+      expectStatus(post, 405, 'MethodNotAllowed', /POST .* is not allowed: this API is read-only \(GET, HEAD\)/);
+      expect(post.headers['allow']).to.equal('GET, HEAD');
     });
   });
 
