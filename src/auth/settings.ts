@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_REQUEST_HEADERS, type AuthenticationSettings, type AuthenticationSource } from './index.js';
 import { parseCertificateBundle } from './x509.js';
+import type { PemSource } from './pem-file.js';
+import type { Logger } from '../telemetry/log.js';
 
 export interface AuthenticationInputs {
   /** PEM bundle of client CAs, and where it came from (for error messages). */
@@ -51,4 +53,42 @@ export function staticAuthentication(settings: AuthenticationSettings): Authenti
 /** All CA certificates as one PEM bundle: the TLS layer lists them when asking for a client certificate. */
 export function acceptableCAsPem(settings: AuthenticationSettings): string {
   return [...settings.clientCA, ...(settings.requestHeader?.clientCA ?? [])].map((c) => c.toString()).join('\n');
+}
+
+/**
+ * Settings whose CA bundles come from watched files (--client-ca-file, --requestheader-client-ca-file):
+ * rebuilt and announced whenever a bundle changes, so a rotated CA needs no restart.
+ */
+export function fileAuthentication(
+  files: { readonly clientCA: PemSource | null; readonly requestHeaderCA: PemSource | null },
+  names: Omit<AuthenticationInputs, 'clientCA' | 'requestHeaderCA'>,
+  logger: Logger,
+): AuthenticationSource {
+  const build = (): AuthenticationSettings =>
+    buildAuthenticationSettings({
+      ...names,
+      ...(files.clientCA ? { clientCA: { pem: files.clientCA.current(), source: files.clientCA.path } } : {}),
+      ...(files.requestHeaderCA ? { requestHeaderCA: { pem: files.requestHeaderCA.current(), source: files.requestHeaderCA.path } } : {}),
+    });
+  let settings = build();
+  const listeners: Array<(s: AuthenticationSettings) => void> = [];
+  const changed = (): void => {
+    try {
+      settings = build();
+    } catch (err) {
+      logger.error('authentication settings not reloaded, keeping the previous ones', { error: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    for (const listener of listeners) listener(settings);
+  };
+  files.clientCA?.onChange(changed);
+  files.requestHeaderCA?.onChange(changed);
+  return {
+    current: () => settings,
+    onChange: (listener) => listeners.push(listener),
+    close: () => {
+      files.clientCA?.close();
+      files.requestHeaderCA?.close();
+    },
+  };
 }

@@ -4,6 +4,8 @@
  * --grpc-client-ca-file; --no-grpc turns the server off.
  */
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import type { PemSource } from '../auth/pem-file.js';
 import type { KeyPairSource } from '../auth/tls.js';
 import { ConfigError, expectNumber } from '../config/validate.js';
 
@@ -31,11 +33,14 @@ export interface ResolvedGrpc {
   readonly host: string;
   readonly port: number;
   readonly tls: KeyPairSource | 'plaintext';
-  readonly clientCaFile?: string;
+  readonly clientCa?: string | PemSource;
 }
 
-/** null when gRPC is off; `httpsHost` and `httpsTls` are the API server's bind address and certificate. */
-export function resolveGrpcFlags(flags: GrpcFlags, httpsHost: string, httpsTls: KeyPairSource): ResolvedGrpc | null {
+/**
+ * null when gRPC is off; `httpsHost`, `httpsTls` and `httpsClientCa` are the API server's bind
+ * address, certificate and client-CA watcher (shared when --grpc-client-ca-file names the same file).
+ */
+export function resolveGrpcFlags(flags: GrpcFlags, httpsHost: string, httpsTls: KeyPairSource, httpsClientCa: PemSource | null = null): ResolvedGrpc | null {
   if (!flags.grpc) return null;
   if (flags.grpcPlaintext && flags.grpcClientCaFile !== undefined) {
     throw new ConfigError('--grpc-client-ca-file needs TLS: drop --grpc-plaintext or the client CA');
@@ -44,6 +49,8 @@ export function resolveGrpcFlags(flags: GrpcFlags, httpsHost: string, httpsTls: 
     host: flags.grpcBindAddress ?? httpsHost,
     port: expectNumber(flags.grpcPort, '--grpc-port', { integer: true, min: 0, max: 65535 }), // 0: a free port
     tls: flags.grpcPlaintext ? 'plaintext' : httpsTls,
-    ...(flags.grpcClientCaFile !== undefined ? { clientCaFile: flags.grpcClientCaFile } : {}),
+    ...(flags.grpcClientCaFile === undefined
+      ? {}
+      : { clientCa: httpsClientCa !== null && resolve(httpsClientCa.path) === resolve(flags.grpcClientCaFile) ? httpsClientCa : flags.grpcClientCaFile }),
   };
 }

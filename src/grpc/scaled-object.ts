@@ -12,6 +12,7 @@ import type { Recommendation } from '../planning/index.js';
 import { GrpcStatusError } from './calls.js';
 import { assertServable, findApp, listOrNone, noPredictionYet, servicesOf } from '../snapshot/query.js';
 import type { ScaledObjectRef } from './messages.js';
+import { quoteInput } from '../util/quote.js';
 
 const METADATA_KEYS = { service: 'service', application: 'application', activationReplicas: 'activationReplicas' } as const;
 
@@ -24,7 +25,8 @@ export interface ScalerTarget {
 }
 
 function describeRef(ref: ScaledObjectRef): string {
-  return `ScaledObject ${ref.namespace || '(no namespace)'}/${ref.name || '(no name)'}`;
+  const cut = (text: string): string => (text.length <= 253 ? text : `${text.slice(0, 253)}…`);
+  return `ScaledObject ${cut(ref.namespace) || '(no namespace)'}/${cut(ref.name) || '(no name)'}`;
 }
 
 function invalid(ref: ScaledObjectRef, message: string): GrpcStatusError {
@@ -36,13 +38,17 @@ function metadataValue(ref: ScaledObjectRef, key: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** Replicas are int32 in Kubernetes; a larger "whole number" (or 400 digits, which is Infinity) is an error, not "never active". */
+const MAX_REPLICAS = 2 ** 31 - 1;
+
 function parseActivationReplicas(ref: ScaledObjectRef): number {
   const raw = metadataValue(ref, METADATA_KEYS.activationReplicas);
   if (raw === undefined) return 0;
-  if (!/^\d+$/.test(raw)) {
-    throw invalid(ref, `trigger metadata ${METADATA_KEYS.activationReplicas} must be a whole number ≥ 0 (replicas), got "${raw}"`);
+  const value = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value <= MAX_REPLICAS)) {
+    throw invalid(ref, `trigger metadata ${METADATA_KEYS.activationReplicas} must be a whole number from 0 to ${MAX_REPLICAS} (replicas), got ${quoteInput(raw)}`);
   }
-  return Number(raw);
+  return value;
 }
 
 function resolveApp(ref: ScaledObjectRef, store: SnapshotStore): AppSnapshot {
@@ -70,7 +76,7 @@ export function resolveScalerTarget(ref: ScaledObjectRef, store: SnapshotStore):
   if (known.length > 0 && !known.includes(service)) {
     throw new GrpcStatusError(
       grpc.status.NOT_FOUND,
-      `${describeRef(ref)}: application "${app.app}" has no service "${service}"; set trigger metadata ${METADATA_KEYS.service} to one of: ${listOrNone(known)}`,
+      `${describeRef(ref)}: application "${app.app}" has no service ${quoteInput(service)}; set trigger metadata ${METADATA_KEYS.service} to one of: ${listOrNone(known)}`,
     );
   }
   assertServable(app);

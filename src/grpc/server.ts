@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
+import type { PemSource } from '../auth/pem-file.js';
 import type { KeyPairFiles, KeyPairSource } from '../auth/tls.js';
 import type { SnapshotStore } from '../snapshot/index.js';
 import type { Logger } from '../telemetry/log.js';
@@ -30,9 +31,10 @@ export interface GrpcServerOptions {
   readonly logger: Logger;
   /**
    * With TLS: require client certificates signed by a CA in this PEM bundle (KEDA's tlsClientCert /
-   * tlsClientKey); without it any client may call. Re-read as often as the serving certificate.
+   * tlsClientKey) — its file, or the watcher the HTTPS server already uses for it; without it any
+   * client may call. Re-read as often as the serving certificate.
    */
-  readonly clientCaFile?: string;
+  readonly clientCa?: string | PemSource;
   /** How often the certificate files are polled for a rotation (default 2 s, as for HTTPS). */
   readonly tlsRefreshMs?: number;
   /** How long close() lets unary calls in flight finish before cutting connections (default 5 s). */
@@ -62,7 +64,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   server.addService(services.health.service, healthHandlers(health, streams, logger));
 
   const address = bindAddress(options.host, options.port);
-  const tls = grpcTls({ tls: options.tls, clientCaFile: options.clientCaFile, pollMs: options.tlsRefreshMs }, logger);
+  const tls = grpcTls({ tls: options.tls, clientCa: options.clientCa, pollMs: options.tlsRefreshMs }, logger);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, tls.credentials, (err, bound) => {
       if (!err) return resolve(bound);
@@ -70,7 +72,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       reject(new Error(`gRPC: cannot listen on ${address}: ${err.message}`));
     });
   });
-  logger.info('gRPC listening', { address: bindAddress(options.host, port), tls: options.tls === 'plaintext' ? 'off' : 'on', clientCertificates: options.clientCaFile === undefined ? 'not requested' : 'required' });
+  logger.info('gRPC listening', { address: bindAddress(options.host, port), tls: options.tls === 'plaintext' ? 'off' : 'on', clientCertificates: options.clientCa === undefined ? 'not requested' : 'required' });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

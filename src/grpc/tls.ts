@@ -1,13 +1,11 @@
 /**
  * TLS for the gRPC server: the HTTPS serving key pair (shared with the HTTPS server, or watched
- * here from the same files) and, optionally, the CAs that client certificates must chain to. Both
- * are polled, so rotations need no restart: grpc-js swaps its TLS context on every update through
- * its certificate-provider API.
+ * here from the same files) and, optionally, the CAs that client certificates must chain to (the
+ * same PEM watcher as HTTPS's client CAs when it is the same file). Both are polled, so rotations
+ * need no restart: grpc-js swaps its TLS context on every update through its certificate-provider API.
  */
-import { X509Certificate } from 'node:crypto';
-import { unwatchFile, watchFile } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { readPemFile } from '../auth/settings.js';
+import { watchCertificateFile, type PemSource } from '../auth/pem-file.js';
 import { watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
 import type { Logger } from '../telemetry/log.js';
 
@@ -17,7 +15,8 @@ type CaUpdate = grpc.experimental.CaCertificateUpdate;
 
 export interface GrpcTlsOptions {
   readonly tls: KeyPairFiles | KeyPairSource | 'plaintext';
-  readonly clientCaFile?: string;
+  /** CA bundle client certificates must chain to: a file (watched here) or a watcher shared with HTTPS. */
+  readonly clientCa?: string | PemSource;
   /** Poll interval of the files (default 2 s, as for HTTPS). */
   readonly pollMs?: number;
 }
@@ -28,47 +27,10 @@ export interface GrpcTls {
   close(): void;
 }
 
-interface PemSource {
-  current(): string;
-  onChange(listener: () => void): void;
-  close(): void;
-}
-
 const DEFAULT_POLL_MS = 2_000;
 
 function withContext(what: string, err: unknown): Error {
   return new Error(`gRPC TLS: ${what}${err instanceof Error ? err.message : String(err)}`, { cause: err });
-}
-
-/** The client CA bundle, re-read when it changes; an unreadable update keeps the previous bundle. */
-function watchCaFile(path: string, logger: Logger, pollMs: number): PemSource {
-  const read = (): string => {
-    const { pem } = readPemFile(path);
-    new X509Certificate(pem); // throws unless the bundle starts with a PEM certificate
-    return pem;
-  };
-  let pem: string;
-  try {
-    pem = read();
-  } catch (err) {
-    throw withContext(`client CA ${path}: `, err);
-  }
-  const listeners: Array<() => void> = [];
-  const reload = (): void => {
-    let next: string;
-    try {
-      next = read();
-    } catch (err) {
-      logger.warn('gRPC client CA not reloaded, keeping the previous one', { error: err instanceof Error ? err.message : String(err) });
-      return;
-    }
-    if (next === pem) return;
-    pem = next;
-    logger.info('gRPC client CA reloaded', { clientCaFile: path });
-    for (const listener of listeners) listener();
-  };
-  watchFile(path, { interval: pollMs, persistent: false }, reload);
-  return { current: () => pem, onChange: (listener) => listeners.push(listener), close: () => unwatchFile(path, reload) };
 }
 
 /** Hands grpc-js the newest serving pair and client CAs. */
@@ -115,19 +77,25 @@ class WatchedCertificateProvider implements grpc.experimental.CertificateProvide
 }
 
 export function grpcTls(options: GrpcTlsOptions, logger: Logger): GrpcTls {
-  const { tls, clientCaFile } = options;
+  const { tls, clientCa } = options;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   if (tls === 'plaintext') {
-    if (clientCaFile !== undefined) throw new Error('gRPC: a client CA needs TLS; drop plaintext or the client CA');
+    if (clientCa !== undefined) throw new Error('gRPC: a client CA needs TLS; drop plaintext or the client CA');
     return { credentials: grpc.ServerCredentials.createInsecure(), close: () => {} };
   }
-  const ca = clientCaFile === undefined ? null : watchCaFile(clientCaFile, logger, pollMs);
+  let ca: PemSource | null = null;
+  try {
+    ca = clientCa === undefined ? null : typeof clientCa === 'string' ? watchCertificateFile(clientCa, logger, pollMs) : clientCa;
+  } catch (err) {
+    throw withContext(`client CA ${String(clientCa)}: `, err);
+  }
+  const ownsCa = typeof clientCa === 'string';
   const shared = 'current' in tls;
   let pair: KeyPairSource;
   try {
     pair = 'current' in tls ? tls : watchKeyPair(tls, logger, pollMs);
   } catch (err) {
-    ca?.close();
+    if (ownsCa) ca?.close();
     throw withContext('', err);
   }
   const provider = new WatchedCertificateProvider(pair, ca);
@@ -138,7 +106,7 @@ export function grpcTls(options: GrpcTlsOptions, logger: Logger): GrpcTls {
     credentials,
     close: () => {
       if (!shared) pair.close();
-      ca?.close();
+      if (ownsCa) ca?.close();
     },
   };
 }

@@ -6,6 +6,7 @@
  * what is servable, and both say the same thing about the same state.
  */
 import type { AppSnapshot, SnapshotStore } from './index.js';
+import { quoteInput } from '../util/quote.js';
 
 /**
  * not-found: the client named something that is not served (fix the request);
@@ -31,7 +32,7 @@ export function listOrNone(names: readonly string[]): string {
 }
 
 export function unknownApplication(name: string, served: readonly string[]): SnapshotRefusal {
-  return new SnapshotRefusal('not-found', `application "${name}" is not served by this adapter; served applications: ${listOrNone(served)}`);
+  return new SnapshotRefusal('not-found', `application ${quoteInput(name)} is not served by this adapter; served applications: ${listOrNone(served)}`);
 }
 
 export function namespaceNotConfigured(namespace: string, configured: readonly string[]): SnapshotRefusal {

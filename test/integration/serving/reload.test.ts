@@ -4,6 +4,9 @@
  */
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveGrpcFlags } from '../../../src/grpc/flags.js';
+import { resolveApiServerFlags } from '../../../src/serving/flags.js';
 import { Registry } from 'prom-client';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { watchKeyPair } from '../../../src/auth/tls.js';
@@ -120,5 +123,32 @@ describe('API certificate and CA rotation', function () {
       'key requestheader-allowed-names is not a JSON list',
     );
     expect(() => settingsFromConfigMap(authConfigMap({ 'client-ca-file': 'junk' }))).to.throw(/key client-ca-file: no PEM certificate found/);
+  });
+
+  it('reloads a rotated --client-ca-file without a restart, and the gRPC server shares that watcher', async () => {
+    const dir = tempDir();
+    const servingCa = makeCa('serving-ca');
+    const serving = writeKeyPair(dir, 'tls', makeServingCert(servingCa));
+    const [oldCa, newCa] = [makeCa('old-client-ca'), makeCa('new-client-ca')];
+    const [oldAdmin, newAdmin] = [makeClientCert(oldCa, 'admin', ['system:masters']), makeClientCert(newCa, 'admin', ['system:masters'])];
+    const caFile = join(dir, 'client-ca.crt');
+    writeFileSync(caFile, oldCa.cert);
+    const api = await resolveApiServerFlags(
+      { bindAddress: '127.0.0.1', securePort: '0', tlsCertFile: serving.certFile, tlsPrivateKeyFile: serving.keyFile, certDir: dir, clientCaFile: caFile, reviewCacheTtl: '10' },
+      logger,
+    );
+    const server = await startApiServer({ port: 0, provider: ExampleMetricsProvider.fromFile(), tls: api.tls, authentication: api.authentication, logger, registry: new Registry() });
+    try {
+      const as = (who: { cert: string; key: string }) => httpsGet(server.url + GV, { ca: servingCa.cert, cert: who.cert, key: who.key });
+      expect((await as(oldAdmin)).status).to.equal(200);
+      writeFileSync(caFile, newCa.cert);
+      await eventually(async () => (await as(newAdmin)).status === 200, 'a certificate from the new client CA is accepted');
+      expect((await as(oldAdmin)).status, 'the old CA no longer vouches').to.equal(401);
+      const grpc = resolveGrpcFlags({ grpc: true, grpcPort: '0', grpcClientCaFile: caFile }, '127.0.0.1', api.tls, api.clientCa);
+      expect(grpc?.clientCa, 'one watcher for HTTPS and gRPC').to.equal(api.clientCa);
+    } finally {
+      await server.close();
+      api.close();
+    }
   });
 });

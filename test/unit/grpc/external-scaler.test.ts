@@ -74,7 +74,22 @@ describe('gRPC KEDA external scaler', () => {
     it('INVALID_ARGUMENT when activationReplicas is not a whole number', async () => {
       const err = await rejection(isActive(ref({ service: 'cart', activationReplicas: '1.5' })));
       expect(err.code).to.equal(grpc.status.INVALID_ARGUMENT);
-      expect(err.details).to.match(/activationReplicas must be a whole number ≥ 0.*"1\.5"/);
+      expect(err.details).to.match(/activationReplicas must be a whole number from 0 to 2147483647.*"1\.5"/);
+    });
+
+    it('INVALID_ARGUMENT for an activationReplicas too large for replicas (400 digits is Infinity, never "inactive")', async () => {
+      for (const huge of ['9'.repeat(400), '2147483648']) {
+        const err = await rejection(isActive(ref({ service: 'cart', activationReplicas: huge })));
+        expect(err.code).to.equal(grpc.status.INVALID_ARGUMENT);
+        expect(err.details.length, 'the input is echoed once, cut').to.be.below(400);
+      }
+    });
+
+    it('echoes a huge service name once, cut, not the whole input', async () => {
+      const err = await rejection(getMetrics(ref({ service: 'x'.repeat(10_000) })));
+      expect(err.code).to.equal(grpc.status.NOT_FOUND);
+      expect(err.details).to.contain('(10000 characters)');
+      expect(err.details.length).to.be.below(500);
     });
 
     it('INVALID_ARGUMENT when the namespace serves several applications and none is named', async () => {

@@ -107,7 +107,7 @@ describe('gRPC server', () => {
       clientCa = writeKeyPair(dir, 'keda-ca', makeCa('keda-client-ca'));
     });
     beforeEach(async () => {
-      h = await startHarness({ tls: serving, clientCaFile: clientCa.certFile });
+      h = await startHarness({ tls: serving, clientCa: clientCa.certFile });
       h.store.publishApp(appSnapshot());
     });
     afterEach(async () => h.close());
@@ -130,7 +130,7 @@ describe('gRPC server', () => {
     });
 
     it('fails to start naming the client CA file when it is not a certificate', async () => {
-      const err = await startHarness({ tls: serving, clientCaFile: serving.keyFile }).then(
+      const err = await startHarness({ tls: serving, clientCa: serving.keyFile }).then(
         () => undefined,
         (e: Error) => e,
       );

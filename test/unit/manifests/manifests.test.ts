@@ -32,6 +32,40 @@ function docs(file: string): Obj[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Obj);
 }
 
+interface PatchOp {
+  op: string;
+  path: string;
+  value: unknown;
+}
+
+/** The Deployment as kustomize builds it: deployment.yaml with the base's JSON 6902 patches (only "add" is used). */
+function builtDeployment(): Record<string, unknown> {
+  const deployment = structuredClone(docs(join(BASE, 'deployment.yaml')).find((o) => o.kind === 'Deployment')) as unknown as Record<string, unknown>;
+  const kustomization = parse(readFileSync(join(BASE, 'kustomization.yaml'), 'utf8')) as { patchesJson6902?: { target: { kind: string }; path: string }[] };
+  for (const patch of kustomization.patchesJson6902 ?? []) {
+    if (patch.target.kind !== 'Deployment') continue;
+    for (const op of parse(readFileSync(join(BASE, patch.path), 'utf8')) as PatchOp[]) {
+      expect(op.op, `${patch.path}: only add is applied here`).to.equal('add');
+      const keys = op.path.split('/').slice(1);
+      const last = keys.pop()!;
+      let at: unknown = deployment;
+      for (const key of keys) at = (at as Record<string, unknown>)[key];
+      if (Array.isArray(at)) at.splice(last === '-' ? at.length : Number(last), 0, op.value);
+      else (at as Record<string, unknown>)[last] = op.value;
+    }
+  }
+  return deployment;
+}
+
+interface Container {
+  args: string[];
+  ports: { name: string; containerPort: number }[];
+  volumeMounts: { name: string; mountPath: string }[];
+}
+function container(deployment: Record<string, unknown>): Container {
+  return (deployment as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0]!;
+}
+
 describe('shipped manifests', () => {
   it('carry a configuration the serve command accepts', () => {
     const cm = docs(join(BASE, 'config.yaml')).find((o) => o.kind === 'ConfigMap');
@@ -43,8 +77,7 @@ describe('shipped manifests', () => {
 
   it('start the adapter only with flags the serve command defines', function () {
     this.timeout(30_000);
-    const deployment = docs(join(BASE, 'deployment.yaml')).find((o) => o.kind === 'Deployment');
-    const args = deployment?.spec?.template?.spec?.containers?.[0]?.args ?? [];
+    const args = container(builtDeployment()).args;
     expect(args[0]).to.equal('serve');
     const help = execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--help'], { encoding: 'utf8' });
     for (const arg of args.slice(1)) {
@@ -79,5 +112,29 @@ describe('shipped manifests', () => {
     const used = new Set([...`${dashboard}\n${rules}`.matchAll(/\bdeepscaler_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
     const unknown = [...used].filter((n) => !known.has(n));
     expect(unknown, `metrics used by manifests/monitoring but not registered: ${unknown.join(', ')}`).to.deep.equal([]);
+  });
+
+  it('require a client certificate on gRPC by default: --grpc-client-ca-file names a file of a mounted Secret', () => {
+    const deployment = builtDeployment();
+    const c = container(deployment);
+    const flag = c.args.find((a) => a.startsWith('--grpc-client-ca-file='));
+    expect(flag, 'the Deployment passes --grpc-client-ca-file').to.be.a('string');
+    const file = flag!.split('=')[1]!;
+    const mount = c.volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`));
+    expect(mount, `a volume is mounted where ${file} lives`).to.not.equal(undefined);
+    const volumes = (deployment as { spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } } }).spec.template.spec.volumes;
+    expect(volumes.find((v) => v.name === mount!.name)?.secret?.secretName).to.equal('deepscaler-grpc-client-ca');
+  });
+
+  it('limit who reaches each container port with a NetworkPolicy: HTTPS open (authenticated), gRPC only from KEDA', () => {
+    const policy = docs(join(BASE, 'networkpolicy.yaml')).find((o) => o.kind === 'NetworkPolicy') as unknown as {
+      spec: { podSelector: { matchLabels: Record<string, string> }; ingress: { ports: { port: number }[]; from?: unknown[] }[] };
+    };
+    const kustomization = parse(readFileSync(join(BASE, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    expect(kustomization.resources).to.include('networkpolicy.yaml');
+    expect(policy.spec.podSelector.matchLabels).to.deep.equal({ 'app.kubernetes.io/name': 'deepscaler-adapter' });
+    const rule = (port: number) => policy.spec.ingress.find((r) => r.ports.some((p) => p.port === port));
+    for (const p of container(builtDeployment()).ports) expect(rule(p.containerPort), `a rule for ${p.name} (${p.containerPort})`).to.not.equal(undefined);
+    expect(rule(9443)!.from, 'gRPC only from selected peers').to.have.length.greaterThan(0);
   });
 });
