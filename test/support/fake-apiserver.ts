@@ -33,7 +33,7 @@ export interface FakeApiServer {
   readonly accessReviews: V1SubjectAccessReviewSpec[];
   /**
    * Makes TokenReview and SubjectAccessReview misbehave: 'hang' never answers, 'error' answers 500
-   * after 300 ms with a body and header that must not reach the adapter's clients; null answers normally.
+   * after 1 s with a body and header that must not reach the adapter's clients; null answers normally.
    */
   reviewFault: 'hang' | 'error' | null;
   /** Replaces the ConfigMap and sends MODIFIED to every open watch. */
@@ -73,7 +73,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       setTimeout(() => {
         res.writeHead(500, { 'content-type': 'application/json', 'x-internal-detail': 'apiserver-internal-header' });
         res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code: 500, message: 'etcdserver: apiserver-internal-detail' }));
-      }, 300);
+      }, 1_000);
       return true;
     }
     return false;
