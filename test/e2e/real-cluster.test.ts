@@ -399,6 +399,59 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     }
   });
 
+  it('writes an Event on the Deployment when the served count moves, saying why (kubectl describe shows it)', async function () {
+    this.timeout(60_000);
+    const admin = plane.adminKubeconfig;
+    type EventList = { items: { reason: string; message: string; type: string; involvedObject: { kind: string; name: string; uid: string }; source?: { component?: string } }[] };
+    const uid = (await kubectlOk(admin, ['-n', APP_NS, 'get', 'deployment', 'frontend', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    // The HPA test above moved frontend 3 → 8 → 3; the first change is written at once, later ones at most once a minute.
+    const events = await waitFor(
+      'a DesiredReplicasChanged Event on deployment frontend',
+      async () => {
+        const list = JSON.parse(await kubectlOk(admin, ['-n', APP_NS, 'get', 'events', '--field-selector', 'involvedObject.name=frontend,reason=DesiredReplicasChanged', '-o', 'json'])) as EventList;
+        return list.items.length > 0 ? list.items : undefined;
+      },
+      45_000,
+      adapter.proc,
+      1000,
+    );
+    const up = events.find((e) => e.message.startsWith(`desired replicas ${Math.ceil(LOW / 0.1)} → ${Math.ceil(HIGH / 0.1)}:`));
+    expect(up, events.map((e) => e.message).join('\n')).to.not.equal(undefined);
+    expect(up!.involvedObject).to.deep.include({ kind: 'Deployment', name: 'frontend', uid });
+    expect(up!.type).to.equal('Normal');
+    expect(up!.source?.component).to.equal('deepscaler-adapter');
+    expect(up!.message).to.match(/\[reason [a-z-]+, driver cpu_cores, horizon [^,]+, demand 0\.75 cores, 0\.1 cores per pod, margin [0-9.]+%, forecaster persistence/);
+    const described = await kubectlOk(admin, ['-n', APP_NS, 'describe', 'deployment', 'frontend']);
+    expect(described).to.contain('DesiredReplicasChanged');
+    process.stderr.write(`      events on frontend:\n${events.map((e) => `        ${e.reason}: ${e.message}`).join('\n')}\n`);
+  });
+
+  it('`deepscaler explain` through the aggregator prints the served decision and its reason; a user without the role gets the Forbidden Status', async function () {
+    this.timeout(60_000);
+    const admin = plane.adminKubeconfig;
+    const explain = (kubeconfig: string, ...args: string[]) => runNode([join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), 'explain', ...args, '--kubeconfig', kubeconfig]);
+    const served = await servedReplicas();
+    const r = await explain(admin, APP_NS, 'frontend');
+    expect(r.code, r.output).to.equal(0);
+    expect(r.output).to.contain(`application e2e-shop in namespace ${APP_NS}: serving`);
+    expect(r.output).to.match(/forecaster persistence/);
+    // The count served at about the same moment (the replay moves on once a second, so either side of it).
+    const count = Number(/ {2}frontend: (\d+) replicas?/.exec(r.output)?.[1]);
+    expect([served, await servedReplicas()]).to.include(count);
+    expect(r.output).to.match(new RegExp(`why: .*cpu_cores [0-9.]+ cores.* / 0\\.1 cores per pod = ${count} replicas?`));
+    expect(r.output).to.match(/now: cpu [0-9.]+ forecast vs [0-9.]+ cores actual/);
+    expect(r.output).to.match(/scorecard over [0-9.]+ min: under-provisioned/);
+    process.stderr.write(`      deepscaler explain ${APP_NS} frontend:\n${r.output.replace(/^/gm, '        ')}\n`);
+
+    // JSON through kubectl, and RBAC as shipped: e2e-nobody has no role, so the aggregator says no.
+    const doc = JSON.parse(await kubectlOk(admin, ['get', '--raw', `${GV}/namespaces/${APP_NS}/deepscaler-explain`])) as { kind: string; applications: { services: { service: string }[] }[] };
+    expect(doc.kind).to.equal('DeepScalerExplanation');
+    expect(doc.applications[0]!.services.map((s) => s.service).sort()).to.deep.equal(['cartservice', 'frontend']);
+    const denied = await explain(plane.userKubeconfig, APP_NS);
+    expect(denied.code).to.equal(1);
+    expect(denied.output).to.match(/the adapter answered 403: .*deepscaler-explain/);
+  });
+
   it('keeps serving through a kube-apiserver restart and authorizes new users against the new apiserver', async function () {
     this.timeout(240_000);
     const adapterPid = adapter.proc.pid;
