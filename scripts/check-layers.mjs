@@ -17,18 +17,21 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /**
- * The allowed direction, bottom first: the data flows source → history → forecast → planner →
- * snapshot → API (README "How it works"). Folders on one line are siblings and must not import each
- * other. This list is the only place the direction is written down.
+ * The allowed direction, bottom first: a folder imports only folders on lines above its own, and
+ * folders on one line (siblings) do not import each other. This list is the only place the direction
+ * is written down. The data flows source → history → forecast → planner → snapshot → API (README
+ * "How it works"); imports follow what each stage must know: history and the forecasters need only
+ * the vocabulary, so they sit low, and sources sit above the simulated cluster because their
+ * registry builds the simulator source too.
  */
 export const LAYERS = [
   ['core', 'util', 'telemetry'], // the shared vocabulary (frames, features, config errors) and plumbing with no project imports
   ['graph'], // call graphs and the topology file
   ['dataset'], // recorded frames on disk
-  ['sim'], // the simulated cluster (workload, pods, the HPA controller model): a source of frames
-  ['sources'], // where frames come from, and the registry that builds each kind from its config
   ['history'], // ring buffer of recent frames per application
   ['forecast'], // the forecaster contract and the baselines
+  ['sim'], // the simulated cluster (workload, pods, the HPA controller model): a source of frames
+  ['sources'], // where frames come from, and the registry that builds each kind from its config
   ['model'], // the GNN: network, trainer, persistence
   ['planning'], // demand → replicas: the one decision engine
   ['snapshot'], // the immutable published decisions
@@ -36,8 +39,10 @@ export const LAYERS = [
   ['auth'], // who may read the API
   ['kube'], // Kubernetes clients: cluster config, Deployments, reviews
   ['serving', 'grpc'], // the external metrics API and the KEDA external scaler, both reading snapshots
+  ['explain'], // why each number: the decision journal, preview scorecard, Events
   ['config'], // the serve configuration file, parsed through the registries
-  ['loop', 'experiment'], // wiring: one application's pipeline; the simulated race between autoscalers
+  ['loop'], // wiring: one application's pipeline, and the adapter inside the simulator
+  ['experiment'], // the simulated race between autoscalers
   ['cli'], // one file per command
 ];
 
