@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { loadServeConfig } from '../config/load.js';
-import { lookAheadBaseSeconds, prometheusSourceOptions, type ApplicationConfig } from '../config/schema.js';
+import { lookAheadBaseSeconds, type ApplicationConfig } from '../config/schema.js';
 import { ConfigError, expectNumber } from '../config/validate.js';
 import { parseCallGraphSpec } from '../graph/select.js';
 import { loadGnnForecaster } from '../model/index.js';
@@ -23,6 +23,7 @@ import { DATA, LIVE, VERSIONS, judge, liveVersion, newVersion, promote, prune, r
 import { loadTrainingData } from '../model/training-data.js';
 import { trainInWorker } from '../model/worker.js';
 import { ALL_FEATURES } from '../sources/index.js';
+import { prometheusSourceConfig } from '../sources/prometheus.js';
 import { log, type Logger } from '../telemetry/log.js';
 import { progressBar } from '../util/progress.js';
 import { runCollect } from './collect.js';
@@ -175,7 +176,7 @@ export function realSteps(app: ApplicationConfig, flags: RetrainFlags, argv: rea
   const days = expectNumber(flags.days, '--days', { min: 0.01, max: 90 });
   const services = app.services ?? [];
   // An empty list is fine here (collect discovers the services from Istio); the parser only needs one.
-  const source = prometheusSourceOptions(app.source, app.namespace, services.length > 0 ? services : ['discovered'], app.stepSeconds);
+  const source = prometheusSourceConfig(app.source, app.namespace, services.length > 0 ? services : ['discovered'], app.stepSeconds);
   const graph = parseCallGraphSpec(flags.graph ?? (app.topology ?? 'istio'), '--graph');
   const trainOptions: TrainCliOptions = { ...flags, data: '', modelName: app.name };
   const { model, train } = resolveConfigs(trainOptions);

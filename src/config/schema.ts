@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { BASELINE_NAMES, type BaselineName } from '../forecast/baselines.js';
 import type { FallbackPolicy } from '../snapshot/index.js';
-import { parsePrometheusSourceConfig, type PrometheusSourceConfig as PrometheusOptions } from '../sources/prometheus.js';
+import { parseSourceConfig, type SourceConfig } from '../sources/registry.js';
 import {
   ConfigError,
   expectArray,
@@ -20,51 +20,6 @@ import {
 } from './validate.js';
 
 export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['last-value', 'reactive', 'unavailable'];
-export const SOURCE_KINDS = ['replay', 'prometheus', 'simulator'] as const;
-export type SourceKind = (typeof SOURCE_KINDS)[number];
-
-/** A recorded dataset (the seed's `.log` folder) replayed step by step, faster than real time. */
-export interface ReplaySourceConfig {
-  readonly kind: 'replay';
-  readonly path: string;
-  /** Wall-clock seconds per replayed step (a 30 s step every 3 s = 10× real time). */
-  readonly stepIntervalSeconds: number;
-  /** Steps of the recording loaded into history at start-up, so a model can forecast at once. */
-  readonly warmupSteps: number;
-}
-
-/**
- * Live metrics from Prometheus (src/sources/prometheus.ts). The application's namespace, services
- * and step fill in those fields; the rest (url, templates, timeouts, …) is passed through and
- * validated by that source's own parser.
- */
-export interface PrometheusSourceConfig {
-  readonly kind: 'prometheus';
-  /** Steps of Prometheus history read at start-up (a range query), so a model can forecast at once. */
-  readonly warmupSteps: number;
-  readonly options: Readonly<Record<string, unknown>>;
-  /** Where the options came from, for error messages (e.g. `config.applications[0].source`). */
-  readonly path: string;
-}
-
-/**
- * The application simulated from its topology (src/sim) under a workload trace, faster than real
- * time. With `scaledBy: adapter` the simulated HPAs read the adapter's own served values
- * (AverageValue 1): the closed loop a cluster would run.
- */
-export interface SimulatorSourceConfig {
-  readonly kind: 'simulator';
-  /** Workload trace: data/traces/worldcup98-per-minute.csv or the seed's random-100max.req. */
-  readonly trace: string;
-  /** Requests/s into the entry service at the trace's peak. */
-  readonly peakRequestsPerSecond: number;
-  readonly scaledBy: 'adapter' | 'cpu-hpa';
-  readonly stepIntervalSeconds: number;
-  readonly warmupSteps: number;
-  readonly seed: number;
-}
-
-export type SourceConfig = ReplaySourceConfig | PrometheusSourceConfig | SimulatorSourceConfig;
 
 export interface ServiceOverrides {
   /** CPU request of one pod in cores; overrides the Deployment and the topology. */
@@ -201,7 +156,7 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
     namespace: expectString(obj['namespace'], `${path}.namespace`, NAME),
     services,
     selector,
-    source: parseSource(obj['source'], `${path}.source`, baseDir, { namespace: obj['namespace'], services, stepSeconds }),
+    source: parseSourceConfig(obj['source'], { path: `${path}.source`, baseDir, namespace: String(obj['namespace']), services, stepSeconds }),
     topology: file(obj['topology'], 'topology'),
     model: file(obj['model'], 'model'),
     baseline: obj['baseline'] === undefined ? 'holt' : expectOneOf(obj['baseline'], `${path}.baseline`, BASELINE_NAMES),
@@ -230,50 +185,6 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
     modelPollSeconds: optionalNumber(obj['modelPollSeconds'], `${path}.modelPollSeconds`, { min: 0.05 }) ?? 2,
     preview: obj['preview'] === undefined ? false : expectBoolean(obj['preview'], `${path}.preview`),
   };
-}
-
-function parseSource(raw: unknown, path: string, baseDir: string, app: { namespace: unknown; services: readonly string[] | null; stepSeconds: number }): SourceConfig {
-  const obj = expectObject(raw, path);
-  const kind = expectOneOf(obj['kind'], `${path}.kind`, SOURCE_KINDS);
-  const warmupSteps = optionalNumber(obj['warmupSteps'], `${path}.warmupSteps`, { min: 0, integer: true }) ?? 120;
-  if (kind === 'replay') {
-    rejectUnknownKeys(obj, path, ['kind', 'path', 'stepIntervalSeconds', 'warmupSteps']);
-    return {
-      kind,
-      path: resolve(baseDir, expectString(obj['path'], `${path}.path`)),
-      stepIntervalSeconds: stepInterval(obj, path),
-      warmupSteps,
-    };
-  }
-  if (kind === 'simulator') {
-    rejectUnknownKeys(obj, path, ['kind', 'trace', 'peakRequestsPerSecond', 'scaledBy', 'stepIntervalSeconds', 'warmupSteps', 'seed']);
-    return {
-      kind,
-      trace: resolve(baseDir, expectString(obj['trace'], `${path}.trace`)),
-      peakRequestsPerSecond: optionalNumber(obj['peakRequestsPerSecond'], `${path}.peakRequestsPerSecond`, { min: 0.001 }) ?? 100,
-      scaledBy: obj['scaledBy'] === undefined ? 'adapter' : expectOneOf(obj['scaledBy'], `${path}.scaledBy`, ['adapter', 'cpu-hpa'] as const),
-      stepIntervalSeconds: stepInterval(obj, path),
-      warmupSteps,
-      seed: optionalNumber(obj['seed'], `${path}.seed`, { integer: true, min: 0 }) ?? 1,
-    };
-  }
-  const options = Object.fromEntries(Object.entries(obj).filter(([key]) => key !== 'kind' && key !== 'warmupSteps'));
-  for (const key of ['namespace', 'services', 'stepSeconds']) {
-    if (key in options) throw new ConfigError(`${path}.${key}: set by the application; remove it here`);
-  }
-  const source: PrometheusSourceConfig = { kind, warmupSteps, options, path };
-  // With the services listed, check the options now; a selector's services are known at start-up.
-  if (app.services !== null) prometheusSourceOptions(source, String(app.namespace), app.services, app.stepSeconds);
-  return source;
-}
-
-function stepInterval(obj: Record<string, unknown>, path: string): number {
-  return optionalNumber(obj['stepIntervalSeconds'], `${path}.stepIntervalSeconds`, { min: 0.05 }) ?? 3;
-}
-
-/** The Prometheus source's full configuration for an application's services. */
-export function prometheusSourceOptions(source: PrometheusSourceConfig, namespace: string, services: readonly string[], stepSeconds: number): PrometheusOptions {
-  return parsePrometheusSourceConfig({ ...source.options, namespace, services, stepSeconds }, source.path);
 }
 
 function parseOverrides(raw: unknown, path: string, minReplicas: number, maxReplicas: number): Map<string, ServiceOverrides> {

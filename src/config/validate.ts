@@ -79,6 +79,11 @@ export function expectOneOf<T extends string>(value: unknown, path: string, choi
   throw new ConfigError(`${path}: expected one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${describe(value)}`);
 }
 
+/** `stepIntervalSeconds` of a replayed or simulated source: wall-clock seconds per step (default: a step every 3 s). */
+export function stepIntervalSeconds(block: Readonly<Record<string, unknown>>, path: string): number {
+  return optionalNumber(block['stepIntervalSeconds'], `${path}.stepIntervalSeconds`, { min: 0.05 }) ?? 3;
+}
+
 /** Rejects keys the schema does not know, so a typo fails at start-up instead of being ignored. */
 export function rejectUnknownKeys(obj: Record<string, unknown>, path: string, known: readonly string[]): void {
   for (const key of Object.keys(obj)) {

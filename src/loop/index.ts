@@ -6,11 +6,9 @@
  * publishes to is the caller's, so the API server, the gRPC server and /metrics all read one store.
  */
 import type { Registry } from 'prom-client';
-import type { ApplicationConfig, ServeConfig, SimulatorSourceConfig } from '../config/schema.js';
-import { lookAheadBaseSeconds, prometheusSourceOptions } from '../config/schema.js';
+import type { ApplicationConfig, ServeConfig } from '../config/schema.js';
+import { lookAheadBaseSeconds } from '../config/schema.js';
 import { ConfigError } from '../config/validate.js';
-import { readDataset } from '../dataset/files.js';
-import { cpuSettingsFromTopology, withCpuCores } from '../dataset/derive.js';
 import { baselineForecaster } from '../forecast/baselines.js';
 import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
 import { loadTopology, type Topology } from '../graph/topology.js';
@@ -18,17 +16,12 @@ import { listDeployments, type DeploymentsApi } from '../kube/deployments.js';
 import type { ServiceCapacity } from '../planning/index.js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import type { MetricsSource } from '../sources/index.js';
-import { PrometheusSource } from '../sources/prometheus.js';
-import { ReplaySource } from '../sources/replay.js';
-import { SimulatorSource, servedReplicasAutoscaler } from '../sources/simulator.js';
-import { buildApp } from '../sim/app.js';
-import { CpuHpaAutoscaler, DEFAULT_SCALING } from '../sim/autoscalers.js';
-import { buildWorkload, loadTrace } from '../sim/workload.js';
+import { planSource, type SourcePlan } from '../sources/registry.js';
 import type { Logger } from '../telemetry/log.js';
 import { AppLoop } from './app-loop.js';
 import { ModelHost, type WorkerSetup } from './model-host.js';
 import { LoopMetrics } from './telemetry.js';
-import { acceleratedTimeline, liveTimeline, spedUp, type Timeline } from './timeline.js';
+import { timelineFor } from './timeline.js';
 
 export interface ServingLoopOptions {
   readonly store: SnapshotStore;
@@ -39,13 +32,6 @@ export interface ServingLoopOptions {
   /** Model loader used by the model workers; default: the GNN (src/model). */
   readonly modelLoader?: WorkerSetup;
   readonly clock?: () => number;
-}
-
-/** What a source needs to start: the services it has data for, and how to open it at a given time. */
-interface SourcePlan {
-  readonly services: readonly string[];
-  /** Opens the source anchored at `now` (a replay starts its clock there). */
-  open(now: number): Promise<{ source: MetricsSource; timeline: Timeline }>;
 }
 
 interface AppParts {
@@ -109,7 +95,8 @@ export class ServingLoop {
     this.running = await Promise.all(
       this.parts.map(async (part) => {
         await part.model?.start();
-        const { source, timeline } = await part.sourcePlan.open(clock());
+        const { source, pace } = await part.sourcePlan.open(clock());
+        const timeline = timelineFor(pace, part.config.stepSeconds);
         const loop = new AppLoop({
           config: part.config,
           services: part.services,
@@ -149,7 +136,20 @@ async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: Se
   const services = app.services ?? [...(deployments?.keys() ?? [])].sort();
   if (services.length === 0) throw new ConfigError(`application "${app.name}": selector "${app.selector}" matches no Deployment in namespace "${app.namespace}"`);
   const capacities = capacitiesFor(app, services, deployments, topology);
-  const sourcePlan = planSource(app, services, topology, options.store);
+  const sourcePlan = planSource(app.source, {
+    app: app.name,
+    namespace: app.namespace,
+    services,
+    stepSeconds: app.stepSeconds,
+    topology,
+    scaling: { targetUtilization: app.capacity.targetUtilization, minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
+    served: (service) => {
+      const snapshot = options.store.current().apps.get(app.name);
+      // A preview application's plan is not served, so the simulated HPAs must not follow it either.
+      if (snapshot === undefined || snapshot.unavailableReason !== null || snapshot.preview) return null;
+      return snapshot.recommendations.find((r) => r.service === service)?.desiredReplicas ?? null;
+    },
+  });
   const missing = services.filter((s) => !sourcePlan.services.includes(s));
   if (missing.length > 0) {
     throw new ConfigError(`application "${app.name}": the source has no data for ${missing.join(', ')} (it has ${sourcePlan.services.join(', ')})`);
@@ -204,77 +204,4 @@ export function capacitiesFor(
       maxReplicas: override?.maxReplicas ?? app.maxReplicas,
     };
   });
-}
-
-function planSource(app: ApplicationConfig, services: readonly string[], topology: Topology | null, store: SnapshotStore): SourcePlan {
-  const config = app.source;
-  if (config.kind === 'prometheus') {
-    const prometheus = prometheusSourceOptions(config, app.namespace, services, app.stepSeconds);
-    return {
-      services,
-      open: async () => ({ source: new PrometheusSource(prometheus), timeline: liveTimeline(app.stepSeconds, config.warmupSteps) }),
-    };
-  }
-  if (config.kind === 'simulator') return planSimulation(app, config, topology, store);
-  let dataset = readDataset(config.path, { stepSeconds: app.stepSeconds });
-  // The seed's cpu is a fraction of limits; the planner needs cores, which the topology's limits give.
-  if (!dataset.features.includes('cpu_cores')) {
-    if (topology === null) throw new ConfigError(`application "${app.name}": replaying ${config.path} needs a topology (CPU limits turn the cpu fraction into cores)`);
-    dataset = withCpuCores(dataset, cpuSettingsFromTopology(topology));
-  }
-  const recording = dataset;
-  const intervalMs = config.stepIntervalSeconds * 1000;
-  const warmup = Math.min(config.warmupSteps, recording.length - 1);
-  return {
-    services: recording.services,
-    open: async (now) => {
-      // Anchored half a step back, so that steps on the loop's grid fall mid-step, never on a boundary.
-      const anchorMs = now - intervalMs / 2;
-      const source = new ReplaySource(recording, { speed: app.stepSeconds / config.stepIntervalSeconds, startStep: warmup, anchorMs, name: config.path });
-      return { source, timeline: acceleratedTimeline(anchorMs, intervalMs, warmup) };
-    },
-  };
-}
-
-/**
- * The application simulated from its topology under the trace, `speed` times faster than real
- * time. Scaled by the adapter, the simulated HPAs read what this process serves (closing the loop).
- */
-function planSimulation(app: ApplicationConfig, config: SimulatorSourceConfig, topology: Topology | null, store: SnapshotStore): SourcePlan {
-  if (topology === null) throw new ConfigError(`application "${app.name}": source.kind "simulator" needs a topology (the services, calls and CPU to simulate)`);
-  const model = buildApp(topology);
-  const trace = loadTrace(config.trace);
-  const rates = buildWorkload(trace, {
-    stepSeconds: app.stepSeconds,
-    durationSeconds: Math.max(app.stepSeconds, trace.rates.length * trace.stepSeconds),
-    peak: config.peakRequestsPerSecond,
-    seed: config.seed,
-  });
-  const served = (service: string): number | null => {
-    const snapshot = store.current().apps.get(app.name);
-    // A preview application's plan is not served, so the simulated HPAs must not follow it either.
-    if (snapshot === undefined || snapshot.unavailableReason !== null || snapshot.preview) return null;
-    return snapshot.recommendations.find((r) => r.service === service)?.desiredReplicas ?? null;
-  };
-  const scaling = { ...DEFAULT_SCALING, targetUtilization: app.capacity.targetUtilization, minReplicas: app.minReplicas, maxReplicas: app.maxReplicas };
-  const intervalMs = config.stepIntervalSeconds * 1000;
-  const stepMs = app.stepSeconds * 1000;
-  return {
-    services: model.services,
-    open: async (now) => {
-      const anchorMs = now - intervalMs / 2;
-      // The simulation starts warmupSteps before the anchor, so the warm-up range has data.
-      const simulation = new SimulatorSource({
-        app: model,
-        rates,
-        cluster: { stepSeconds: app.stepSeconds, seed: config.seed },
-        startMs: anchorMs - config.warmupSteps * stepMs,
-        autoscaler: config.scaledBy === 'adapter' ? servedReplicasAutoscaler(served, scaling) : new CpuHpaAutoscaler(scaling),
-      });
-      return {
-        source: spedUp(simulation, anchorMs, anchorMs, app.stepSeconds / config.stepIntervalSeconds),
-        timeline: acceleratedTimeline(anchorMs, intervalMs, config.warmupSteps),
-      };
-    },
-  };
 }

@@ -3,7 +3,8 @@
  * the wall clock, once per data step. A replay steps `speed` times faster: the ReplaySource maps
  * wall-clock time to a recorded step and stamps frames on its own clock, one step apart.
  */
-import type { Frame, MetricsSource } from '../sources/index.js';
+import type { Frame } from '../sources/index.js';
+import type { SourcePace } from '../sources/registry.js';
 
 export interface Timeline {
   /** Wall-clock milliseconds between steps. */
@@ -35,18 +36,7 @@ export function acceleratedTimeline(anchorMs: number, intervalMs: number, warmup
   };
 }
 
-/**
- * A source on its own clock (the simulator: data time `sourceAnchorMs` at wall time `anchorMs`),
- * read `speed` times faster than real time: wall-clock times are mapped before every read.
- */
-export function spedUp(source: MetricsSource, anchorMs: number, sourceAnchorMs: number, speed: number): MetricsSource {
-  const map = (t: number): number => sourceAnchorMs + (t - anchorMs) * speed;
-  return {
-    services: source.services,
-    features: source.features,
-    stepSeconds: source.stepSeconds,
-    frame: (t) => source.frame(map(t)),
-    range: (start, end, onProgress) => source.range(map(start), map(end), onProgress),
-    close: () => source.close(),
-  };
+/** The timeline a source asked for when it opened. */
+export function timelineFor(pace: SourcePace, stepSeconds: number): Timeline {
+  return pace.kind === 'live' ? liveTimeline(stepSeconds, pace.warmupSteps) : acceleratedTimeline(pace.anchorMs, pace.intervalMs, pace.warmupSteps);
 }

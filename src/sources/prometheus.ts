@@ -7,6 +7,7 @@
  */
 import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from './index.js';
 import { PrometheusClient, type PrometheusClientOptions } from './prometheus-client.js';
+import type { SourceBuildContext, SourceParseContext, SourcePlan } from './registry.js';
 import {
   ConfigError,
   expectArray,
@@ -125,6 +126,43 @@ export function parsePrometheusSourceConfig(raw: unknown, path: string): Prometh
     concurrency: optionalNumber(obj['concurrency'], `${path}.concurrency`, { min: 1, max: 16, integer: true }) ?? 2,
     headers,
   };
+}
+
+/**
+ * The `source:` block of kind prometheus as the configuration file gives it. The application's
+ * namespace, services and step complete it (`prometheusSourceConfig`): with a label selector the
+ * services are known only at start-up.
+ */
+export interface PrometheusSourceSpec {
+  readonly kind: 'prometheus';
+  /** Steps of Prometheus history read at start-up (a range query), so a model can forecast at once. */
+  readonly warmupSteps: number;
+  /** url, templates, timeouts, …: validated by parsePrometheusSourceConfig. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Where the options came from, for error messages (e.g. `config.applications[0].source`). */
+  readonly path: string;
+}
+
+export function parsePrometheusSourceSpec(block: Readonly<Record<string, unknown>>, context: SourceParseContext): PrometheusSourceSpec {
+  const options = Object.fromEntries(Object.entries(block).filter(([key]) => key !== 'kind' && key !== 'warmupSteps'));
+  for (const key of ['namespace', 'services', 'stepSeconds']) {
+    if (key in options) throw new ConfigError(`${context.path}.${key}: set by the application; remove it here`);
+  }
+  const spec: PrometheusSourceSpec = { kind: 'prometheus', warmupSteps: context.warmupSteps, options, path: context.path };
+  // With the services listed, check the options now; a selector's services are known at start-up.
+  if (context.services !== null) prometheusSourceConfig(spec, context.namespace, context.services, context.stepSeconds);
+  return spec;
+}
+
+/** The Prometheus source's full configuration for an application's services. */
+export function prometheusSourceConfig(spec: PrometheusSourceSpec, namespace: string, services: readonly string[], stepSeconds: number): PrometheusSourceConfig {
+  return parsePrometheusSourceConfig({ ...spec.options, namespace, services, stepSeconds }, spec.path);
+}
+
+/** Live metrics: the loop steps with the wall clock. */
+export function planPrometheusSource(spec: PrometheusSourceSpec, { namespace, services, stepSeconds }: SourceBuildContext): SourcePlan {
+  const config = prometheusSourceConfig(spec, namespace, services, stepSeconds);
+  return { services, open: async () => ({ source: new PrometheusSource(config), pace: { kind: 'live', warmupSteps: spec.warmupSteps } }) };
 }
 
 /** The template of `feature` with namespace, service and window substituted. */

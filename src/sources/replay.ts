@@ -6,9 +6,56 @@
  * At speed 1 that is wall-clock time; at speed 10 the stamps run 10× ahead of the wall clock, so that
  * consecutive frames are always exactly one step apart (what History and the forecaster expect).
  */
+import { resolve } from 'node:path';
+import { ConfigError, expectString, rejectUnknownKeys, stepIntervalSeconds } from '../config/validate.js';
+import { cpuSettingsFromTopology, withCpuCores } from '../dataset/derive.js';
+import { readDataset } from '../dataset/files.js';
 import type { Dataset } from '../dataset/index.js';
 import { datasetFrame } from '../dataset/frames.js';
 import type { Feature, Frame, MetricsSource, ProgressCallback } from './index.js';
+import type { SourceBuildContext, SourceParseContext, SourcePlan } from './registry.js';
+
+/** A recorded dataset (the seed's `.log` folder) replayed step by step, faster than real time. */
+export interface ReplaySourceConfig {
+  readonly kind: 'replay';
+  readonly path: string;
+  /** Wall-clock seconds per replayed step (a 30 s step every 3 s = 10× real time). */
+  readonly stepIntervalSeconds: number;
+  /** Steps of the recording loaded into history at start-up, so a model can forecast at once. */
+  readonly warmupSteps: number;
+}
+
+export function parseReplaySourceConfig(block: Readonly<Record<string, unknown>>, { path, baseDir, warmupSteps }: SourceParseContext): ReplaySourceConfig {
+  rejectUnknownKeys(block, path, ['kind', 'path', 'stepIntervalSeconds', 'warmupSteps']);
+  return {
+    kind: 'replay',
+    path: resolve(baseDir, expectString(block['path'], `${path}.path`)),
+    stepIntervalSeconds: stepIntervalSeconds(block, path),
+    warmupSteps,
+  };
+}
+
+/** Reads the recording now (a missing or broken dataset fails at start-up); each open starts its clock. */
+export function planReplaySource(config: ReplaySourceConfig, { app, stepSeconds, topology }: SourceBuildContext): SourcePlan {
+  let dataset = readDataset(config.path, { stepSeconds });
+  // The seed's cpu is a fraction of limits; the planner needs cores, which the topology's limits give.
+  if (!dataset.features.includes('cpu_cores')) {
+    if (topology === null) throw new ConfigError(`application "${app}": replaying ${config.path} needs a topology (CPU limits turn the cpu fraction into cores)`);
+    dataset = withCpuCores(dataset, cpuSettingsFromTopology(topology));
+  }
+  const recording = dataset;
+  const intervalMs = config.stepIntervalSeconds * 1000;
+  const warmupSteps = Math.min(config.warmupSteps, recording.length - 1);
+  return {
+    services: recording.services,
+    open: async (now) => {
+      // Anchored half a step back, so that steps on the loop's grid fall mid-step, never on a boundary.
+      const anchorMs = now - intervalMs / 2;
+      const source = new ReplaySource(recording, { speed: stepSeconds / config.stepIntervalSeconds, startStep: warmupSteps, anchorMs, name: config.path });
+      return { source, pace: { kind: 'accelerated', anchorMs, intervalMs, warmupSteps } };
+    },
+  };
+}
 
 export interface ReplayOptions {
   /** Dataset steps served per step of wall-clock time. Default 1 (real time). */

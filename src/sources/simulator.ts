@@ -6,12 +6,111 @@
  * `servedReplicasAutoscaler` the HPAs read the adapter's own served values (AverageValue 1),
  * closing the loop the way a cluster would.
  */
+import { resolve } from 'node:path';
+import { ConfigError, expectOneOf, expectString, optionalNumber, rejectUnknownKeys, stepIntervalSeconds } from '../config/validate.js';
+import type { Topology } from '../graph/topology.js';
 import type { HpaMetric, HpaSpec } from '../sim/hpa.js';
-import type { AppModel } from '../sim/app.js';
+import { buildApp, type AppModel } from '../sim/app.js';
 import { CpuHpaAutoscaler, DEFAULT_SCALING, hpaSpecFor, type Autoscaler, type ScalingSettings, type ScalingView } from '../sim/autoscalers.js';
 import type { ClusterOptions } from '../sim/cluster.js';
 import { settledReplicas, Simulation } from '../sim/run.js';
+import { buildWorkload, loadTrace } from '../sim/workload.js';
 import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from './index.js';
+
+/**
+ * The application simulated from its topology (src/sim) under a workload trace, faster than real
+ * time. With `scaledBy: adapter` the simulated HPAs read the adapter's own served values
+ * (AverageValue 1): the closed loop a cluster would run.
+ */
+export interface SimulatorSourceConfig {
+  readonly kind: 'simulator';
+  /** Workload trace: data/traces/worldcup98-per-minute.csv or the seed's random-100max.req. */
+  readonly trace: string;
+  /** Requests/s into the entry service at the trace's peak. */
+  readonly peakRequestsPerSecond: number;
+  readonly scaledBy: 'adapter' | 'cpu-hpa';
+  readonly stepIntervalSeconds: number;
+  readonly warmupSteps: number;
+  readonly seed: number;
+}
+
+export function parseSimulatorSourceConfig(
+  block: Readonly<Record<string, unknown>>,
+  { path, baseDir, warmupSteps }: { readonly path: string; readonly baseDir: string; readonly warmupSteps: number },
+): SimulatorSourceConfig {
+  rejectUnknownKeys(block, path, ['kind', 'trace', 'peakRequestsPerSecond', 'scaledBy', 'stepIntervalSeconds', 'warmupSteps', 'seed']);
+  return {
+    kind: 'simulator',
+    trace: resolve(baseDir, expectString(block['trace'], `${path}.trace`)),
+    peakRequestsPerSecond: optionalNumber(block['peakRequestsPerSecond'], `${path}.peakRequestsPerSecond`, { min: 0.001 }) ?? 100,
+    scaledBy: block['scaledBy'] === undefined ? 'adapter' : expectOneOf(block['scaledBy'], `${path}.scaledBy`, ['adapter', 'cpu-hpa'] as const),
+    stepIntervalSeconds: stepIntervalSeconds(block, path),
+    warmupSteps,
+    seed: optionalNumber(block['seed'], `${path}.seed`, { integer: true, min: 0 }) ?? 1,
+  };
+}
+
+/** What the simulation is built with (the registry's SourceBuildContext; named here so the simulated cluster needs nothing above it). */
+export interface SimulatorBuildContext {
+  readonly app: string;
+  readonly stepSeconds: number;
+  readonly topology: Topology | null;
+  readonly scaling: { readonly targetUtilization: number; readonly minReplicas: number; readonly maxReplicas: number };
+  readonly served: (service: string) => number | null;
+}
+
+/**
+ * The application simulated from its topology under the trace, `speed` times faster than real
+ * time. Scaled by the adapter, the simulated HPAs read what this process serves (closing the loop).
+ */
+export function planSimulatorSource(config: SimulatorSourceConfig, { app, stepSeconds, topology, scaling, served }: SimulatorBuildContext) {
+  if (topology === null) throw new ConfigError(`application "${app}": source.kind "simulator" needs a topology (the services, calls and CPU to simulate)`);
+  const model = buildApp(topology);
+  const trace = loadTrace(config.trace);
+  const rates = buildWorkload(trace, {
+    stepSeconds,
+    durationSeconds: Math.max(stepSeconds, trace.rates.length * trace.stepSeconds),
+    peak: config.peakRequestsPerSecond,
+    seed: config.seed,
+  });
+  const settings = { ...DEFAULT_SCALING, ...scaling };
+  const intervalMs = config.stepIntervalSeconds * 1000;
+  const stepMs = stepSeconds * 1000;
+  return {
+    services: model.services,
+    open: async (now: number) => {
+      const anchorMs = now - intervalMs / 2;
+      // The simulation starts warmupSteps before the anchor, so the warm-up range has data.
+      const simulation = new SimulatorSource({
+        app: model,
+        rates,
+        cluster: { stepSeconds, seed: config.seed },
+        startMs: anchorMs - config.warmupSteps * stepMs,
+        autoscaler: config.scaledBy === 'adapter' ? servedReplicasAutoscaler(served, settings) : new CpuHpaAutoscaler(settings),
+      });
+      return {
+        source: spedUp(simulation, anchorMs, anchorMs, stepSeconds / config.stepIntervalSeconds),
+        pace: { kind: 'accelerated' as const, anchorMs, intervalMs, warmupSteps: config.warmupSteps },
+      };
+    },
+  };
+}
+
+/**
+ * A source on its own clock (data time `sourceAnchorMs` at wall time `anchorMs`), read `speed`
+ * times faster than real time: wall-clock times are mapped before every read.
+ */
+export function spedUp(source: MetricsSource, anchorMs: number, sourceAnchorMs: number, speed: number): MetricsSource {
+  const map = (t: number): number => sourceAnchorMs + (t - anchorMs) * speed;
+  return {
+    services: source.services,
+    features: source.features,
+    stepSeconds: source.stepSeconds,
+    frame: (t) => source.frame(map(t)),
+    range: (start, end, onProgress) => source.range(map(start), map(end), onProgress),
+    close: () => source.close(),
+  };
+}
 
 export interface SimulatorSourceOptions {
   readonly app: AppModel;
