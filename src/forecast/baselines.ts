@@ -128,16 +128,20 @@ export class SeriesForecaster implements Forecaster {
   }
 }
 
-export type BaselineName = 'persistence' | 'moving-average' | 'holt';
-export const BASELINE_NAMES: readonly BaselineName[] = ['persistence', 'moving-average', 'holt'];
+/**
+ * The baselines an application's `baseline:` may name, each with its constructor: the plug-in table
+ * for forecasters without a model. The configuration (src/config) reads the names from here, the
+ * loop builds through `baselineForecaster`; a new baseline is one line here.
+ */
+const BASELINES = {
+  persistence: () => persistence,
+  'moving-average': (inputSteps: number) => movingAverage(Math.min(10, inputSteps)),
+  holt: () => holtLinear(),
+} as const satisfies Readonly<Record<string, (inputSteps: number) => SeriesPredictor>>;
+
+export type BaselineName = keyof typeof BASELINES;
+export const BASELINE_NAMES = Object.keys(BASELINES) as readonly BaselineName[];
 
 export function baselineForecaster(name: BaselineName, horizon: number, targets: readonly Feature[], inputSteps = 20): Forecaster & SeriesForecaster {
-  switch (name) {
-    case 'persistence':
-      return new SeriesForecaster(name, persistence, inputSteps, horizon, targets);
-    case 'moving-average':
-      return new SeriesForecaster(name, movingAverage(Math.min(10, inputSteps)), inputSteps, horizon, targets);
-    case 'holt':
-      return new SeriesForecaster(name, holtLinear(), inputSteps, horizon, targets);
-  }
+  return new SeriesForecaster(name, BASELINES[name](inputSteps), inputSteps, horizon, targets);
 }

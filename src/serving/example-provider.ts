@@ -1,7 +1,7 @@
 /**
- * A MetricsProvider over a small JSON file (data/example-metrics.json): the default run's data
- * until the snapshot provider serves predictions, and the fixture of the API tests. Values carry
- * the time they are read, as live predictions would.
+ * A MetricsProvider over a small JSON file (data/example-metrics.json): fixed values for the API
+ * server's tests, independent of any loop. The adapter itself (`serve`, the default run included)
+ * always serves the snapshot provider. Values carry the time they are read, as live ones would.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
