@@ -44,6 +44,8 @@ describe('serving loop driving the simulated application (closed loop)', functio
     try {
       await loop.start();
       await eventually(() => published.length >= 40, '40 steps', 30_000);
+      // Stopped first, so no step runs between reading what was served and what the simulation runs.
+      await loop.stop();
       const recent = published.slice(-12);
       for (const service of SERVICES) {
         const current = await metricValue(registry, 'deepscaler_current_replicas', { service });
