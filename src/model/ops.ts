@@ -67,7 +67,10 @@ export class ParamStore {
       for (let i = 0; i < size; i++) values[i] = (this.random() * 2 - 1) * limit;
     }
     // tfjs variable names are process-wide: a counter keeps two live models (a reload) apart.
-    const variable = tf.variable(tf.tensor(values, shape), true, `${name}#${nextVariableId++}`);
+    const initial = tf.tensor(values, shape);
+    const variable = tf.variable(initial, true, `${name}#${nextVariableId++}`);
+    // The variable holds its own reference to the values: the initial tensor would otherwise leak with every model.
+    initial.dispose();
     this.params.set(name, variable);
     return variable;
   }

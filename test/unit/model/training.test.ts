@@ -31,6 +31,18 @@ describe('model training and persistence (tiny end-to-end)', function () {
     result.network.dispose();
   });
 
+  it('a run that diverges throws and releases every tensor it made, the network included', async () => {
+    const before = tf.memory().numTensors;
+    let error: unknown = null;
+    try {
+      await trainModel(dataset, callGraph, tinyModel, { ...tinyTrain, learningRate: 1e30 });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as Error | null)?.message).to.match(/^training diverged/);
+    expect(tf.memory().numTensors).to.equal(before);
+  });
+
   it('the training loss falls over the first predictor stage', () => {
     const first = result.history.filter((r) => r.phase === 'predictor' && r.iteration === 1);
     expect(first.length).to.be.greaterThan(1);
