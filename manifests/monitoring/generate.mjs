@@ -107,12 +107,12 @@ export function dashboard() {
   const panels = [
     row('Demand and replicas', 0),
     panel('Predicted vs actual CPU demand', 'Peak forecast CPU (cores) inside the look-ahead window beside the newest observed CPU, per service.', [
-      [`sum by (namespace, service) (${M.predicted}{${SEL}, feature="cpu_cores"})`, 'predicted {{namespace}}/{{service}}'],
-      [`sum by (namespace, service) (${M.actual}{${SEL}, feature="cpu_cores"})`, 'actual {{namespace}}/{{service}}'],
+      [`max by (namespace, service) (${M.predicted}{${SEL}, feature="cpu_cores"})`, 'predicted {{namespace}}/{{service}}'],
+      [`max by (namespace, service) (${M.actual}{${SEL}, feature="cpu_cores"})`, 'actual {{namespace}}/{{service}}'],
     ], { h, w, x: 0, y: 1 }, { unit: 'short' }),
     panel('Predicted vs actual request rate', 'Peak forecast requests/s inside the look-ahead window beside the newest observed rate, per service.', [
-      [`sum by (namespace, service) (${M.predicted}{${SEL}, feature="req"})`, 'predicted {{namespace}}/{{service}}'],
-      [`sum by (namespace, service) (${M.actual}{${SEL}, feature="req"})`, 'actual {{namespace}}/{{service}}'],
+      [`max by (namespace, service) (${M.predicted}{${SEL}, feature="req"})`, 'predicted {{namespace}}/{{service}}'],
+      [`max by (namespace, service) (${M.actual}{${SEL}, feature="req"})`, 'actual {{namespace}}/{{service}}'],
     ], { h, w, x: w, y: 1 }, { unit: 'reqps' }),
     panel('Desired vs current replicas', 'What the adapter serves to the HPA beside what the Deployment runs now. A gap that persists means the HPA is bounded (min/max, behavior) or failing.', [
       [`max by (namespace, service) (${M.desired}{${SEL}})`, 'desired {{namespace}}/{{service}}'],
@@ -146,9 +146,9 @@ export function dashboard() {
       [`histogram_quantile(0.99, sum by (le, metric) (rate(${M.valueAge}_bucket[$__rate_interval])))`, 'p99 {{metric}}'],
     ], { h, w: 8, x: 0, y: 3 + 4 * h }, { unit: 's' }),
     panel('Pipeline failures', 'Failed model loads, source reads and forecasts in the window (the adapter keeps the previous model, or serves the fallback / reactive estimate).', [
-      [`sum by (app) (increase(${M.modelLoadFailures}[$__rate_interval])) or vector(0)`, 'model load failures {{app}}'],
-      [`sum by (app) (increase(${M.sourceErrors}[$__rate_interval])) or vector(0)`, 'source errors {{app}}'],
-      [`sum by (app) (increase(${M.forecastFailures}[$__rate_interval])) or vector(0)`, 'forecast failures {{app}}'],
+      [`max by (app) (increase(${M.modelLoadFailures}[$__rate_interval])) or vector(0)`, 'model load failures {{app}}'],
+      [`max by (app) (increase(${M.sourceErrors}[$__rate_interval])) or vector(0)`, 'source errors {{app}}'],
+      [`max by (app) (increase(${M.forecastFailures}[$__rate_interval])) or vector(0)`, 'forecast failures {{app}}'],
     ], { h, w: 8, x: 8, y: 3 + 4 * h }, { unit: 'short', decimals: 0 }),
     panel('Authorization disabled', '1 when the adapter runs with --insecure-allow-all (development only): every request is authorized.', [
       [`max(${M.authDisabled})`, 'allow-all'],
@@ -232,7 +232,7 @@ export function alertGroups() {
         },
         {
           alert: 'DeepScalerSourceErrors',
-          expr: `sum by (app) (increase(${M.sourceErrors}[10m])) > 3`,
+          expr: `max by (app) (increase(${M.sourceErrors}[10m])) > 3`,
           for: '5m',
           labels: { severity: 'warning' },
           annotations: {

@@ -116,12 +116,14 @@ export class AppLoop {
 
   /**
    * Runs a step now and then every interval until stop(); resolves once the first snapshot is
-   * published. Steps sit on a fixed grid from the first one (so a replay never drifts across step
-   * boundaries) and never overlap: a late step skips grid slots.
+   * published. Steps sit on a fixed grid — from the first one for a replay (so it never drifts
+   * across step boundaries), epoch-aligned for a live source — and never overlap: a late step
+   * skips grid slots.
    */
   async start(): Promise<void> {
-    const first = this.clock();
     const interval = this.deps.timeline.intervalMs;
+    // Live sources: the shared epoch-aligned grid, so replicas read the same steps (timeline.ts).
+    const first = this.deps.timeline.gridOffsetMs ?? this.clock();
     const loop = async (): Promise<void> => {
       try {
         await this.step();

@@ -21,7 +21,7 @@ import type { Logger } from '../telemetry/log.js';
 import { AppLoop } from './app-loop.js';
 import { ModelHost, type WorkerSetup } from './model-host.js';
 import { LoopMetrics } from './telemetry.js';
-import { timelineFor } from './timeline.js';
+import { settled, settleMs, timelineFor } from './timeline.js';
 
 export interface ServingLoopOptions {
   readonly store: SnapshotStore;
@@ -95,8 +95,10 @@ export class ServingLoop {
     this.running = await Promise.all(
       this.parts.map(async (part) => {
         await part.model?.start();
-        const { source, pace } = await part.sourcePlan.open(clock());
+        const { source: opened, pace } = await part.sourcePlan.open(clock());
         const timeline = timelineFor(pace, part.config.stepSeconds);
+        // A live source is read only where its data has settled, so replicas read the same windows (timeline.ts).
+        const source = pace.kind === 'live' ? settled(opened, settleMs(part.config.stepSeconds)) : opened;
         const loop = new AppLoop({
           config: part.config,
           services: part.services,

@@ -3,7 +3,7 @@
  * the wall clock, once per data step. A replay steps `speed` times faster: the ReplaySource maps
  * wall-clock time to a recorded step and stamps frames on its own clock, one step apart.
  */
-import type { Frame } from '../sources/index.js';
+import type { Frame, MetricsSource } from '../sources/index.js';
 import type { SourcePace } from '../sources/registry.js';
 
 export interface Timeline {
@@ -13,6 +13,20 @@ export interface Timeline {
   lagSeconds(frame: Frame, wallNow: number): number;
   /** The wall-clock range to read into history at start-up (MetricsSource.range), or null for none. */
   warmup(wallNow: number): { start: number; end: number } | null;
+  /**
+   * Steps after the first sit on the wall-clock grid k × intervalMs + gridOffsetMs: epoch-aligned,
+   * so every process on the same source steps at the same moments. Absent: a grid from the first step.
+   */
+  readonly gridOffsetMs?: number;
+}
+
+/**
+ * How long after a step's timestamp its data is read: Prometheus has ingested the scrapes up to
+ * that moment by then, so two replicas reading the step at slightly different times read the same
+ * values. A third of the step, at most 10 s (the lag it adds is counted in the prediction age).
+ */
+export function settleMs(stepSeconds: number): number {
+  return Math.min(10_000, (stepSeconds * 1000) / 3);
 }
 
 export function liveTimeline(stepSeconds: number, warmupSteps: number): Timeline {
@@ -21,6 +35,19 @@ export function liveTimeline(stepSeconds: number, warmupSteps: number): Timeline
     intervalMs: stepMs,
     lagSeconds: (frame, wallNow) => Math.max(0, (wallNow - frame.timestamp) / 1000),
     warmup: (wallNow) => (warmupSteps > 0 ? { start: wallNow - warmupSteps * stepMs, end: wallNow - stepMs } : null),
+    gridOffsetMs: settleMs(stepSeconds),
+  };
+}
+
+/** A live source whose frames are read `delayMs` in the past: only settled data (see settleMs). */
+export function settled(source: MetricsSource, delayMs: number): MetricsSource {
+  return {
+    services: source.services,
+    features: source.features,
+    stepSeconds: source.stepSeconds,
+    frame: (t) => source.frame(t - delayMs),
+    range: (start, end, onProgress) => source.range(start - delayMs, end - delayMs, onProgress),
+    close: () => source.close(),
   };
 }
 
