@@ -43,10 +43,11 @@ async function serve(tls: string): Promise<void> {
     recommendations: SERVICES.map((service, i) => ({
       service,
       desiredReplicas: 1 + i,
-      reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: 1, capacityPerPod: 1, margin: 0, text: '' },
+      reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: 1, capacityPerPod: 1, risk: 0.05, correction: 1, text: '' },
       peakCpuCores: 1,
       peakReq: 1,
     })),
+    windowSeconds: 120,
     forecast: null,
     graph: null,
     observed: [],

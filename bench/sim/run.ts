@@ -5,7 +5,7 @@
  * DeepScaler against the CPU HPA's frontier. Nothing is tuned per trace: every scenario uses the
  * settings below.
  *
- *   npm run build && nice -n 10 node dist/bench/sim/run.js [--seeds=1,2,3] [--hours=54] [--train-hours=48] [--margins=0,0.1,0.3] [--reuse-models] [app-trace …]
+ *   npm run build && nice -n 10 node dist/bench/sim/run.js [--seeds=1,2,3] [--hours=54] [--train-hours=48] [--risks=0.01,0.05,0.1,0.3] [--reuse-models] [app-trace …]
  *
  * DeepScaler is trained once per application and trace, on seed 1's training part (the first
  * 48 h of the run, simulated under the CPU HPA); seeds 2 and 3 score that model on their own
@@ -43,7 +43,7 @@ const TRAIN_HOURS = Number(flag('train-hours') ?? 48);
 const STEP_SECONDS = 15;
 const NOISE = 0.05;
 const CPU_TARGETS = [0.4, 0.55, 0.7, 0.9];
-const MARGINS = (flag('margins') ?? '0,0.1,0.3').split(',').map(Number);
+const RISKS = (flag('risks') ?? '0.01,0.05,0.1,0.3').split(',').map(Number);
 const AUTOSCALERS: AutoscalerName[] = ['cpu-hpa', 'deepscaler', 'holt', 'phpa', 'periodic', 'perfect-foresight'];
 // Bounded training so the matrix fits a shared 2-core machine (~40 CPU-minutes).
 const TRAIN_CONFIG = { numEpoch: 3, numIter: 1, maxBatchesPerEpoch: 30 };
@@ -77,7 +77,7 @@ for (const app of APPS) {
         cpuMetricsLagSeconds: DEFAULT_CPU_METRICS_LAG_SECONDS,
         prometheusLagSeconds: 30,
         autoscalers: AUTOSCALERS,
-        knobs: { 'cpu-hpa': CPU_TARGETS, phpa: CPU_TARGETS, deepscaler: MARGINS, holt: MARGINS, periodic: MARGINS },
+        knobs: { 'cpu-hpa': CPU_TARGETS, phpa: CPU_TARGETS, deepscaler: RISKS, holt: RISKS, periodic: RISKS },
         // Seeds after the first score the model seed 1 trained on the same part of the trace
         // (--reuse-models: seed 1 too, when an earlier run left it there).
         ...(seed !== SEEDS[0] || (reuseModels && existsSync(join(outDir, `seed${SEEDS[0]}`, 'model', 'model.json'))) ? { modelDir: join(outDir, `seed${SEEDS[0]}`, 'model') } : {}),
@@ -88,7 +88,7 @@ for (const app of APPS) {
       for (const { result, markdown, wallSeconds } of outcomes) {
         process.stdout.write(`\n## ${name} seed ${seed} (${wallSeconds.toFixed(0)} s)\n\n${markdown}\n`);
         const ds = compareWithCpuHpa(result).filter((c) => c.name === 'deepscaler');
-        const line = ds.map((c) => `margin ${c.knob}: violations ×${fmt(c.violationRatio, 2)} at equal cost, cost ×${fmt(c.costRatio, 3)} at equal violations, cost/floor ${fmt(c.point.coreHours / result.floorCoreHours, 3)}`);
+        const line = ds.map((c) => `risk ${c.knob}: violations ×${fmt(c.violationRatio, 2)} at equal cost, cost ×${fmt(c.costRatio, 3)} at equal violations, cost/floor ${fmt(c.point.coreHours / result.floorCoreHours, 3)}`);
         process.stdout.write(`SUMMARY ${name} seed ${seed}: ${line.join('; ')}\n`);
       }
     }

@@ -12,6 +12,9 @@
 //   deepscaler_desired_replicas{namespace,app,service}          gauge  replicas served to the HPA
 //   deepscaler_current_replicas{namespace,app,service}          gauge  Deployment .status.replicas
 //   deepscaler_forecast_error_ratio{namespace,app,service}      gauge  recent relative forecast error (MAPE)
+//   deepscaler_underprovision_ratio{namespace,app,service,feature}   gauge  realized miss rate of the calibrated plan
+//   deepscaler_calibration_correction{namespace,app,service,feature} gauge  factor on the forecast peak
+//   deepscaler_risk_ratio{namespace,app,service}                 gauge  the configured risk (target miss rate)
 //   deepscaler_prediction_age_seconds{namespace,app}            gauge  now − timestamp of the served data
 //   deepscaler_prediction_stale{namespace,app}                  gauge  1 when past the max age
 //   deepscaler_fallback_active{namespace,app,policy}            gauge  1 while a fallback shapes the values
@@ -39,6 +42,9 @@ export const M = {
   desired: 'deepscaler_desired_replicas',
   current: 'deepscaler_current_replicas',
   error: 'deepscaler_forecast_error_ratio',
+  underprovision: 'deepscaler_underprovision_ratio',
+  correction: 'deepscaler_calibration_correction',
+  risk: 'deepscaler_risk_ratio',
   age: 'deepscaler_prediction_age_seconds',
   stale: 'deepscaler_prediction_stale',
   fallback: 'deepscaler_fallback_active',
@@ -104,6 +110,8 @@ export function dashboard() {
   nextId = 1;
   const w = 12;
   const h = 8;
+  // Rows below the calibration row move down by its height.
+  const c = 1 + h;
   const panels = [
     row('Demand and replicas', 0),
     panel('Predicted vs actual CPU demand', 'Peak forecast CPU (cores) inside the look-ahead window beside the newest observed CPU, per service.', [
@@ -118,54 +126,62 @@ export function dashboard() {
       [`max by (namespace, service) (${M.desired}{${SEL}})`, 'desired {{namespace}}/{{service}}'],
       [`max by (namespace, service) (${M.current}{${SEL}})`, 'current {{namespace}}/{{service}}'],
     ], { h, w, x: 0, y: 1 + h }, { unit: 'short', decimals: 0 }),
-    panel('Forecast error', 'Recent relative forecast error per service (0.1 = 10 %); it also sets the safety margin.', [
+    panel('Forecast error', 'Recent mean absolute percentage error of the forecasts per service (0.1 = 10 %); a diagnostic: the plan is sized by the calibration below.', [
       [`max by (namespace, service) (${M.error}{${SEL}})`, '{{namespace}}/{{service}}'],
     ], { h, w, x: w, y: 1 + h }, { unit: 'percentunit' }),
-    row('Freshness and fallback', 1 + 2 * h),
+    row('Calibration: risk vs realized under-provision', 1 + 2 * h),
+    panel('Under-provision vs risk', 'Share of recent look-aheads whose peak demand exceeded the calibrated plan (realized), per service and feature, beside the configured risk (target). Calibrated when they agree.', [
+      [`max by (namespace, service, feature) (${M.underprovision}{${SEL}})`, 'realized {{namespace}}/{{service}} {{feature}}'],
+      [`max by (namespace, service) (${M.risk}{${SEL}})`, 'risk {{namespace}}/{{service}}'],
+    ], { h, w, x: 0, y: 2 + 2 * h }, { unit: 'percentunit', min: 0 }),
+    panel('Calibration correction', 'Factor the forecast peak is multiplied by to reach its (1 − risk) quantile, per service and feature (1.2 = +20 %; below 1 when the forecast runs high).', [
+      [`max by (namespace, service, feature) (${M.correction}{${SEL}})`, '{{namespace}}/{{service}} {{feature}}'],
+    ], { h, w, x: w, y: 2 + 2 * h }, { unit: 'short' }),
+    row('Freshness and fallback', 1 + 2 * h + c),
     panel('Prediction age', 'Seconds since the data behind the served values; past the max age the values are stale and the fallback applies.', [
       [`max by (namespace, app) (${M.age}{${NS}})`, '{{namespace}}/{{app}}'],
-    ], { h, w, x: 0, y: 2 + 2 * h }, { unit: 's' }),
+    ], { h, w, x: 0, y: 2 + 2 * h + c }, { unit: 's' }),
     panel('Stale and fallback state', '1 while predictions are stale / while a fallback policy shapes the values.', [
       [`max by (namespace, app) (${M.stale}{${NS}})`, 'stale {{namespace}}/{{app}}'],
       [`max by (namespace, app, policy) (${M.fallback}{${NS}})`, 'fallback {{policy}} {{namespace}}/{{app}}'],
       [`max by (app) (${M.modelLoaded})`, 'model loaded {{app}}'],
-    ], { h, w, x: w, y: 2 + 2 * h }, { unit: 'short', min: 0, max: 1 }),
-    row('External metrics API', 2 + 3 * h),
+    ], { h, w, x: w, y: 2 + 2 * h + c }, { unit: 'short', min: 0, max: 1 }),
+    row('External metrics API', 2 + 3 * h + c),
     panel('API request rate', 'Requests per second by route and status code (the HPA controller, the aggregator probe, kubectl).', [
       [`sum by (route, code) (rate(${M.requests}[$__rate_interval]))`, '{{route}} {{code}}'],
-    ], { h, w: 8, x: 0, y: 3 + 3 * h }, { unit: 'reqps' }),
+    ], { h, w: 8, x: 0, y: 3 + 3 * h + c }, { unit: 'reqps' }),
     panel('API latency', 'p50 and p99 request latency by route, from the adapter\'s histogram.', [
       [`histogram_quantile(0.99, sum by (le, route) (rate(${M.duration}_bucket[$__rate_interval])))`, 'p99 {{route}}'],
       [`histogram_quantile(0.5, sum by (le, route) (rate(${M.duration}_bucket[$__rate_interval])))`, 'p50 {{route}}'],
-    ], { h, w: 8, x: 8, y: 3 + 3 * h }, { unit: 's' }),
+    ], { h, w: 8, x: 8, y: 3 + 3 * h + c }, { unit: 's' }),
     panel('API errors', 'Share of requests answered 5xx, and 4xx per second (403 = missing RBAC, 400 = bad selector, 404 = unknown metric).', [
       [`(sum(rate(${M.requests}{code=~"5.."}[$__rate_interval])) or vector(0)) / sum(rate(${M.requests}[$__rate_interval]))`, '5xx ratio'],
       [`sum by (code) (rate(${M.requests}{code=~"4.."}[$__rate_interval])) or vector(0)`, '{{code}}/s'],
-    ], { h, w: 8, x: 16, y: 3 + 3 * h }, { unit: 'short' }),
+    ], { h, w: 8, x: 16, y: 3 + 3 * h + c }, { unit: 'short' }),
     panel('Age of served values', 'p99 age of the values the API served (now minus the value timestamp): what the HPA acted on.', [
       [`histogram_quantile(0.99, sum by (le, metric) (rate(${M.valueAge}_bucket[$__rate_interval])))`, 'p99 {{metric}}'],
-    ], { h, w: 8, x: 0, y: 3 + 4 * h }, { unit: 's' }),
+    ], { h, w: 8, x: 0, y: 3 + 4 * h + c }, { unit: 's' }),
     panel('Pipeline failures', 'Failed model loads, source reads and forecasts in the window (the adapter keeps the previous model, or serves the fallback / reactive estimate).', [
       [`max by (app) (increase(${M.modelLoadFailures}[$__rate_interval])) or vector(0)`, 'model load failures {{app}}'],
       [`max by (app) (increase(${M.sourceErrors}[$__rate_interval])) or vector(0)`, 'source errors {{app}}'],
       [`max by (app) (increase(${M.forecastFailures}[$__rate_interval])) or vector(0)`, 'forecast failures {{app}}'],
-    ], { h, w: 8, x: 8, y: 3 + 4 * h }, { unit: 'short', decimals: 0 }),
+    ], { h, w: 8, x: 8, y: 3 + 4 * h + c }, { unit: 'short', decimals: 0 }),
     panel('Authorization disabled', '1 when the adapter runs with --insecure-allow-all (development only): every request is authorized.', [
       [`max(${M.authDisabled})`, 'allow-all'],
-    ], { h, w: 8, x: 16, y: 3 + 4 * h }, { unit: 'short', min: 0, max: 1 }),
-    row('Preview scorecard: what ran vs what DeepScaler planned', 3 + 5 * h),
+    ], { h, w: 8, x: 16, y: 3 + 4 * h + c }, { unit: 'short', min: 0, max: 1 }),
+    row('Preview scorecard: what ran vs what DeepScaler planned', 3 + 5 * h + c),
     panel('Minutes under-provisioned', 'Since the adapter started, minutes in which demand exceeded replicas × capacity per pod: with the replicas that ran (actual) and with DeepScaler\'s plan, judged after pod start-up + HPA sync (planned). Preview mode (1) computes the plan without serving it.', [
       [`max by (namespace, service, scenario) (${M.underProvisioned}{${SEL}})`, '{{scenario}} {{namespace}}/{{service}}'],
       [`max by (namespace, app) (${M.preview}{${NS}})`, 'preview {{namespace}}/{{app}}'],
-    ], { h, w, x: 0, y: 4 + 5 * h }, { unit: 'm' }),
+    ], { h, w, x: 0, y: 4 + 5 * h + c }, { unit: 'm' }),
     panel('Replica-hours used vs planned', 'Since the adapter started, over the same scored steps: replica-hours that ran (actual) and that DeepScaler\'s plan would have run (planned). Fewer planned hours at fewer under-provisioned minutes is the case for switching preview off.', [
       [`max by (namespace, service, scenario) (${M.replicaHours}{${SEL}})`, '{{scenario}} {{namespace}}/{{service}}'],
-    ], { h, w, x: w, y: 4 + 5 * h }, { unit: 'short' }),
+    ], { h, w, x: w, y: 4 + 5 * h + c }, { unit: 'short' }),
   ];
   return {
     uid: 'deepscaler-adapter',
     title: 'DeepScaler adapter',
-    description: 'Predicted vs actual demand, desired vs current replicas, forecast error, freshness and fallback, the external metrics API, and the preview scorecard of the DeepScaler adapter.',
+    description: 'Predicted vs actual demand, desired vs current replicas, forecast error, the calibration (risk vs realized under-provision), freshness and fallback, the external metrics API, and the preview scorecard of the DeepScaler adapter.',
     tags: ['deepscaler', 'autoscaling', 'kubernetes'],
     timezone: 'browser',
     editable: true,

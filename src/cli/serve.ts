@@ -87,7 +87,7 @@ export async function runServe(given: ServeFlags): Promise<void> {
   const shutdownDelaySeconds = expectNumber(flags.shutdownDelay, '--shutdown-delay', { min: 0, max: 300 });
   // The authentication configuration is loaded here (files or the cluster's ConfigMap), before the server listens.
   const api = await resolveApiServerFlags(flags, logger);
-  const provider = new SnapshotMetricsProvider(store, loop.namespaces(), (app) => loop.windowSeconds(app));
+  const provider = new SnapshotMetricsProvider(store, loop.namespaces());
   // The journal follows the store from the first publish on: explanations, the scorecard, Events.
   const apps = loop.applications();
   const journal = new DecisionJournal(

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, expectNumber, expectOneOf } from '../config/validate.js';
 import { outcomeJson } from '../experiment/report.js';
-import { AUTOSCALER_NAMES, DEFAULT_MARGIN_SWEEP, DEFAULT_PROMETHEUS_LAG_SECONDS, DEFAULT_TARGET_SWEEP, type AutoscalerName } from '../experiment/runner.js';
+import { AUTOSCALER_NAMES, DEFAULT_RISK_SWEEP, DEFAULT_PROMETHEUS_LAG_SECONDS, DEFAULT_TARGET_SWEEP, type AutoscalerName } from '../experiment/runner.js';
 import { runScenario } from '../experiment/scenario.js';
 import { parseCpuCosts } from '../sim/app.js';
 import { DEFAULT_CPU_METRICS_LAG_SECONDS, DEFAULT_SCALING } from '../sim/autoscalers.js';
@@ -33,7 +33,7 @@ interface SimulateFlags {
   readonly autoscalers: string;
   readonly targetUtilization: string;
   readonly cpuTargets: string;
-  readonly margins: string;
+  readonly risks: string;
   readonly maxReplicas: string;
   readonly scaleDownWindow: string;
   readonly tolerance: string;
@@ -65,7 +65,7 @@ function numberList(text: string, flag: string, rule: { min?: number; max?: numb
 async function runSimulate(flags: SimulateFlags): Promise<void> {
   const autoscalers = flags.autoscalers.split(',').map((name, i) => expectOneOf(name.trim(), `--autoscalers[${i}]`, AUTOSCALER_NAMES)) as AutoscalerName[];
   const cpuTargets = numberList(flags.cpuTargets, '--cpu-targets', { min: 0.05, max: 1 });
-  const margins = numberList(flags.margins, '--margins', { min: 0, max: 2 });
+  const risks = numberList(flags.risks, '--risks', { min: 0.001, max: 0.5 });
   const scaling = {
     ...DEFAULT_SCALING,
     targetUtilization: expectNumber(flags.targetUtilization, '--target-utilization', { min: 0.05, max: 1 }),
@@ -97,7 +97,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
     cpuMetricsLagSeconds: expectNumber(flags.metricsLag, '--metrics-lag', { min: 0 }),
     prometheusLagSeconds: expectNumber(flags.prometheusLag, '--prometheus-lag', { min: 0 }),
     autoscalers,
-    knobs: { 'cpu-hpa': cpuTargets, phpa: cpuTargets, deepscaler: margins, holt: margins, periodic: margins },
+    knobs: { 'cpu-hpa': cpuTargets, phpa: cpuTargets, deepscaler: risks, holt: risks, periodic: risks },
     ...(flags.model ? { modelDir: resolve(flags.model) } : {}),
     trainFraction,
     ...(flags.epochs ? { trainConfig: { numEpoch: expectNumber(flags.epochs, '--epochs', { integer: true, min: 1 }) } } : {}),
@@ -141,7 +141,7 @@ export function registerSimulate(program: Command): void {
     .option('--autoscalers <list>', `comma-separated, from ${AUTOSCALER_NAMES.join(', ')}`, 'cpu-hpa,holt,phpa,periodic,perfect-foresight')
     .option('--target-utilization <f>', "CPU target of the predictive autoscalers' capacity and of the cost floor", String(DEFAULT_SCALING.targetUtilization))
     .option('--cpu-targets <list>', "the CPU HPA's and PHPA's knob: target utilizations swept", DEFAULT_TARGET_SWEEP.join(','))
-    .option('--margins <list>', "the adapter's knob (margin.default) swept for deepscaler, holt and periodic", DEFAULT_MARGIN_SWEEP.join(','))
+    .option('--risks <list>', "the adapter's knob (risk: accepted probability of under-provisioning the look-ahead peak) swept for deepscaler, holt and periodic", DEFAULT_RISK_SWEEP.join(','))
     .option('--max-replicas <n>', 'maxReplicas of every HPA', String(DEFAULT_SCALING.maxReplicas))
     .option('--scale-down-window <s>', "every HPA's behavior.scaleDown.stabilizationWindowSeconds", String(DEFAULT_SCALING.scaleDownWindowSeconds))
     .option('--tolerance <f>', "every HPA's tolerance (inclusive, as Kubernetes ≥ 1.33)", String(DEFAULT_SCALING.tolerance))

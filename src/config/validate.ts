@@ -4,9 +4,45 @@
  */
 
 export class ConfigError extends Error {
-  constructor(message: string) {
+  /** Each problem on its own (one, or several collected by `Problems`). */
+  readonly problems: readonly string[];
+
+  constructor(message: string, problems?: readonly string[]) {
     super(message);
     this.name = 'ConfigError';
+    this.problems = problems ?? [message];
+  }
+}
+
+/**
+ * Collects configuration problems so that one start-up names every bad field, not just the first:
+ * each field is parsed through `take`, which records a ConfigError and goes on with a stand-in.
+ */
+export class Problems {
+  private readonly list: string[] = [];
+
+  take<T>(parse: () => T, standIn: T): T {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.list.push(...err.problems);
+      return standIn;
+    }
+  }
+
+  add(message: string): void {
+    this.list.push(message);
+  }
+
+  get count(): number {
+    return this.list.length;
+  }
+
+  /** Throws one ConfigError listing every problem, if there is any. */
+  throwIfAny(): void {
+    if (this.list.length === 1) throw new ConfigError(this.list[0]!);
+    if (this.list.length > 1) throw new ConfigError(`${this.list.length} problems:\n  - ${this.list.join('\n  - ')}`, this.list);
   }
 }
 
@@ -86,9 +122,8 @@ export function stepIntervalSeconds(block: Readonly<Record<string, unknown>>, pa
 
 /** Rejects keys the schema does not know, so a typo fails at start-up instead of being ignored. */
 export function rejectUnknownKeys(obj: Record<string, unknown>, path: string, known: readonly string[]): void {
-  for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) {
-      throw new ConfigError(`${path}.${key}: unknown field (known: ${known.join(', ')})`);
-    }
-  }
+  const unknown = Object.keys(obj).filter((key) => !known.includes(key));
+  const problems = unknown.map((key) => `${path}.${key}: unknown field (known: ${known.join(', ')})`);
+  if (problems.length === 1) throw new ConfigError(problems[0]!);
+  if (problems.length > 1) throw new ConfigError(problems.join('; '), problems);
 }

@@ -13,6 +13,8 @@ import type { Dataset } from '../dataset/index.js';
 import { PeriodicForecaster } from '../forecast/periodic.js';
 import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
 import { topologyCallGraph, type Topology } from '../graph/topology.js';
+import { DEFAULT_RISK } from '../config/schema.js';
+import { calibrationMemory } from '../forecast/calibration.js';
 import { AdapterAutoscaler, simulatedAppConfig } from '../loop/sim-adapter.js';
 import { ModelHost } from '../loop/model-host.js';
 import { DEFAULT_TRAIN_CONFIG, parseModelConfig, trainInWorker, type ModelConfig, type TrainConfig, type TrainProgress } from '../model/index.js';
@@ -30,17 +32,18 @@ export const AUTOSCALER_NAMES = ['cpu-hpa', 'deepscaler', 'holt', 'phpa', 'perio
 export type AutoscalerName = (typeof AUTOSCALER_NAMES)[number];
 
 /** Which knob each autoscaler is swept over. */
-export const KNOB_OF: Record<AutoscalerName, 'targetUtilization' | 'margin'> = {
+export const KNOB_OF: Record<AutoscalerName, 'targetUtilization' | 'risk'> = {
   'cpu-hpa': 'targetUtilization',
-  deepscaler: 'margin',
-  holt: 'margin',
+  deepscaler: 'risk',
+  holt: 'risk',
   phpa: 'targetUtilization',
-  periodic: 'margin',
-  'perfect-foresight': 'margin',
+  periodic: 'risk',
+  'perfect-foresight': 'risk',
 };
 
 export const DEFAULT_TARGET_SWEEP = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
-export const DEFAULT_MARGIN_SWEEP = [0, 0.1, 0.2, 0.4] as const;
+/** The adapter's knob: the accepted probability of under-provisioning the look-ahead peak. */
+export const DEFAULT_RISK_SWEEP = [0.01, 0.03, 0.05, 0.1, 0.2, 0.3] as const;
 
 /** Seconds the adapter's Prometheus data lags: a 15 s scrape and a 30 s rate window. */
 export const DEFAULT_PROMETHEUS_LAG_SECONDS = 30;
@@ -72,7 +75,7 @@ export interface ExperimentOptions {
   /** Age of the data the adapter reads from Prometheus. */
   readonly prometheusLagSeconds?: number;
   readonly autoscalers: readonly AutoscalerName[];
-  /** Knob values per autoscaler; default: DEFAULT_TARGET_SWEEP / DEFAULT_MARGIN_SWEEP. */
+  /** Knob values per autoscaler; default: DEFAULT_TARGET_SWEEP / DEFAULT_RISK_SWEEP. */
   readonly knobs?: Partial<Record<AutoscalerName, readonly number[]>>;
   /** A trained model folder for DeepScaler (checked against the app before anything runs); else trained here. */
   readonly modelDir?: string;
@@ -92,7 +95,7 @@ export interface FrontierRun {
 
 export interface AutoscalerFrontier {
   readonly name: AutoscalerName;
-  readonly knob: 'targetUtilization' | 'margin';
+  readonly knob: 'targetUtilization' | 'risk';
   readonly points: readonly FrontierRun[];
 }
 
@@ -216,7 +219,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       host = await startModelHost(modelDir, app, stepSeconds, lookAheadSeconds);
     }
 
-    const configFor = (withModel: boolean, margin: number | undefined) =>
+    const configFor = (withModel: boolean, risk: number | undefined) =>
       simulatedAppConfig(app, {
         stepSeconds,
         targetUtilization: scaling.targetUtilization,
@@ -224,11 +227,18 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         maxReplicas: scaling.maxReplicas,
         podStartupSeconds: startup[1],
         hpaSyncSeconds: HPA_DEFAULTS.syncPeriodSeconds,
-        ...(margin !== undefined ? { margin } : {}),
+        scaleDownWindowSeconds: scaling.scaleDownWindowSeconds,
+        ...(risk !== undefined ? { risk } : {}),
         model: withModel ? modelDir! : null,
       });
-    // Every predictor's window fills, and a scale-down window passes, before scoring starts.
-    const warmupSteps = Math.max(host?.loaded?.inputSteps ?? 0, 20) + Math.ceil(scaling.scaleDownWindowSeconds / stepSeconds) + Math.ceil(promLag / stepSeconds);
+    // Every predictor's window fills, the calibration's record fills (so scored steps see a calibrated plan),
+    // and a scale-down window passes, before scoring starts.
+    const warmupSteps =
+      Math.max(host?.loaded?.inputSteps ?? 0, 20) +
+      calibrationMemory(configFor(false, undefined).calibration) +
+      Math.ceil(lookAheadSeconds / stepSeconds) +
+      Math.ceil(scaling.scaleDownWindowSeconds / stepSeconds) +
+      Math.ceil(promLag / stepSeconds);
     const first = Math.max(0, trainSteps - warmupSteps);
     const evalWarmup = trainSteps > 0 ? trainSteps - first : warmupSteps;
     const evalRates = rates.subarray(first);
@@ -242,11 +252,11 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       warmupSteps: evalWarmup,
     };
     const periodicSeed = recorded !== null && !separate ? seriesOf(recorded) : new Map();
-    const adapter = (name: AutoscalerName, margin: number, model: ModelHost | null, baseline?: Forecaster): Autoscaler =>
+    const adapter = (name: AutoscalerName, risk: number, model: ModelHost | null, baseline?: Forecaster): Autoscaler =>
       new AdapterAutoscaler({
         name,
         app,
-        config: configFor(model !== null, margin),
+        config: configFor(model !== null, risk),
         model,
         ...(baseline ? { baseline } : {}),
         hpa: hpaSpecFor(scaling),
@@ -270,7 +280,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       }
     };
     const knobsOf = (name: AutoscalerName): readonly number[] =>
-      options.knobs?.[name] ?? (name === 'perfect-foresight' ? [0] : KNOB_OF[name] === 'targetUtilization' ? DEFAULT_TARGET_SWEEP : DEFAULT_MARGIN_SWEEP);
+      options.knobs?.[name] ?? (name === 'perfect-foresight' ? [DEFAULT_RISK] : KNOB_OF[name] === 'targetUtilization' ? DEFAULT_TARGET_SWEEP : DEFAULT_RISK_SWEEP);
     const frontiers: AutoscalerFrontier[] = [];
     for (const name of options.autoscalers) {
       const points: FrontierRun[] = [];

@@ -30,8 +30,10 @@ export interface ServiceExplanation {
     readonly horizonSeconds: number;
     readonly demand: number;
     readonly capacityPerPod: number;
-    /** Safety margin from the model's recent error (0.1 = +10 %). */
-    readonly margin: number;
+    /** The risk the count was sized for (0.05 = 5 %); null when current usage decided. */
+    readonly risk: number | null;
+    /** Calibrated factor on the forecast peak (1 for current usage). */
+    readonly correction: number;
     readonly text: string;
   };
   /** Observed now (NaN → null). */
@@ -84,6 +86,11 @@ export interface Explanation {
 
 const num = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(Math.round(x * 10 ** digits) / 10 ** digits));
 const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
+
+/** ", risk 5%, correction ×1.21" for a forecast count; nothing for one current usage decided. */
+export function sizing(reason: { readonly risk: number | null; readonly correction: number }): string {
+  return reason.risk === null ? '' : `, risk ${pct(reason.risk)}, correction ×${Math.round(reason.correction * 1000) / 1000}`;
+}
 
 function ago(at: number, now: number): string {
   const s = Math.max(0, Math.round((now - at) / 1000));
@@ -143,7 +150,7 @@ export function renderExplanation(doc: Explanation, now: number): string {
       const changed = s.previousReplicas === null || s.changedAt === null ? '' : ` (was ${s.previousReplicas}, changed ${ago(s.changedAt, now)})`;
       out.push(`  ${s.service}: ${replicas(s.desiredReplicas)}${changed}`);
       const horizon = s.reason.horizonSeconds > 0 ? `, ${s.reason.horizonSeconds} s ahead` : '';
-      out.push(`    why: ${s.reason.text} [${s.reason.kind}, driver ${s.reason.driver}${horizon}, margin ${pct(s.reason.margin)}]`);
+      out.push(`    why: ${s.reason.text} [${s.reason.kind}, driver ${s.reason.driver}${horizon}${sizing(s.reason)}]`);
       out.push(forecastLine(s));
       if (s.scorecard !== null) out.push(...scorecardLines(s.scorecard, app.scorecardDelaySeconds));
     }

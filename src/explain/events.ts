@@ -1,6 +1,6 @@
 /**
  * One Kubernetes Event on a service's Deployment when its desired count changes, saying why:
- * reason, driver, horizon, demand, capacity per pod, margin, forecaster and fallback.
+ * reason, driver, horizon, demand, capacity per pod, risk and correction, forecaster and fallback.
  *
  * Rate-limited per Deployment: at most one Event per `minIntervalMs`. A change inside the interval
  * is held, and when the interval ends the newest count is reported (if it still differs from the
@@ -11,6 +11,7 @@ import { Counter, type Registry } from 'prom-client';
 import { readDeployment, type DeploymentsApi } from '../kube/deployments.js';
 import { createDeploymentEvent, type EventsApi } from '../kube/events.js';
 import type { Logger } from '../telemetry/log.js';
+import { sizing } from './document.js';
 import type { DecisionJournal, ReplicaChange } from './journal.js';
 
 export const REASON_CHANGED = 'DesiredReplicasChanged';
@@ -35,7 +36,6 @@ interface PerDeployment {
   uid: string | null;
 }
 
-const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
 const num = (x: number): string => String(Math.round(x * 1000) / 1000);
 
 /** The Event's message: one line a person reads in `kubectl describe deployment`. */
@@ -49,7 +49,7 @@ export function eventMessage(change: ReplicaChange, from: number): string {
   return (
     `${preview} ${from} → ${rec.desiredReplicas}: ${r.text} ` +
     `[reason ${r.kind}, driver ${r.driver}, horizon ${horizon}, demand ${num(r.demand)} ${unit}, ` +
-    `${num(r.capacityPerPod)} ${unit} per pod, margin ${pct(r.margin)}, forecaster ${change.forecaster}${mode}; app ${change.app}]`
+    `${num(r.capacityPerPod)} ${unit} per pod${sizing(r)}, forecaster ${change.forecaster}${mode}; app ${change.app}]`
   );
 }
 

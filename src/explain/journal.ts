@@ -209,7 +209,8 @@ export class DecisionJournal implements ExplanationProvider {
         horizonSeconds: horizonSeconds(rec, app.stepSeconds),
         demand: reason.demand,
         capacityPerPod: reason.capacityPerPod,
-        margin: reason.margin,
+        risk: reason.risk,
+        correction: reason.correction,
         text: reason.text,
       },
       actual: {

@@ -35,3 +35,13 @@ export interface Forecaster {
 export function forecastValue(fc: Forecast, h: number, service: number, target: number): number {
   return fc.values[(h * fc.services.length + service) * fc.targets.length + target]!;
 }
+
+/** The largest finite value of service s, target k among the first `steps` horizon steps (earliest step on ties); null when all are gaps. */
+export function forecastPeak(fc: Forecast, service: number, target: number, steps: number): { value: number; step: number } | null {
+  let peak: { value: number; step: number } | null = null;
+  for (let h = 0; h < Math.min(steps, fc.horizon); h++) {
+    const v = forecastValue(fc, h, service, target);
+    if (Number.isFinite(v) && (peak === null || v > peak.value)) peak = { value: v, step: h };
+  }
+  return peak;
+}

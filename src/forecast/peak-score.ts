@@ -1,7 +1,7 @@
 /**
  * The decision quantity: what the planner does with a forecast is size each service for a high
  * quantile of its demand peak inside the look-ahead (the first L forecast steps), after an online
- * conformal correction (peak-calibration.ts). This scores exactly that, per forecaster, service and
+ * conformal correction (calibration.ts, the planner's own). This scores exactly that, per forecaster, service and
  * feature, replaying the windows in time order so the calibration only ever learns from peaks that
  * had already happened:
  *   - pinball loss at τ = 1 − risk of the planned capacity against the realized peak,
@@ -9,7 +9,7 @@
  *   - excess capacity: Σ max(0, plan − realized) / Σ realized, in %.
  */
 import type { Feature } from '../sources/index.js';
-import { DEFAULT_PEAK_CALIBRATION, PeakCalibrator, type PeakCalibrationOptions } from './peak-calibration.js';
+import { ConformalSeries, DEFAULT_CALIBRATION, type CalibrationOptions } from './calibration.js';
 
 /** A recording in a forecaster's layout: `values` [T, N, F], NaN = gap. */
 export interface SeriesArrays {
@@ -24,7 +24,8 @@ export interface PeakScoreOptions {
   /** Forecast steps the planner reads (L ≤ H). */
   readonly lookAheadSteps: number;
   readonly risk: number;
-  readonly calibration?: Omit<PeakCalibrationOptions, 'risk'>;
+  /** The planner's calibration settings (default: serve's). */
+  readonly calibration?: Partial<CalibrationOptions>;
   /** Windows before this position in `origins` only warm the calibration; they are not scored. */
   readonly scoredFrom?: number;
 }
@@ -116,17 +117,17 @@ export function scorePeaks(
     if (f < 0) throw new Error(`the data has no feature "${t}"`);
     return f;
   });
-  const calibration = { ...DEFAULT_PEAK_CALIBRATION, ...options.calibration, risk: options.risk };
-  const calibrators = Array.from({ length: n * k }, () => new PeakCalibrator(calibration));
+  const calibration = { ...DEFAULT_CALIBRATION, ...options.calibration };
+  const calibrators = Array.from({ length: n * k }, () => new ConformalSeries(calibration));
   const cells = Array.from({ length: n * k }, () => new PeakAccumulator());
-  const pending: { knownAt: number; cell: number; forecast: number; planned: number; realized: number }[] = [];
+  const pending: { knownAt: number; cell: number; forecast: number; realized: number }[] = [];
   const scoredFrom = options.scoredFrom ?? 0;
   origins.forEach((origin, b) => {
     if (b > 0 && origin < origins[b - 1]!) throw new Error('scorePeaks needs origins in ascending order');
     // Outcomes that have come true by now teach the calibration (in the order they came true).
     while (pending.length > 0 && pending[0]!.knownAt <= origin) {
       const done = pending.shift()!;
-      calibrators[done.cell]!.observe(done);
+      calibrators[done.cell]!.add(done.forecast, done.realized);
     }
     for (let s = 0; s < n; s++) {
       for (let j = 0; j < k; j++) {
@@ -134,8 +135,9 @@ export function scorePeaks(
         const forecast = peak((h) => predicted[((b * horizon + h) * n + s) * k + j]!, steps);
         const realized = peak((h) => (origin + 1 + h < data.length ? data.values[((origin + 1 + h) * n + s) * nf + ti[j]!]! : Number.NaN), steps);
         if (Number.isNaN(forecast) || Number.isNaN(realized)) continue;
-        const planned = calibrators[cell]!.plan(forecast);
-        pending.push({ knownAt: origin + steps, cell, forecast, planned, realized });
+        // As the planner does: the forecast peak × the correction in force now.
+        const planned = Math.max(0, forecast) * calibrators[cell]!.calibrate(options.risk).correction;
+        pending.push({ knownAt: origin + steps, cell, forecast, realized });
         if (b >= scoredFrom) cells[cell]!.add(planned, realized, tau);
       }
     }

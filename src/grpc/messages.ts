@@ -70,8 +70,11 @@ export interface ReasonMessage {
   readonly horizonStep: number;
   readonly demand: number;
   readonly capacityPerPod: number;
+  /** correction − 1 (deprecated; for clients written before risk replaced the margin). */
   readonly margin: number;
   readonly text: string;
+  readonly risk?: number;
+  readonly correction: number;
 }
 export interface RecommendationMessage {
   readonly service: string;

@@ -4,6 +4,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { forecastValue, type DemandFeature } from '../forecast/index.js';
+import type { Reason } from '../planning/index.js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import type { Logger } from '../telemetry/log.js';
 import { type OpenStreams, toStatus, unaryHandler } from './calls.js';
@@ -13,6 +14,7 @@ import type {
   ApplicationRequest,
   ListApplicationsResponse,
   PredictionMessage,
+  ReasonMessage,
   ServiceForecastMessage,
 } from './messages.js';
 
@@ -56,6 +58,11 @@ function forecastMessages(app: AppSnapshot): ServiceForecastMessage[] {
   }));
 }
 
+function reasonMessage(reason: Reason): ReasonMessage {
+  const { risk, ...rest } = reason;
+  return { ...rest, margin: reason.correction - 1, ...(risk === null ? {} : { risk }) };
+}
+
 /** A withheld application is described by its state alone: no values leave the process. */
 export function predictionMessage(app: AppSnapshot, snapshotVersion: number): PredictionMessage {
   const withheld = app.unavailableReason !== null;
@@ -68,7 +75,7 @@ export function predictionMessage(app: AppSnapshot, snapshotVersion: number): Pr
       : app.recommendations.map((r) => ({
           service: r.service,
           desiredReplicas: r.desiredReplicas,
-          reason: { ...r.reason },
+          reason: reasonMessage(r.reason),
           peakCpuCores: known(r.peakCpuCores),
           peakRequestRate: known(r.peakReq),
         })),

@@ -78,13 +78,16 @@ export class History {
     this.count = Math.min(this.count + 1, this.capacity);
   }
 
-  /** The newest `steps` frames, oldest first; null until that many exist. */
-  window(steps: number): HistoryWindow | null {
-    if (steps > this.count || steps < 1) return null;
+  /**
+   * `steps` frames, oldest first, ending `back` frames before the newest (0: the newest `steps`);
+   * null unless that many exist.
+   */
+  window(steps: number, back = 0): HistoryWindow | null {
+    if (steps + back > this.count || steps < 1 || back < 0) return null;
     const values = new Float32Array(steps * this.frameSize);
     const timestamps = new Float64Array(steps);
     for (let k = 0; k < steps; k++) {
-      const slot = (this.next - steps + k + this.capacity) % this.capacity;
+      const slot = (this.next - back - steps + k + 2 * this.capacity) % this.capacity;
       values.set(this.buffer.subarray(slot * this.frameSize, (slot + 1) * this.frameSize), k * this.frameSize);
       timestamps[k] = this.stamps[slot]!;
     }

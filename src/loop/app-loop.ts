@@ -16,13 +16,14 @@
 import { History } from '../history/index.js';
 import type { Forecast, Forecaster } from '../forecast/index.js';
 import type { ApplicationConfig } from '../config/schema.js';
-import { lookAheadBaseSeconds } from '../config/schema.js';
+import { lookAheadBaseSeconds, servicePolicy } from '../config/schema.js';
+import { calibrationMemory, PeakCalibrator, type ServiceCalibration } from '../forecast/calibration.js';
 import { ForecastErrorTracker } from '../planning/forecast-error.js';
-import { decide, marginFor, type PolicySettings } from '../planning/decide.js';
-import type { CurrentUsage } from '../planning/planner.js';
-import type { Recommendation, ServiceCapacity } from '../planning/index.js';
+import { decide } from '../planning/decide.js';
+import { lookAheadSteps, type CurrentUsage } from '../planning/planner.js';
+import type { Recommendation, ServiceCapacity, ServicePolicy } from '../planning/index.js';
 import type { AppSnapshot, AppState, LearnedGraph, SnapshotStore } from '../snapshot/index.js';
-import { frameValue, SourceError, type Frame, type MetricsSource } from '../sources/index.js';
+import { frameValue, SourceError, type Feature, type Frame, type MetricsSource } from '../sources/index.js';
 import type { Logger } from '../telemetry/log.js';
 import { TimeoutError, withTimeout } from '../util/timeout.js';
 import { holdGaps } from './data-gaps.js';
@@ -57,6 +58,9 @@ export interface AppLoopDeps {
 /** History kept per application; enough for the paper's 80-step input and then some. */
 const HISTORY_STEPS = 288;
 
+/** Recent forecast errors averaged per service for the forecast-error gauge (a diagnostic; the plan uses the calibration). */
+const ERROR_WINDOW = 40;
+
 /** Milliseconds a source read or a forecast may take before the step gives up on it. */
 function budgetMs(intervalMs: number): number {
   return Math.max(5000, intervalMs);
@@ -69,12 +73,23 @@ interface Decision {
   readonly modelLoaded: boolean;
   readonly fallback: AppState['fallback'];
   readonly unavailableReason: string | null;
+  /** Seconds of forecast the plan read (its look-ahead); null when no forecast decided. */
+  readonly windowSeconds: number | null;
+}
+
+/** The calibration of one forecaster: rebuilt from history whenever the forecaster changes. */
+interface Calibrated {
+  readonly forecaster: Forecaster;
+  readonly calibrator: PeakCalibrator;
+  /** The state after the newest resolved look-ahead, at each service's risk. */
+  state: Map<string, ServiceCalibration>;
 }
 
 export class AppLoop {
   readonly name: string;
   private readonly history: History;
   private readonly tracker: ForecastErrorTracker;
+  private calibrated: Calibrated | null = null;
   private readonly clock: () => number;
   private latest: { frame: Frame; receivedAt: number } | null = null;
   /** The last values actually served (not unavailable): the floor for fallbacks. */
@@ -92,8 +107,10 @@ export class AppLoop {
   constructor(private readonly deps: AppLoopDeps) {
     const { config, source } = deps;
     this.name = config.name;
-    this.history = new History(deps.services, source.features, config.stepSeconds, Math.max(HISTORY_STEPS, config.source.warmupSteps));
-    this.tracker = new ForecastErrorTracker({ window: config.margin.window });
+    // History also holds what a rebuild of the calibration replays: its memory + a model's input + the look-ahead.
+    const capacity = Math.max(HISTORY_STEPS, config.source.warmupSteps, calibrationMemory(config.calibration) + 128);
+    this.history = new History(deps.services, source.features, config.stepSeconds, capacity);
+    this.tracker = new ForecastErrorTracker({ window: ERROR_WINDOW });
     this.clock = deps.clock ?? Date.now;
   }
 
@@ -163,10 +180,13 @@ export class AppLoop {
       if (!hasDemand(frame, this.deps.services)) throw new SourceError(`no demand values for any service at ${new Date(frame.timestamp).toISOString()} (all gaps)`, 'no-data');
       this.history.push(frame);
       this.tracker.observe(frame);
+      if (this.calibrated !== null) {
+        this.calibrated.calibrator.observe(frame);
+        this.calibrated.state = this.calibrated.calibrator.calibrate(this.riskOf);
+        metrics.calibrated(config.namespace, config.name, this.calibrated.state, this.riskOf);
+      }
       metrics.observed(config.namespace, config.name, this.deps.services, frame);
-      const errors = this.tracker.meanErrors();
-      const margins = new Map([...errors.keys()].map((service) => [service, marginFor(service, this.policy, errors)] as const));
-      metrics.errors(config.namespace, config.name, errors, margins);
+      metrics.errors(config.namespace, config.name, this.tracker.meanErrors());
       this.latest = { frame, receivedAt: wallNow };
       if (this.sourceError !== null) this.log.info('source recovered');
       this.sourceError = null;
@@ -194,18 +214,22 @@ export class AppLoop {
     const usesModel = forecaster === model;
     const began = performance.now();
     try {
+      const calibrated = this.calibrated?.forecaster === forecaster ? this.calibrated : await this.recalibrate(forecaster);
       const forecast = await withTimeout(forecaster.forecast(window), budgetMs(this.deps.timeline.intervalMs), `forecast by ${forecaster.name}`);
       this.deps.metrics.forecastSeconds.set({ app: config.name }, (performance.now() - began) / 1000);
-      const predictionAge = config.stepSeconds + this.deps.timeline.lagSeconds(latest.frame, wallNow);
+      const { lookAhead, scaleIn } = this.steps(forecaster);
       const recommendations = decide({
         forecast,
         usage: this.usage(latest.frame),
+        recentPeakUsage: this.recentPeakUsage(latest.frame),
         capacities: this.deps.capacities,
-        lookAheadSeconds: lookAheadBaseSeconds(config) + predictionAge,
-        policy: this.policy,
-        recentError: this.tracker.meanErrors(),
+        lookAheadSteps: lookAhead,
+        scaleInSteps: scaleIn,
+        policy: this.policyOf,
+        calibration: calibrated.state,
       });
       this.tracker.recordForecast(forecast);
+      calibrated.calibrator.recordForecast(forecast);
       this.forecastError = null;
       return {
         recommendations,
@@ -215,6 +239,7 @@ export class AppLoop {
         // A configured model that cannot forecast yet is a cold start, even when a baseline stands in.
         fallback: this.deps.model !== null && !usesModel ? 'cold-start' : null,
         unavailableReason: null,
+        windowSeconds: lookAhead * config.stepSeconds,
       };
     } catch (err) {
       this.forecastError = `forecast: ${(err as Error).message}`;
@@ -225,8 +250,78 @@ export class AppLoop {
     }
   }
 
-  private get policy(): PolicySettings {
-    return { margin: this.deps.config.margin.default, maxMargin: this.deps.config.margin.max };
+  private readonly policyOf = (service: string): ServicePolicy => servicePolicy(this.deps.config, service);
+  private readonly riskOf = (service: string): number => this.policyOf(service).risk;
+
+  /**
+   * Forecast steps the plan reads: pod start-up + HPA sync + one step (the value is served until the
+   * next) + the data's age; and the scale-in guard's: pod start-up + the HPA's scale-down window +
+   * the data's age. Fixed per forecaster, so the calibration scores the same peak the plan sizes.
+   */
+  private steps(forecaster: Forecaster): { lookAhead: number; scaleIn: number } {
+    const { config, timeline } = this.deps;
+    const age = timeline.dataAgeSeconds;
+    return {
+      lookAhead: lookAheadSteps(lookAheadBaseSeconds(config) + config.stepSeconds + age, config.stepSeconds, forecaster.horizon),
+      scaleIn: lookAheadSteps(config.lookAhead.podStartupSeconds + config.lookAhead.scaleDownWindowSeconds + age, config.stepSeconds, forecaster.horizon),
+    };
+  }
+
+  /**
+   * A new forecaster starts a new calibration record, rebuilt by replaying it over the history:
+   * every past step whose input window is there is forecast again and scored against what came
+   * next. The record is then a function of the data window alone (not of when this process
+   * started or which forecasts it happened to make), so two replicas reading the same data serve
+   * the same values once the window covers the calibration's memory (window + adaptSteps + the
+   * look-ahead + the forecaster's input).
+   */
+  private async recalibrate(forecaster: Forecaster): Promise<Calibrated> {
+    const { config, services } = this.deps;
+    const calibrator = new PeakCalibrator({ services, stepSeconds: config.stepSeconds, lookAheadSteps: this.steps(forecaster).lookAhead, calibration: config.calibration });
+    const span = Math.min(this.history.size - 1, calibrationMemory(config.calibration) + calibrator.lookAheadSteps + forecaster.inputSteps);
+    const began = performance.now();
+    let failures = 0;
+    for (let back = span; back >= 0; back--) {
+      const slice = this.history.window(1, back)!;
+      calibrator.observe({ timestamp: slice.timestamps[0]!, services: slice.services, features: slice.features, values: slice.values });
+      const window = back === 0 ? null : this.history.window(forecaster.inputSteps, back);
+      if (window === null) continue;
+      try {
+        calibrator.recordForecast(await forecaster.forecast(window));
+      } catch {
+        failures++; // that look-ahead stays unscored, as it would live
+      }
+    }
+    this.calibrated = { forecaster, calibrator, state: calibrator.calibrate(this.riskOf) };
+    this.deps.metrics.calibrated(config.namespace, config.name, this.calibrated.state, this.riskOf);
+    this.log.info('calibration rebuilt from history', {
+      forecaster: forecaster.name,
+      replayedSteps: span,
+      lookAheadSteps: calibrator.lookAheadSteps,
+      failedForecasts: failures,
+      seconds: Math.round(performance.now() - began) / 1000,
+    });
+    return this.calibrated;
+  }
+
+  /** Each service's largest observed demand over the HPA's scale-down window, with the running count. */
+  private recentPeakUsage(frame: Frame): CurrentUsage[] {
+    const { config, services } = this.deps;
+    if (!services.some((s) => servicePolicy(config, s).scaleIn === 'reactive')) return [];
+    const steps = Math.max(1, Math.min(this.history.size, Math.ceil(config.lookAhead.scaleDownWindowSeconds / config.stepSeconds)));
+    const window = this.history.window(steps)!;
+    const F = window.features.length;
+    const peak = (s: number, feature: Feature): number => {
+      const f = window.features.indexOf(feature);
+      let best = Number.NaN;
+      if (f < 0) return best;
+      for (let t = 0; t < steps; t++) {
+        const v = window.values[(t * services.length + s) * F + f]!;
+        if (Number.isFinite(v) && !(v <= best)) best = v;
+      }
+      return best;
+    };
+    return services.map((service, s) => ({ service, cpuCores: peak(s, 'cpu_cores'), req: peak(s, 'req'), replicas: frameValue(frame, service, 'pod') }));
   }
 
   private usage(frame: Frame): CurrentUsage[] {
@@ -242,10 +337,12 @@ export class AppLoop {
     const recommendations = decide({
       forecast: null,
       usage: this.usage(frame),
+      recentPeakUsage: [],
       capacities: this.deps.capacities,
-      lookAheadSeconds: 0,
-      policy: this.policy,
-      recentError: new Map(),
+      lookAheadSteps: 0,
+      scaleInSteps: 0,
+      policy: this.policyOf,
+      calibration: new Map(),
     });
     return {
       recommendations,
@@ -254,6 +351,7 @@ export class AppLoop {
       modelLoaded: false,
       fallback: 'reactive',
       unavailableReason: null,
+      windowSeconds: null,
     };
   }
 
@@ -264,10 +362,18 @@ export class AppLoop {
       return this.unavailable(`${why}; the HPA holds the current scale until fresh data arrives — check the adapter's source and logs`);
     }
     if (policy === 'last-value') {
-      return { recommendations: this.lastServed, forecast: null, forecaster: 'last-value', modelLoaded: false, fallback: 'last-value', unavailableReason: null };
+      return { recommendations: this.lastServed, forecast: null, forecaster: 'last-value', modelLoaded: false, fallback: 'last-value', unavailableReason: null, windowSeconds: null };
     }
     // Reactive on stale data: a current-usage estimate, but never below what was served (no silent scale-in).
-    return { recommendations: this.atLeastLastServed(this.reactive(frame).recommendations), forecast: null, forecaster: 'reactive', modelLoaded: false, fallback: 'reactive', unavailableReason: null };
+    return {
+      recommendations: this.atLeastLastServed(this.reactive(frame).recommendations),
+      forecast: null,
+      forecaster: 'reactive',
+      modelLoaded: false,
+      fallback: 'reactive',
+      unavailableReason: null,
+      windowSeconds: null,
+    };
   }
 
   /** Each recommendation, or the last served one for its service where that was higher. */
@@ -295,7 +401,7 @@ export class AppLoop {
   }
 
   private unavailable(reason: string): Decision {
-    return { recommendations: [], forecast: null, forecaster: 'none', modelLoaded: false, fallback: 'unavailable', unavailableReason: reason };
+    return { recommendations: [], forecast: null, forecaster: 'none', modelLoaded: false, fallback: 'unavailable', unavailableReason: reason, windowSeconds: null };
   }
 
   private logModeChange(snapshot: AppSnapshot): void {
@@ -328,6 +434,7 @@ export class AppLoop {
         lastError: errors.length > 0 ? errors.join('; ') : null,
       },
       recommendations: decision.recommendations,
+      windowSeconds: decision.windowSeconds,
       forecast: decision.forecast,
       graph: decision.modelLoaded ? (this.deps.model?.loaded?.graph ?? null) : null,
       observed: latest === null ? [] : this.usage(latest.frame),

@@ -7,14 +7,13 @@
  */
 import type { Registry } from 'prom-client';
 import type { ApplicationConfig, ServeConfig } from '../config/schema.js';
-import { lookAheadBaseSeconds } from '../config/schema.js';
 import { ConfigError } from '../config/validate.js';
 import { baselineForecaster } from '../forecast/baselines.js';
 import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
 import { loadTopology, type Topology } from '../graph/topology.js';
 import { listDeployments, type DeploymentsApi } from '../kube/deployments.js';
 import type { ServiceCapacity } from '../planning/index.js';
-import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
+import type { SnapshotStore } from '../snapshot/index.js';
 import type { MetricsSource } from '../sources/index.js';
 import { planSource, type SourcePlan } from '../sources/registry.js';
 import type { Logger } from '../telemetry/log.js';
@@ -76,12 +75,6 @@ export class ServingLoop {
   /** Every application's configuration and the capacities its planner uses (for explanations and the scorecard). */
   applications(): readonly { readonly config: ApplicationConfig; readonly capacities: readonly ServiceCapacity[] }[] {
     return this.parts.map(({ config, capacities }) => ({ config, capacities }));
-  }
-
-  /** Seconds of demand the plan of an application looked at (served as each value's window). */
-  windowSeconds(app: AppSnapshot): number | undefined {
-    const config = this.parts.find((p) => p.config.name === app.app)?.config;
-    return config === undefined ? undefined : lookAheadBaseSeconds(config) + config.stepSeconds;
   }
 
   /**

@@ -3,8 +3,8 @@
  * (history → forecaster host → the decision engine → snapshot), with the configuration `serve`
  * would parse, and the simulated HPAs read the published snapshot as External AverageValue 1 —
  * exactly what a cluster's HPAs read from the API. No copy of the decision path exists for the
- * benchmark: cold start via the baseline, the missing-service fallback, the margin from the
- * model's recent error and the stale-data rules are the product's.
+ * benchmark: cold start via the baseline, the missing-service fallback, the calibration of the
+ * forecast to the risk, the guarded scale-in and the stale-data rules are the product's.
  *
  * The loop's clock is simulated time. Prometheus lag: a frame becomes readable `lagSeconds` after
  * its step ends, and the loop measures (and plans over) that age the way it does against Prometheus.
@@ -31,15 +31,17 @@ export interface SimulatedAppSettings {
   /** The slowest pod start-up the plan must cover (the config's lookAhead.podStartupSeconds). */
   readonly podStartupSeconds: number;
   readonly hpaSyncSeconds: number;
-  /** The policy knob (margin.default); undefined keeps serve's default. */
-  readonly margin?: number;
+  /** The simulated HPAs' scale-down stabilization window (the scale-in guard looks that far). */
+  readonly scaleDownWindowSeconds: number;
+  /** The policy knob (risk); undefined keeps serve's default. */
+  readonly risk?: number;
   /** The model folder, or null for the baseline only. */
   readonly model: string | null;
 }
 
 /**
  * The application configuration `serve` would run for the simulated app: parsed by the same
- * parser, so every default not named here (margin window and cap, baseline, fallback) is serve's.
+ * parser, so every default not named here (calibration, scale-in mode, baseline, fallback) is serve's.
  */
 export function simulatedAppConfig(app: AppModel, settings: SimulatedAppSettings): ApplicationConfig {
   const overrides = Object.fromEntries(app.services.map((service, s) => [service, { cpuRequestCores: app.cpuRequestCores[s]! }]));
@@ -58,8 +60,8 @@ export function simulatedAppConfig(app: AppModel, settings: SimulatedAppSettings
           minReplicas: settings.minReplicas,
           maxReplicas: settings.maxReplicas,
           serviceOverrides: overrides,
-          lookAhead: { podStartupSeconds: settings.podStartupSeconds, hpaSyncSeconds: settings.hpaSyncSeconds },
-          ...(settings.margin !== undefined ? { margin: { default: settings.margin } } : {}),
+          lookAhead: { podStartupSeconds: settings.podStartupSeconds, hpaSyncSeconds: settings.hpaSyncSeconds, scaleDownWindowSeconds: settings.scaleDownWindowSeconds },
+          ...(settings.risk !== undefined ? { risk: settings.risk } : {}),
         },
       ],
     },
@@ -135,7 +137,8 @@ export class AdapterAutoscaler implements Autoscaler {
       services: app.services,
       capacities: capacitiesFor(config, app.services, null, null),
       source: this.feed,
-      timeline: liveTimeline(config.stepSeconds, 0),
+      // The loop steps when a step ends; the newest readable frame is then the lag, in whole steps, old.
+      timeline: liveTimeline(config.stepSeconds, 0, Math.ceil(options.metricsLagSeconds / config.stepSeconds) * config.stepSeconds),
       model: options.model,
       baseline: options.baseline === undefined ? baselineFor(config) : options.baseline,
       store: new SnapshotStore(),

@@ -1,13 +1,14 @@
 /**
  * The serving loop's own Prometheus metrics (prefix `deepscaler_`): the state of each application
  * (model loaded, last step, stale, fallback) for alerts, and predicted vs actual demand, desired vs
- * current replicas and forecast error for Grafana. Built on a given registry so tests stay isolated.
+ * current replicas, forecast error and the calibration (correction, realized miss rate vs risk) for Grafana. Built on a given registry so tests stay isolated.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AppSnapshot, FallbackPolicy } from '../snapshot/index.js';
 import { frameValue, type Frame } from '../sources/index.js';
 import { DEMAND_FEATURES } from '../forecast/index.js';
 import type { ServiceGap } from './data-gaps.js';
+import type { ServiceCalibration } from '../forecast/calibration.js';
 
 const FALLBACK_LABELS: readonly (FallbackPolicy | 'cold-start')[] = ['last-value', 'reactive', 'unavailable', 'cold-start'];
 
@@ -31,7 +32,9 @@ export class LoopMetrics {
   readonly desiredReplicas: Gauge<AppLabels | 'service'>;
   readonly currentReplicas: Gauge<AppLabels | 'service'>;
   readonly forecastError: Gauge<AppLabels | 'service'>;
-  readonly safetyMargin: Gauge<AppLabels | 'service'>;
+  readonly underprovision: Gauge<AppLabels | 'service' | 'feature'>;
+  readonly correction: Gauge<AppLabels | 'service' | 'feature'>;
+  readonly risk: Gauge<AppLabels | 'service'>;
   /** Newest data timestamp per application, for the age gauge computed at scrape time. */
   private readonly dataTimes = new Map<string, { namespace: string; at: number }>();
 
@@ -78,7 +81,17 @@ export class LoopMetrics {
     this.desiredReplicas = gauge('deepscaler_desired_replicas', 'Desired replicas served to the HPA', ['namespace', 'app', 'service']);
     this.currentReplicas = gauge('deepscaler_current_replicas', 'Replicas running now, as the source reports them', ['namespace', 'app', 'service']);
     this.forecastError = gauge('deepscaler_forecast_error_ratio', 'Mean absolute percentage error of recent forecasts (0.1 = 10 %)', ['namespace', 'app', 'service']);
-    this.safetyMargin = gauge('deepscaler_safety_margin_ratio', 'Safety margin the planner adds to the forecast (0.1 = +10 %)', ['namespace', 'app', 'service']);
+    this.underprovision = gauge(
+      'deepscaler_underprovision_ratio',
+      'Realized miss rate: share of recent resolved look-aheads whose peak demand exceeded the calibrated plan (compare with deepscaler_risk_ratio)',
+      ['namespace', 'app', 'service', 'feature'],
+    );
+    this.correction = gauge(
+      'deepscaler_calibration_correction',
+      'Factor the forecast peak is multiplied by to reach the (1 − risk) quantile of the realized peak (1.2 = +20 %)',
+      ['namespace', 'app', 'service', 'feature'],
+    );
+    this.risk = gauge('deepscaler_risk_ratio', 'Target: the accepted probability that the look-ahead peak exceeds the planned capacity', ['namespace', 'app', 'service']);
     new Gauge({
       name: 'deepscaler_prediction_age_seconds',
       help: 'Now minus the time the served data arrived',
@@ -131,8 +144,21 @@ export class LoopMetrics {
     }
   }
 
-  errors(namespace: string, app: string, errors: ReadonlyMap<string, number>, margins: ReadonlyMap<string, number>): void {
+  errors(namespace: string, app: string, errors: ReadonlyMap<string, number>): void {
     for (const [service, e] of errors) this.forecastError.set({ namespace, app, service }, e);
-    for (const [service, m] of margins) this.safetyMargin.set({ namespace, app, service }, m);
+  }
+
+  /** Mirrors the calibration: the correction in force, the realized miss rate and its target, per service. */
+  calibrated(namespace: string, app: string, state: ReadonlyMap<string, ServiceCalibration>, riskOf: (service: string) => number): void {
+    for (const [service, byFeature] of state) {
+      this.risk.set({ namespace, app, service }, riskOf(service));
+      for (const feature of DEMAND_FEATURES) {
+        const { correction, missRate } = byFeature[feature];
+        this.correction.set({ namespace, app, service, feature }, correction);
+        // No resolved look-ahead yet: no rate to show (absent, rather than a misleading 0).
+        if (Number.isFinite(missRate)) this.underprovision.set({ namespace, app, service, feature }, missRate);
+        else this.underprovision.remove({ namespace, app, service, feature });
+      }
+    }
   }
 }

@@ -3,14 +3,19 @@
  * the wall clock, once per data step. A replay steps `speed` times faster: the ReplaySource maps
  * wall-clock time to a recorded step and stamps frames on its own clock, one step apart.
  */
-import type { Frame, MetricsSource } from '../sources/index.js';
+import type { MetricsSource } from '../sources/index.js';
 import type { SourcePace } from '../sources/registry.js';
 
 export interface Timeline {
   /** Wall-clock milliseconds between steps. */
   readonly intervalMs: number;
-  /** Seconds the data of a frame received now already lags behind (0 for a replay: its clock is its own). */
-  lagSeconds(frame: Frame, wallNow: number): number;
+  /**
+   * How old the newest data is when a step reads it, in seconds: a live source's steps sit on the
+   * epoch-aligned grid `settleMs` after each step's timestamp, so that old; a replay's clock is its
+   * own (0). A constant of the timeline, not each step's measured age, so that the plan reads the
+   * same number of forecast steps on every replica and at every step (the calibration's look-ahead).
+   */
+  readonly dataAgeSeconds: number;
   /** The wall-clock range to read into history at start-up (MetricsSource.range), or null for none. */
   warmup(wallNow: number): { start: number; end: number } | null;
   /**
@@ -29,11 +34,11 @@ export function settleMs(stepSeconds: number): number {
   return Math.min(10_000, (stepSeconds * 1000) / 3);
 }
 
-export function liveTimeline(stepSeconds: number, warmupSteps: number): Timeline {
+export function liveTimeline(stepSeconds: number, warmupSteps: number, dataAgeSeconds = settleMs(stepSeconds) / 1000): Timeline {
   const stepMs = stepSeconds * 1000;
   return {
     intervalMs: stepMs,
-    lagSeconds: (frame, wallNow) => Math.max(0, (wallNow - frame.timestamp) / 1000),
+    dataAgeSeconds,
     warmup: (wallNow) => (warmupSteps > 0 ? { start: wallNow - warmupSteps * stepMs, end: wallNow - stepMs } : null),
     gridOffsetMs: settleMs(stepSeconds),
   };
@@ -58,7 +63,7 @@ export function settled(source: MetricsSource, delayMs: number): MetricsSource {
 export function acceleratedTimeline(anchorMs: number, intervalMs: number, warmupSteps: number): Timeline {
   return {
     intervalMs,
-    lagSeconds: () => 0,
+    dataAgeSeconds: 0,
     warmup: () => (warmupSteps > 0 ? { start: anchorMs - warmupSteps * intervalMs, end: anchorMs - 1 } : null),
   };
 }

@@ -15,27 +15,50 @@ export interface ServiceCapacity {
   readonly maxReplicas: number;
 }
 
-export interface PlanOptions {
-  /** Pod start-up + HPA sync + prediction age: the plan covers the peak demand inside this window. */
-  readonly lookAheadSeconds: number;
-  /** Relative safety margin per service (e.g. 0.1 = +10 %), from the model's recent forecast error. */
-  readonly marginByService?: ReadonlyMap<string, number>;
-  /** Margin when a service has no error record yet. */
-  readonly defaultMargin: number;
+/** When a forecast may lower the count: see `decide` (decide.ts). */
+export const SCALE_IN_MODES = ['forecast', 'reactive', 'never'] as const;
+export type ScaleInMode = (typeof SCALE_IN_MODES)[number];
+
+/** A service's policy: what it is sized for, and when it may scale in. */
+export interface ServicePolicy {
+  /** Accepted probability that the service's peak demand in the look-ahead exceeds its planned capacity. */
+  readonly risk: number;
+  readonly scaleIn: ScaleInMode;
 }
 
-export type ReasonKind = 'forecast' | 'reactive' | 'min-bound' | 'max-bound';
+/** How one service's forecast peak becomes planned demand: its risk and the calibrated factor per feature. */
+export interface ServiceSizing {
+  readonly risk: number;
+  /** Forecast peak × this = the (1 − risk) quantile of the realized peak (forecast/calibration.ts). */
+  readonly correction: Readonly<Record<DemandFeature, number>>;
+}
+
+export interface PlanOptions {
+  /** Forecast steps the plan reads (pod start-up + HPA sync + data age, in steps): the peak inside them decides. */
+  readonly lookAheadSteps: number;
+  readonly sizing: (service: string) => ServiceSizing;
+}
+
+/**
+ * Which rule decided: the calibrated forecast, the reactive need of current demand (the forecast
+ * asked for less), a bound, or the scale-in guard (the forecast asked for fewer pods than run now,
+ * and the guard kept more).
+ */
+export type ReasonKind = 'forecast' | 'reactive' | 'min-bound' | 'max-bound' | 'scale-in-guard';
 
 export interface Reason {
   readonly kind: ReasonKind;
   /** Which demand decided the count. */
   readonly driver: DemandFeature;
-  /** Horizon step (0-based) whose demand was the peak inside the look-ahead; -1 for reactive. */
+  /** Horizon step (0-based) whose demand was the peak inside the look-ahead; -1 for current usage. */
   readonly horizonStep: number;
-  /** The demand that drove it, original units (cores or requests/s), before the margin. */
+  /** The demand that drove it, original units (cores or requests/s), before the correction. */
   readonly demand: number;
   readonly capacityPerPod: number;
-  readonly margin: number;
+  /** The risk the count was sized for; null when current usage decided (no forecast involved). */
+  readonly risk: number | null;
+  /** Factor applied to `demand` (the calibration's correction; 1 for current usage). */
+  readonly correction: number;
   /** One sentence a person can read in `kubectl describe` or logs. */
   readonly text: string;
 }

@@ -1,10 +1,10 @@
 /**
  * Demand → replicas. A pod may use `cpuPerPodCores` (CPU request × target utilization) and, when
  * known, serve `reqPerPod` requests/s; the count is the one that covers the peak demand inside the
- * look-ahead window, plus a safety margin, within min/max. Every count carries the reason: which
- * demand and which horizon step decided it.
+ * look-ahead window times the service's calibrated correction (its (1 − risk) quantile), within
+ * min/max. Every count carries the reason: which demand and which horizon step decided it.
  */
-import { DEMAND_FEATURES, forecastValue, type DemandFeature, type Forecast } from '../forecast/index.js';
+import { DEMAND_FEATURES, forecastPeak, type DemandFeature, type Forecast } from '../forecast/index.js';
 import type { PlanOptions, Reason, ReasonKind, Recommendation, ServiceCapacity } from './index.js';
 
 /**
@@ -30,6 +30,8 @@ export interface DemandPoint {
   readonly demand: number;
   /** 0-based horizon step, or -1 for current usage. */
   readonly horizonStep: number;
+  /** Factor the demand is planned at (the calibrated correction; 1 for current usage). */
+  readonly correction: number;
 }
 
 function capacityFor(capacity: ServiceCapacity, driver: DemandFeature): number | undefined {
@@ -45,14 +47,14 @@ const UNITS: Record<DemandFeature, string> = { cpu_cores: 'cores', req: 'req/s' 
 export function decideReplicas(
   capacity: ServiceCapacity,
   points: readonly DemandPoint[],
-  margin: number,
+  risk: number | null,
   basis: 'forecast' | 'reactive',
 ): Recommendation | null {
   let best: { point: DemandPoint; pods: number; perPod: number } | null = null;
   for (const point of points) {
     const perPod = capacityFor(capacity, point.driver);
     if (perPod === undefined || !Number.isFinite(point.demand)) continue;
-    const pods = podsFor(Math.max(0, point.demand) * (1 + margin), perPod);
+    const pods = podsFor(Math.max(0, point.demand) * point.correction, perPod);
     if (best === null || pods > best.pods) best = { point, pods, perPod };
   }
   if (best === null) return null;
@@ -69,8 +71,9 @@ export function decideReplicas(
     horizonStep: point.horizonStep,
     demand: point.demand,
     capacityPerPod: perPod,
-    margin,
-    text: explain(capacity, point, perPod, margin, pods, desired, kind),
+    risk,
+    correction: point.correction,
+    text: explain(capacity, point, perPod, risk, pods, desired, kind),
   };
   return {
     service: capacity.service,
@@ -85,16 +88,16 @@ function explain(
   capacity: ServiceCapacity,
   point: DemandPoint,
   perPod: number,
-  margin: number,
+  risk: number | null,
   pods: number,
   desired: number,
   kind: ReasonKind,
 ): string {
-  const when = point.horizonStep < 0 ? 'current' : `forecast step ${point.horizonStep + 1}`;
+  const when = point.horizonStep < 0 ? 'current' : `forecast peak at step ${point.horizonStep + 1}`;
   const unit = UNITS[point.driver];
   const base =
     `${when} ${point.driver} ${round(point.demand)} ${unit}` +
-    (margin > 0 ? ` +${round(margin * 100)}% margin` : '') +
+    (risk !== null ? ` × ${round(point.correction)} (calibrated for risk ${round(risk * 100)}%)` : '') +
     ` / ${round(perPod)} ${unit} per pod = ${pods}`;
   if (kind === 'min-bound') return `${base}, raised to minReplicas ${capacity.minReplicas}`;
   if (kind === 'max-bound') return `${base}, capped at maxReplicas ${capacity.maxReplicas}`;
@@ -106,40 +109,31 @@ function round(x: number): string {
 }
 
 /**
- * Desired replicas per service from a forecast: the peak of each demand inside the look-ahead
- * window decides, plus the service's margin. Services whose forecast is all gaps are left out (the
- * caller keeps its last value or falls back); a service the forecast does not know is a config error.
+ * Desired replicas per service from a forecast: the peak of each demand inside the first
+ * `lookAheadSteps` steps, times the service's calibrated correction for that demand, decides.
+ * Services whose forecast is all gaps are left out (the caller falls back); a service the forecast
+ * does not know is a config error.
  */
 export function planReplicas(forecast: Forecast, capacities: readonly ServiceCapacity[], options: PlanOptions): Recommendation[] {
-  const steps = lookAheadSteps(options.lookAheadSeconds, forecast.stepSeconds, forecast.horizon);
+  const steps = Math.min(forecast.horizon, Math.max(1, options.lookAheadSteps));
   const out: Recommendation[] = [];
   for (const capacity of capacities) {
     const s = forecast.services.indexOf(capacity.service);
     if (s < 0) {
       throw new Error(`forecast from "${forecast.model}" has no service "${capacity.service}" (has: ${forecast.services.join(', ')})`);
     }
+    const sizing = options.sizing(capacity.service);
     const points: DemandPoint[] = [];
     for (const driver of DEMAND_FEATURES) {
       const k = forecast.targets.indexOf(driver);
       if (k < 0) continue;
-      const peak = peakInWindow(forecast, s, k, steps);
-      if (peak !== null) points.push({ driver, demand: peak.value, horizonStep: peak.step });
+      const peak = forecastPeak(forecast, s, k, steps);
+      if (peak !== null) points.push({ driver, demand: peak.value, horizonStep: peak.step, correction: sizing.correction[driver] });
     }
-    const margin = options.marginByService?.get(capacity.service) ?? options.defaultMargin;
-    const rec = decideReplicas(capacity, points, margin, 'forecast');
+    const rec = decideReplicas(capacity, points, sizing.risk, 'forecast');
     if (rec !== null) out.push(rec);
   }
   return out;
-}
-
-/** The largest finite value among the first `steps` horizon steps (earliest step on ties). */
-function peakInWindow(forecast: Forecast, s: number, k: number, steps: number): { value: number; step: number } | null {
-  let peak: { value: number; step: number } | null = null;
-  for (let h = 0; h < steps; h++) {
-    const v = forecastValue(forecast, h, s, k);
-    if (Number.isFinite(v) && (peak === null || v > peak.value)) peak = { value: v, step: h };
-  }
-  return peak;
 }
 
 /** What a service uses now, for the reactive estimate. NaN marks an unknown value. */
@@ -160,7 +154,7 @@ export const HPA_TOLERANCE = 0.1;
 /**
  * What a utilization HPA would do from current usage (cold start, or a fallback without a model):
  * pods = ceil(usage / capacity per pod), the current count kept inside the ±10 % tolerance band,
- * within min/max. No margin and no look-ahead: this is the reactive baseline, not a prediction.
+ * within min/max. No correction and no look-ahead: this is the reactive baseline, not a prediction.
  */
 export function reactiveReplicas(usage: readonly CurrentUsage[], capacities: readonly ServiceCapacity[]): Recommendation[] {
   const byService = new Map(usage.map((u) => [u.service, u] as const));
@@ -169,10 +163,10 @@ export function reactiveReplicas(usage: readonly CurrentUsage[], capacities: rea
     const u = byService.get(capacity.service);
     if (u === undefined) continue;
     const points: DemandPoint[] = [
-      { driver: 'cpu_cores', demand: u.cpuCores, horizonStep: -1 },
-      { driver: 'req', demand: u.req, horizonStep: -1 },
+      { driver: 'cpu_cores', demand: u.cpuCores, horizonStep: -1, correction: 1 },
+      { driver: 'req', demand: u.req, horizonStep: -1, correction: 1 },
     ];
-    const rec = decideReplicas(capacity, points, 0, 'reactive');
+    const rec = decideReplicas(capacity, points, null, 'reactive');
     if (rec === null) continue;
     out.push(withinTolerance(rec, u.replicas, capacity) ? keepCurrent(rec, u.replicas) : rec);
   }

@@ -13,7 +13,7 @@
  */
 import type { Recommendation } from '../planning/index.js';
 import { milli } from './quantity.js';
-import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
+import type { SnapshotStore } from '../snapshot/index.js';
 import { namespaceNotConfigured, notPublishedYet, previewOnly, withheld, type SnapshotRefusal } from '../snapshot/query.js';
 import { ApiError, type ExternalMetricValue, type LabelMatcher, type MetricsProvider } from './index.js';
 
@@ -29,9 +29,6 @@ const VALUE_OF: Readonly<Record<string, (rec: Recommendation) => number>> = {
 
 export const SERVED_METRICS: readonly string[] = Object.keys(VALUE_OF);
 
-/** How many seconds each value covers: the look-ahead window the plan looked at. */
-export type WindowOf = (app: AppSnapshot) => number | undefined;
-
 /** A snapshot refusal as the external metrics API says it: preview values are simply not there for an HPA (404). */
 function apiError(refusal: SnapshotRefusal): ApiError {
   if (refusal.kind === 'unavailable') return new ApiError(503, 'ServiceUnavailable', refusal.message, refusal.retryAfterSeconds);
@@ -43,7 +40,6 @@ export class SnapshotMetricsProvider implements MetricsProvider {
     private readonly store: SnapshotStore,
     /** Namespaces the configuration serves, so an application that has not published yet is 503, not 404. */
     private readonly configured: ReadonlyMap<string, readonly string[]>,
-    private readonly windowOf: WindowOf = () => undefined,
   ) {}
 
   listMetrics(): readonly string[] {
@@ -64,7 +60,8 @@ export class SnapshotMetricsProvider implements MetricsProvider {
     const out: ExternalMetricValue[] = [];
     for (const app of apps) {
       if (app.unavailableReason !== null) throw apiError(withheld(app));
-      const windowSeconds = this.windowOf(app);
+      // The look-ahead the plan read, as the snapshot carries it (absent when current usage decided).
+      const windowSeconds = app.windowSeconds ?? undefined;
       for (const rec of app.recommendations) {
         const labels = { service: rec.service, app: app.app };
         const value = valueOf(rec);

@@ -41,6 +41,8 @@ export interface AppSnapshot {
   readonly stepSeconds: number;
   readonly state: AppState;
   readonly recommendations: readonly Recommendation[];
+  /** Seconds of forecast the plan read (its look-ahead), served as each value's `window`; null when no forecast decided. */
+  readonly windowSeconds: number | null;
   readonly forecast: Forecast | null;
   readonly graph: LearnedGraph | null;
   /**

@@ -69,10 +69,15 @@ export type SourceKind = keyof typeof PLUGINS;
 export const SOURCE_KINDS = Object.keys(PLUGINS) as SourceKind[];
 export type SourceConfig = ReturnType<(typeof PLUGINS)[SourceKind]['parse']>;
 
+const DEFAULT_WARMUP_STEPS = 600;
+
 export function parseSourceConfig(raw: unknown, context: Omit<SourceParseContext, 'warmupSteps'>): SourceConfig {
   const block = expectObject(raw, context.path);
   const kind = expectOneOf(block['kind'], `${context.path}.kind`, SOURCE_KINDS);
-  const warmupSteps = optionalNumber(block['warmupSteps'], `${context.path}.warmupSteps`, { min: 0, integer: true }) ?? 120;
+  // Default: enough history to rebuild the planner's calibration record (forecast/calibration.ts:
+  // window + adaptSteps + a model's input + the look-ahead), so that a replica started now serves
+  // what one running for hours serves.
+  const warmupSteps = optionalNumber(block['warmupSteps'], `${context.path}.warmupSteps`, { min: 0, integer: true }) ?? DEFAULT_WARMUP_STEPS;
   return PLUGINS[kind].parse(block, { ...context, warmupSteps });
 }
 

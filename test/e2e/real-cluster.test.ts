@@ -94,7 +94,7 @@ function adapterConfig(datasetPath: string): string {
     `      path: ${datasetPath}`,
     '      stepIntervalSeconds: 1',
     '      warmupSteps: 30',
-    // Persistence and no margin: the served count is exactly ceil(cpu / 0.1), easy to reason about.
+    // Persistence with the calibration pinned at 1: the served count is exactly ceil(cpu / 0.1), easy to reason about.
     '    baseline: persistence',
     '    baselineHorizon: 4',
     '    stepSeconds: 30',
@@ -106,10 +106,9 @@ function adapterConfig(datasetPath: string): string {
     '    lookAhead:',
     '      podStartupSeconds: 30',
     '      hpaSyncSeconds: 5',
-    '    margin:',
-    '      default: 0',
-    '      max: 0',
-    '      window: 10',
+    '    calibration:',
+    '      minCorrection: 1',
+    '      maxCorrection: 1',
     '    fallback:',
     '      policy: last-value',
     '      maxAgeSeconds: 600',

@@ -37,7 +37,7 @@ describe('simulate (short runs)', function () {
       '--trace', 'data/traces/azure-functions-2019-total-per-minute.csv',
       '--hours', '2', '--peak', '60', '--slo-ms', '400',
       '--autoscalers', 'cpu-hpa,holt,phpa,periodic,perfect-foresight',
-      '--cpu-targets', '0.6', '--margins', '0,0.2',
+      '--cpu-targets', '0.6', '--risks', '0.05,0.2',
       '--out', join(dir, 'out'), '--json', json,
     ]);
     expect(code, stderr).to.equal(0);
@@ -46,10 +46,10 @@ describe('simulate (short runs)', function () {
     expect(outcome).to.include({ app: 'online-boutique', trace: 'azure-functions-2019-total-per-minute.csv', seed: 1 });
     expect(outcome.autoscalers.map((a) => [a.name, a.knob, a.points.map((p) => p.knob)])).to.deep.equal([
       ['cpu-hpa', 'targetUtilization', [0.6]],
-      ['holt', 'margin', [0, 0.2]],
+      ['holt', 'risk', [0.05, 0.2]],
       ['phpa', 'targetUtilization', [0.6]],
-      ['periodic', 'margin', [0, 0.2]],
-      ['perfect-foresight', 'margin', [0]],
+      ['periodic', 'risk', [0.05, 0.2]],
+      ['perfect-foresight', 'risk', [0.05]],
     ]);
     for (const a of outcome.autoscalers) {
       for (const p of a.points) {

@@ -45,7 +45,8 @@ describe('serving loop on a real Prometheus', function () {
             stepSeconds: STEP,
             capacity: { targetUtilization: 0.5 },
             serviceOverrides: Object.fromEntries(SHOP.services.map((s) => [s.name, { cpuRequestCores: s.cpuRequestCores }])),
-            margin: { default: 0 },
+            // The raw forecast: the calibration pinned at 1.
+            calibration: { minCorrection: 1, maxCorrection: 1 },
           },
         ],
       },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { loadServeConfig } from '../../../src/config/load.js';
-import { lookAheadBaseSeconds, type ServeConfig } from '../../../src/config/schema.js';
+import type { ApplicationConfig, ServeConfig } from '../../../src/config/schema.js';
 import { loadTopology } from '../../../src/graph/topology.js';
 import { ServingLoop, capacitiesFor } from '../../../src/loop/index.js';
 import { planReplicas } from '../../../src/planning/planner.js';
@@ -30,6 +30,7 @@ interface Item {
   readonly metricLabels: Record<string, string>;
   readonly timestamp: string;
   readonly value: string;
+  readonly window?: number;
 }
 
 interface Running {
@@ -50,7 +51,7 @@ function writeModel(dir: string, model: JsonModel | string): void {
   writeFileSync(join(dir, 'model.json'), typeof model === 'string' ? model : JSON.stringify(model));
 }
 
-async function startRun(stepIntervalSeconds: number, model: Omit<JsonModel, 'services'>): Promise<Running> {
+async function startRun(stepIntervalSeconds: number, model: Omit<JsonModel, 'services'>, adjust: (app: ApplicationConfig) => ApplicationConfig = (a) => a): Promise<Running> {
   const modelDir = mkdtempSync(join(tmpdir(), 'ds-loop-model-'));
   const config = loadServeConfig(DEFAULT_CONFIG, { stepIntervalSeconds, model: modelDir });
   writeModel(modelDir, { ...model, services: config.applications[0]!.services! });
@@ -63,10 +64,10 @@ async function startRun(stepIntervalSeconds: number, model: Omit<JsonModel, 'ser
     if (app) published.push(app);
   });
   const loop = await ServingLoop.create(
-    { applications: config.applications.map((a) => ({ ...a, modelPollSeconds: 0.1 })) },
+    { applications: config.applications.map((a) => adjust({ ...a, modelPollSeconds: 0.1 })) },
     { store, registry, logger: createLogger({}, (l) => logLines.push(l)), modelLoader: JSON_MODEL_LOADER },
   );
-  const harness = await startHarness({ provider: new SnapshotMetricsProvider(store, loop.namespaces(), (a) => loop.windowSeconds(a)) });
+  const harness = await startHarness({ provider: new SnapshotMetricsProvider(store, loop.namespaces()), registry });
   await loop.start();
   return {
     config,
@@ -94,7 +95,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('serving loop on the replayed Online Boutique recording, through the HTTPS API', function () {
   this.timeout(60_000);
 
-  it('values change as the replay advances, equal the planner output for the published forecast, and carry fresh timestamps', async () => {
+  it('values change as the replay advances, equal the calibrated plan for the published forecast, and carry fresh timestamps', async () => {
     const run = await startRun(0.2, { name: 'fixture', inputSteps: 4, horizon: 6, scale: 1.3 });
     try {
       const app = run.config.applications[0]!;
@@ -107,19 +108,25 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
         await sleep(250);
       }
       const counts = (recs: readonly { service: string; desiredReplicas: number }[]): string => recs.map((r) => `${r.service}=${r.desiredReplicas}`).join(',');
-      // Every snapshot the model produced holds exactly the planner's output for its forecast.
+      // Every count the forecast decided is the planner's output for that forecast at the correction it names,
+      // over the look-ahead the snapshot carries (60 s start-up + 15 s sync + one 30 s step; a replay's data has no age).
       const forecasted = run.published.filter((s) => s.forecast !== null && s.state.modelLoaded);
       expect(forecasted.length).to.be.greaterThan(5);
+      let checked = 0;
       for (const snap of forecasted) {
-        const planned = planReplicas(snap.forecast!, capacities, {
-          lookAheadSeconds: lookAheadBaseSeconds(app) + app.stepSeconds,
-          defaultMargin: app.margin.default,
-          marginByService: new Map(snap.recommendations.map((r) => [r.service, r.reason.margin])),
-        });
-        expect(counts(snap.recommendations)).to.equal(counts(planned));
+        expect(snap.windowSeconds).to.equal(120);
+        for (const rec of snap.recommendations.filter((r) => r.reason.kind === 'forecast')) {
+          const sizing = () => ({ risk: app.risk, correction: { cpu_cores: rec.reason.correction, req: 1 } });
+          const [planned] = planReplicas(snap.forecast!, capacities.filter((c) => c.service === rec.service), { lookAheadSteps: 4, sizing });
+          expect(rec.desiredReplicas).to.equal(planned!.desiredReplicas);
+          checked++;
+        }
       }
+      expect(checked).to.be.greaterThan(10);
       for (const read of reads) {
         expect(read.desired).to.have.length(10);
+        // The look-ahead the snapshot carries, served as each value's window.
+        expect(read.desired.every((i) => i.window === undefined || i.window === 120)).to.equal(true);
         const stamp = Date.parse(read.desired[0]!.timestamp);
         // Fresh: the served data arrived within a few steps of the read (Quantity timestamps are whole seconds).
         expect(Math.abs(read.at - stamp)).to.be.below(3000);
@@ -131,6 +138,32 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
       const stamps = reads.map((r) => Date.parse(r.desired[0]!.timestamp));
       expect(cpuSeries.size, 'distinct predicted CPU vectors').to.be.greaterThan(3);
       expect(stamps[stamps.length - 1]).to.be.greaterThan(stamps[0]!);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('/metrics shows the calibration: the realized under-provision rate of every service near its risk', async () => {
+    // A persistence model: its median-like forecast alone misses the look-ahead peak most of the time.
+    const run = await startRun(0.2, { name: 'persistence', inputSteps: 4, horizon: 6, scale: 1 });
+    try {
+      await eventually(() => run.store.current().apps.get('online-boutique')?.state.modelLoaded === true, 'the model to serve');
+      const risk = run.config.applications[0]!.risk;
+      const res = await run.harness.get('/metrics', run.harness.pki.admin);
+      expect(res.status).to.equal(200);
+      const samples = (name: string): { labels: string; value: number }[] =>
+        [...res.text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))].map((m) => ({ labels: m[1]!, value: Number(m[2]) }));
+      // The warm-up replay rebuilt the record: every service and feature has a realized rate at once.
+      const misses = samples('deepscaler_underprovision_ratio');
+      expect(misses).to.have.length(20); // 10 services × cpu_cores, req
+      const mean = misses.reduce((a, m) => a + m.value, 0) / misses.length;
+      expect(mean, 'mean realized under-provision').to.be.closeTo(risk, 0.03);
+      for (const m of misses) expect(m.value, m.labels).to.be.at.most(risk + 0.1);
+      expect(samples('deepscaler_risk_ratio').every((r) => r.value === risk)).to.equal(true);
+      // The corrections that achieve it: above 1 where persistence lags the peak.
+      const corrections = samples('deepscaler_calibration_correction').map((c) => c.value);
+      expect(corrections).to.have.length(20);
+      expect(Math.max(...corrections)).to.be.greaterThan(1.05);
     } finally {
       await run.stop();
     }
@@ -186,7 +219,8 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
   it('no request waits on the model: API latency stays flat while a slow forecast runs', async () => {
     // Each forecast blocks its thread for 800 ms; one starts every 1 s.
     const busyMs = 800;
-    const run = await startRun(1, { name: 'slow-model', inputSteps: 4, horizon: 6, scale: 1, busyMs });
+    // No warm-up: rebuilding the calibration would replay this slow model over hours of history first.
+    const run = await startRun(1, { name: 'slow-model', inputSteps: 4, horizon: 6, scale: 1, busyMs }, (a) => ({ ...a, source: { ...a.source, warmupSteps: 0 } }));
     try {
       await eventually(() => run.store.current().apps.get('online-boutique')?.state.forecaster === 'slow-model', 'the model to serve', 20_000);
       const latencies: number[] = [];

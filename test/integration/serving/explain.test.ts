@@ -16,13 +16,14 @@ function snapshot(): AppSnapshot {
     dataTimestamp: now,
     stepSeconds: 30,
     state: { modelLoaded: false, forecaster: 'holt', lastStepAt: now, stale: false, fallback: null, lastError: null },
+    windowSeconds: 120,
     recommendations: [
       {
         service: 'web',
         desiredReplicas: 3,
         peakCpuCores: 1.4,
         peakReq: Number.NaN,
-        reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 1, demand: 1.4, capacityPerPod: 0.5, margin: 0, text: 'forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas' },
+        reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 1, demand: 1.4, capacityPerPod: 0.5, risk: 0.05, correction: 1, text: 'forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas' },
       },
     ],
     forecast: null,
@@ -86,7 +87,7 @@ describe('the explain route over HTTPS, authorized like the metric API', functio
     const text = await explain(kubeconfig(h, h.pki.alice), 'shop', undefined, 'text');
     expect(text).to.contain('application shop in namespace shop: serving');
     expect(text).to.contain('  web: 3 replicas');
-    expect(text).to.contain('why: forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas [forecast, driver cpu_cores, 60 s ahead, margin 0%]');
+    expect(text).to.contain('why: forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas [forecast, driver cpu_cores, 60 s ahead, risk 5%, correction ×1]');
     const err = await explain(kubeconfig(h, h.pki.alice), 'shop', 'db', 'text').catch((e: unknown) => e as Error);
     expect((err as Error).message).to.equal('the adapter answered 404: service "db" is not scaled by deepscaler in namespace "shop" (services: web)');
     const json = JSON.parse(await explain(kubeconfig(h, h.pki.alice), 'shop', 'web', 'json')) as Explanation;

@@ -65,6 +65,8 @@ export interface HarnessOptions {
   readonly explainer?: ExplanationProvider;
   readonly reviewCacheTtlMs?: number;
   readonly reviewTimeoutMs?: number;
+  /** The registry /metrics exposes (e.g. the serving loop's); default a fresh one. */
+  readonly registry?: Registry;
 }
 
 export interface Harness {
@@ -95,7 +97,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       allowedNames: [FRONT_PROXY_NAME],
     }),
   );
-  const registry = new Registry();
+  const registry = options.registry ?? new Registry();
   const server = await startApiServer({
     port: 0,
     provider: options.provider ?? ExampleMetricsProvider.fromFile(),

@@ -15,7 +15,7 @@ function rec(desiredReplicas: number): Recommendation {
     desiredReplicas,
     peakCpuCores: desiredReplicas * 0.5,
     peakReq: Number.NaN,
-    reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 2, demand: desiredReplicas * 0.45, capacityPerPod: 0.5, margin: 0.1, text: `why ${desiredReplicas}` },
+    reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 2, demand: desiredReplicas * 0.45, capacityPerPod: 0.5, risk: 0.05, correction: 1.1, text: `why ${desiredReplicas}` },
   };
 }
 
@@ -29,6 +29,7 @@ function snapshot(desired: number, preview = false): AppSnapshot {
     dataTimestamp: 1_000_000 + k * 1000,
     stepSeconds: 30,
     state: { modelLoaded: true, forecaster: 'deepscaler-gnn', lastStepAt: 0, stale: false, fallback: null, lastError: null },
+    windowSeconds: 120,
     recommendations: [rec(desired)],
     forecast: null,
     graph: null,
@@ -75,7 +76,7 @@ function setup(minIntervalMs: number, clock: () => number = Date.now) {
 }
 
 describe('replica-change Events on the Deployment', () => {
-  it('writes one Event on the Deployment (by uid) saying from → to, reason, driver, horizon, demand and margin', async () => {
+  it('writes one Event on the Deployment (by uid) saying from → to, reason, driver, horizon, demand, risk and correction', async () => {
     const { store, fake, events } = setup(60_000);
     store.publishApp(snapshot(2));
     store.publishApp(snapshot(5));
@@ -85,7 +86,7 @@ describe('replica-change Events on the Deployment', () => {
     expect(event.reason).to.equal(REASON_CHANGED);
     expect(event.type).to.equal('Normal');
     expect(event.message).to.equal(
-      'desired replicas 2 → 5: why 5 [reason forecast, driver cpu_cores, horizon 90 s ahead, demand 2.25 cores, 0.5 cores per pod, margin 10%, forecaster deepscaler-gnn; app shop]',
+      'desired replicas 2 → 5: why 5 [reason forecast, driver cpu_cores, horizon 90 s ahead, demand 2.25 cores, 0.5 cores per pod, risk 5%, correction ×1.1, forecaster deepscaler-gnn; app shop]',
     );
   });
 

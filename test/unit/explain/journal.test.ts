@@ -20,8 +20,9 @@ function rec(service: string, desiredReplicas: number, demand: number, horizonSt
       horizonStep,
       demand,
       capacityPerPod: 0.5,
-      margin: 0.1,
-      text: `forecast step ${horizonStep + 1} cpu_cores ${demand} cores +10% margin / 0.5 cores per pod = ${desiredReplicas} replicas`,
+      risk: 0.05,
+      correction: 1.1,
+      text: `forecast step ${horizonStep + 1} cpu_cores ${demand} cores × 1.1 (calibrated for risk 5%) / 0.5 cores per pod = ${desiredReplicas} replicas`,
     },
   };
 }
@@ -40,6 +41,7 @@ function snapshot(k: number, recommendations: Recommendation[], cpu: number, run
     dataTimestamp: at,
     stepSeconds: 30,
     state: { modelLoaded: false, forecaster: 'holt', lastStepAt: at, stale: false, fallback: null, lastError: null },
+    windowSeconds: 120,
     recommendations,
     forecast: forecast(at, cpu * 1.5),
     graph: null,
@@ -77,7 +79,7 @@ describe('decision journal and `deepscaler explain` output', () => {
         '  recent modes: forecast since 2026-11-30T12:00:00.500Z',
         '  last retrain 2026-11-30T03:00:00Z: kept the live model — candidate MAE 0.12 ≥ live 0.10',
         '  web: 4 replicas (was 2, changed 40 s ago)',
-        '    why: forecast step 2 cpu_cores 1.6 cores +10% margin / 0.5 cores per pod = 4 replicas [forecast, driver cpu_cores, 60 s ahead, margin 10%]',
+        '    why: forecast step 2 cpu_cores 1.6 cores × 1.1 (calibrated for risk 5%) / 0.5 cores per pod = 4 replicas [forecast, driver cpu_cores, 60 s ahead, risk 5%, correction ×1.1]',
         // The forecast made at step 1 said 1.8 for step 2; 1.4 happened.
         '    now: cpu 1.8 forecast vs 1.4 cores actual (+28.6%); peak ahead cpu 1.6 cores; running 4 replicas',
         // Delay 1 step: step 1 judged on the plan of step 0 (2 pods = 1.0 core < 1.2: short on both, 2 running);

@@ -62,7 +62,7 @@ describe('gRPC predictor service', () => {
       service: 'cart',
       desiredReplicas: 3,
       peakCpuCores: 1.5, // peak request rate is unknown (NaN) in the snapshot, so absent
-      reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 2, demand: 1.5, capacityPerPod: 0.5, margin: 0.1, text: 'cart: peak 0.5 cores/pod × 3 at step 2' },
+      reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 2, demand: 1.5, capacityPerPod: 0.5, margin: 0.25, risk: 0.05, correction: 1.25, text: 'cart: peak 0.5 cores/pod × 3 at step 2' },
     });
     expect(p.graph).to.deep.equal({ services: ['cart', 'frontend'], adjacency: [0, 0.25, 0.75, 0] });
   });

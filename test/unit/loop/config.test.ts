@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadServeConfig } from '../../../src/config/load.js';
-import { parseServeConfig } from '../../../src/config/schema.js';
+import { parseServeConfig, servicePolicy } from '../../../src/config/schema.js';
 import { ConfigError } from '../../../src/config/validate.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../../data/default-config.yaml', import.meta.url));
@@ -51,9 +51,38 @@ describe('serve configuration', () => {
     expect(errorOf(() => parseOne({ serviceOverrides: { web: { maxReplicas: 0 } } }))).to.contain('serviceOverrides.web.maxReplicas');
   });
 
+  it('risk per application (default 0.05) with a per-service override, and the scale-in mode', () => {
+    const parsed = parseOne({ risk: 0.1, scaleIn: 'reactive', serviceOverrides: { web: { risk: 0.01, scaleIn: 'never' } } });
+    expect(servicePolicy(parsed, 'web')).to.deep.equal({ risk: 0.01, scaleIn: 'never' });
+    expect(servicePolicy(parsed, 'other')).to.deep.equal({ risk: 0.1, scaleIn: 'reactive' });
+    const defaults = parseOne({});
+    expect(defaults).to.include({ risk: 0.05, scaleIn: 'forecast' });
+    expect(defaults.calibration).to.include({ window: 120, adaptSteps: 120 });
+    expect(defaults.lookAhead.scaleDownWindowSeconds).to.equal(300);
+  });
+
+  it('an old configuration with margin fails with a clear error naming risk', () => {
+    const message = errorOf(() => parseOne({ margin: { default: 0.1, max: 0.5, window: 40 } }));
+    expect(message).to.match(/^config\.applications\[0\]\.margin: replaced by risk \(the accepted probability/);
+    expect(message).to.contain('Remove margin and set risk');
+  });
+
+  it('names every bad field at once, not only the first', () => {
+    const message = errorOf(() =>
+      parseOne({ margin: { default: 0.1 }, risk: 0.9, scaleIn: 'sometimes', capacity: { targetUtilization: 2 }, serviceOverrides: { web: { risk: 0, scaleIn: 'x' } }, tpyo: 1 }),
+    );
+    for (const field of ['.margin:', '.risk:', '.scaleIn:', '.capacity.targetUtilization:', 'serviceOverrides.web.risk:', 'serviceOverrides.web.scaleIn:', '.tpyo: unknown field']) {
+      expect(message, field).to.contain(field);
+    }
+    expect(message).to.match(/^7 problems:/);
+    // Across applications too.
+    const two = errorOf(() => parseServeConfig({ applications: [app({ risk: 2 }), app({ name: 'b', namespace: 'b', scaleIn: 'x' })] }, '/'));
+    expect(two).to.contain('applications[0].risk').and.to.contain('applications[1].scaleIn');
+  });
+
   it('a Prometheus source takes namespace, services and step from the application and checks the rest', () => {
     const parsed = parseOne({ source: { kind: 'prometheus', url: 'http://prometheus:9090', rateWindow: '1m' } });
-    expect(parsed.source).to.include({ kind: 'prometheus', warmupSteps: 120 });
+    expect(parsed.source).to.include({ kind: 'prometheus', warmupSteps: 300 });
     expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'prometheus:9090' } }))).to.contain('config.applications[0].source.url');
     expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'http://p:9090', namespace: 'x' } }))).to.contain('source.namespace: set by the application');
   });

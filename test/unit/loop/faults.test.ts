@@ -154,7 +154,7 @@ describe('fault suite: never a silent scale-in', function () {
       const config = appConfig({
         source: { kind: 'prometheus', url: fake.url, warmupSteps: 0 },
         serviceOverrides: { web: { cpuRequestCores: 0.5, reqPerPod: 5 }, api: { cpuRequestCores: 0.5 } },
-        margin: { default: 0 },
+        calibration: { minCorrection: 1, maxCorrection: 1 },
       });
       const source = new PrometheusSource(
         parsePrometheusSourceConfig(

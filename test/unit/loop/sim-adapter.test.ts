@@ -24,6 +24,7 @@ const settings: SimulatedAppSettings = {
   maxReplicas: 100,
   podStartupSeconds: 60,
   hpaSyncSeconds: 15,
+  scaleDownWindowSeconds: DEFAULT_SCALING.scaleDownWindowSeconds,
   model: null,
 };
 
@@ -34,11 +35,11 @@ function spec(rates: Float64Array, warmupSteps = 0): SimulationSpec {
 const trace = (minutes: number, peak = 60): Float64Array =>
   buildWorkload(loadTrace('data/traces/random-100max.req'), { stepSeconds: 5, durationSeconds: minutes * 60, peak, noise: 0.05, seed: 3 });
 
-function adapter(name: string, extra: { model?: ModelSlot | null; baseline?: OracleForecaster; margin?: number } = {}): AdapterAutoscaler {
+function adapter(name: string, extra: { model?: ModelSlot | null; baseline?: OracleForecaster; risk?: number } = {}): AdapterAutoscaler {
   return new AdapterAutoscaler({
     name,
     app,
-    config: simulatedAppConfig(app, { ...settings, ...(extra.margin !== undefined ? { margin: extra.margin } : {}) }),
+    config: simulatedAppConfig(app, { ...settings, ...(extra.risk !== undefined ? { risk: extra.risk } : {}) }),
     model: extra.model ?? null,
     ...(extra.baseline ? { baseline: extra.baseline } : {}),
     hpa: hpaSpecFor(DEFAULT_SCALING),
@@ -108,7 +109,8 @@ describe('the simulator drives the adapter’s own loop (one decision engine)', 
       services: app.services,
       capacities: capacitiesFor(serveConfig, app.services, null, null),
       source,
-      timeline: liveTimeline(5, 0),
+      // Frames readable at once (as the simulator's with no lag): no data age to cover.
+      timeline: liveTimeline(5, 0, 0),
       model: null,
       baseline: baselineFor(serveConfig),
       store: new SnapshotStore(),
@@ -173,7 +175,7 @@ describe('the simulator drives the adapter’s own loop (one decision engine)', 
   it('perfect foresight through the same engine violates the SLO less than the CPU HPA under the same HPA settings', async () => {
     const rates = buildWorkload(loadTrace('data/traces/random-100max.req'), { stepSeconds: 5, durationSeconds: 3600, peak: 60 });
     const s = spec(rates, 30);
-    const foresight = await simulate(s, adapter('perfect-foresight', { margin: 0, baseline: new OracleForecaster(app, rates, startMs, 5, 24) }));
+    const foresight = await simulate(s, adapter('perfect-foresight', { baseline: new OracleForecaster(app, rates, startMs, 5, 24) }));
     const hpa = await simulate(s, new CpuHpaAutoscaler());
     expect(foresight.summary.latency.sloViolationRate).to.be.lessThan(hpa.summary.latency.sloViolationRate / 2);
   });

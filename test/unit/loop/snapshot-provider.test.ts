@@ -16,11 +16,11 @@ function rec(service: string, desiredReplicas: number, peakCpuCores: number, pea
     desiredReplicas,
     peakCpuCores,
     peakReq,
-    reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: peakCpuCores, capacityPerPod: 0.5, margin: 0, text: '' },
+    reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: peakCpuCores, capacityPerPod: 0.5, risk: 0.05, correction: 1, text: '' },
   };
 }
 
-function snapshot(app: string, namespace: string, recommendations: Recommendation[], unavailableReason: string | null = null): AppSnapshot {
+function snapshot(app: string, namespace: string, recommendations: Recommendation[], unavailableReason: string | null = null, windowSeconds: number | null = 120): AppSnapshot {
   return {
     app,
     namespace,
@@ -29,6 +29,7 @@ function snapshot(app: string, namespace: string, recommendations: Recommendatio
     stepSeconds: 30,
     state: { modelLoaded: true, forecaster: 'm', lastStepAt: 1_000, stale: false, fallback: null, lastError: null },
     recommendations,
+    windowSeconds,
     forecast: null,
     graph: null,
     observed: [],
@@ -55,14 +56,17 @@ describe('snapshot metrics provider (what the HPA reads)', () => {
     for (const a of apps) store.publishApp(a);
     const configured = new Map<string, string[]>();
     for (const a of apps) configured.set(a.namespace, [...(configured.get(a.namespace) ?? []), a.app]);
-    return new SnapshotMetricsProvider(store, configured, () => 105);
+    return new SnapshotMetricsProvider(store, configured);
   }
 
   it('serves one item per service: desired replicas, predicted CPU and request rate, in milli-units rounded up', () => {
     const p = provider(snapshot('shop', 'shop', [rec('web', 4, 1.2341, 80), rec('api', 1, 0.2, 5)]));
     const desired = p.getValues('shop', DESIRED_REPLICAS_METRIC, all);
     expect(desired.map((v) => [v.metricLabels['service'], v.milliValue])).to.deep.equal([['web', 4000], ['api', 1000]]);
-    expect(desired[0]).to.include({ timestamp: 1_000, windowSeconds: 105 });
+    // The window is the look-ahead the snapshot says the plan read, not recomputed from configuration.
+    expect(desired[0]).to.include({ timestamp: 1_000, windowSeconds: 120 });
+    const reactive = provider(snapshot('shop', 'shop', [rec('web', 4, 1.2341, 80)], null, null)).getValues('shop', DESIRED_REPLICAS_METRIC, all);
+    expect(reactive[0]).to.not.have.property('windowSeconds');
     expect(desired[0]!.metricLabels).to.deep.equal({ service: 'web', app: 'shop' });
     // Rounded up like the HPA's MilliValue(): 1.2341 cores is 1235m, never 1234m (less than predicted).
     expect(p.getValues('shop', PREDICTED_CPU_METRIC, all)[0]!.milliValue).to.equal(1235);

@@ -21,7 +21,7 @@ function frame(timestamp: number, cpu: number): Frame {
   return { timestamp, services: ['api'], features: ['cpu_cores'], values: Float32Array.from([cpu]) };
 }
 
-describe('forecast error tracker → safety margin', () => {
+describe('forecast error tracker (the forecast-error gauge)', () => {
   it('scores the prediction made for the frame timestamp as |predicted − actual| / actual', () => {
     const tracker = new ForecastErrorTracker({ window: 10 });
     tracker.recordForecast(forecast(0, [1.2, 5]));

@@ -17,11 +17,13 @@ function forecastOf(steps: ReadonlyArray<readonly [number, number]>, services = 
 }
 
 const api: ServiceCapacity = { service: 'api', cpuPerPodCores: 0.5, minReplicas: 1, maxReplicas: 20 };
-const noMargin = { lookAheadSeconds: 90, defaultMargin: 0 };
+const sizedAt = (cpu: number, req = 1) => () => ({ risk: 0.05, correction: { cpu_cores: cpu, req } });
+/** Three 30 s steps of look-ahead, the forecast as is. */
+const noMargin = { lookAheadSteps: 3, sizing: sizedAt(1) };
 
 describe('planner: forecast → replicas', () => {
   it('scales for the peak inside the look-ahead window and ignores later steps', () => {
-    // 90 s look-ahead = steps 0..2; the 9-core spike at step 3 is outside it.
+    // Three steps of look-ahead = steps 0..2; the 9-core spike at step 3 is outside it.
     const fc = forecastOf([[1, 0], [2.2, 0], [1.6, 0], [9, 0]]);
     const [rec] = planReplicas(fc, [api], noMargin);
     expect(rec!.desiredReplicas).to.equal(5); // ceil(2.2 / 0.5)
@@ -32,31 +34,35 @@ describe('planner: forecast → replicas', () => {
 
   it('a longer look-ahead reaches the later spike', () => {
     const fc = forecastOf([[1, 0], [2.2, 0], [1.6, 0], [9, 0]]);
-    const [rec] = planReplicas(fc, [api], { ...noMargin, lookAheadSeconds: 120 });
+    const [rec] = planReplicas(fc, [api], { ...noMargin, lookAheadSteps: 4 });
     expect(rec!.desiredReplicas).to.equal(18);
     expect(rec!.reason.horizonStep).to.equal(3);
   });
 
-  it('a window shorter than one step still uses the first step, and never more steps than the horizon', () => {
+  it('the look-ahead in steps: a window shorter than one step still uses the first step, never more than the horizon', () => {
     expect(lookAheadSteps(10, 30, 10)).to.equal(1);
     expect(lookAheadSteps(60, 30, 10)).to.equal(2);
     expect(lookAheadSteps(61, 30, 10)).to.equal(3);
     expect(lookAheadSteps(3600, 30, 10)).to.equal(10);
   });
 
-  it('adds the margin before rounding up', () => {
+  it('multiplies the peak by the calibrated correction before rounding up', () => {
     const fc = forecastOf([[2, 0]]);
     const [plain] = planReplicas(fc, [api], noMargin);
-    const [padded] = planReplicas(fc, [api], { ...noMargin, defaultMargin: 0.1 });
+    const [corrected] = planReplicas(fc, [api], { ...noMargin, sizing: sizedAt(1.1) });
     expect(plain!.desiredReplicas).to.equal(4); // 2 / 0.5
-    expect(padded!.desiredReplicas).to.equal(5); // 2.2 / 0.5 = 4.4 → 5
-    expect(padded!.reason.margin).to.equal(0.1);
+    expect(corrected!.desiredReplicas).to.equal(5); // 2.2 / 0.5 = 4.4 → 5
+    expect(corrected!.reason).to.include({ correction: 1.1, risk: 0.05 });
+    // A forecast that runs high is corrected down.
+    expect(planReplicas(fc, [api], { ...noMargin, sizing: sizedAt(0.7) })[0]!.desiredReplicas).to.equal(3); // 1.4 / 0.5 → 3
   });
 
-  it("a service's own margin overrides the default", () => {
-    const fc = forecastOf([[2, 0]]);
-    const [rec] = planReplicas(fc, [api], { ...noMargin, defaultMargin: 0.5, marginByService: new Map([['api', 0]]) });
-    expect(rec!.desiredReplicas).to.equal(4);
+  it('each feature has its own correction: the one with the larger corrected need decides', () => {
+    const withReq = { ...api, reqPerPod: 50 };
+    // cpu 1 × 1 / 0.5 = 2 pods; req 60 × 2 / 50 = 2.4 → 3 pods.
+    const [rec] = planReplicas(forecastOf([[1, 60]]), [withReq], { ...noMargin, sizing: sizedAt(1, 2) });
+    expect(rec!.desiredReplicas).to.equal(3);
+    expect(rec!.reason).to.include({ driver: 'req', correction: 2 });
   });
 
   it('rounds up fractional pods but not float noise', () => {
@@ -77,7 +83,7 @@ describe('planner: forecast → replicas', () => {
 
   it('request rate drives the count when it needs more pods than CPU', () => {
     const withReq = { ...api, reqPerPod: 50 };
-    const [rec] = planReplicas(forecastOf([[1, 180], [1.2, 260]]), [withReq], { ...noMargin, lookAheadSeconds: 60 });
+    const [rec] = planReplicas(forecastOf([[1, 180], [1.2, 260]]), [withReq], { ...noMargin, lookAheadSteps: 2 });
     expect(rec!.desiredReplicas).to.equal(6); // ceil(260 / 50) > ceil(1.2 / 0.5)
     expect(rec!.reason).to.include({ driver: 'req', horizonStep: 1, demand: 260, capacityPerPod: 50 });
     expect(rec!.peakReq).to.equal(260);
@@ -100,16 +106,16 @@ describe('planner: forecast → replicas', () => {
   });
 
   it('explains the decision in one readable sentence', () => {
-    const [rec] = planReplicas(forecastOf([[2.2, 0]]), [api], { ...noMargin, defaultMargin: 0.1 });
-    expect(rec!.reason.text).to.equal('forecast step 1 cpu_cores 2.2 cores +10% margin / 0.5 cores per pod = 5 replicas');
+    const [rec] = planReplicas(forecastOf([[2.2, 0]]), [api], { ...noMargin, sizing: sizedAt(1.1) });
+    expect(rec!.reason.text).to.equal('forecast peak at step 1 cpu_cores 2.2 cores × 1.1 (calibrated for risk 5%) / 0.5 cores per pod = 5 replicas');
   });
 });
 
 describe('planner: reactive estimate (what a CPU HPA would do now)', () => {
-  it('divides current usage by the per-pod capacity, with no margin', () => {
+  it('divides current usage by the per-pod capacity, with no correction', () => {
     const [rec] = reactiveReplicas([{ service: 'api', cpuCores: 1.6, req: 0, replicas: NaN }], [api]);
     expect(rec!.desiredReplicas).to.equal(4);
-    expect(rec!.reason).to.include({ kind: 'reactive', horizonStep: -1, margin: 0 });
+    expect(rec!.reason).to.include({ kind: 'reactive', horizonStep: -1, risk: null, correction: 1 });
   });
 
   it('keeps the current count inside the ±10 % tolerance band, like the HPA', () => {

@@ -17,8 +17,9 @@ function app(spec: Partial<AppSnapshot> = {}): AppSnapshot {
     dataTimestamp: 1_000,
     stepSeconds: 30,
     state: { modelLoaded: true, forecaster: 'm', lastStepAt: 1_000, stale: false, fallback: null, lastError: null },
+    windowSeconds: 120,
     recommendations: [
-      { service: 'web', desiredReplicas: 3, peakCpuCores: 1, peakReq: 10, reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: 1, capacityPerPod: 0.5, margin: 0, text: '' } },
+      { service: 'web', desiredReplicas: 3, peakCpuCores: 1, peakReq: 10, reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: 1, capacityPerPod: 0.5, risk: 0.05, correction: 1, text: '' } },
     ],
     forecast: null,
     graph: null,

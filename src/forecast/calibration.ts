@@ -1,12 +1,13 @@
 /**
- * Calibration: how much to scale a forecast peak so that the realized peak exceeds it with
+ * Calibration (used by the planner and by `evaluate`): how much to scale a forecast peak so that the realized peak exceeds it with
  * probability `risk`. Online conformal prediction on the ratio realized peak ÷ forecast peak, one
  * series per service and feature, with adaptive conformal inference (Gibbs & Candès, NeurIPS 2021)
  * so that the level follows the realized miss rate and re-converges after drift.
  *
  * Each resolved look-ahead gives one score r = realized peak ÷ forecast peak. The correction at
  * level α is the ⌈(n + 1)(1 − α)⌉-th smallest of the last `window` scores (the split-conformal
- * quantile; infinite when n is too small for the level), clamped to [minCorrection, maxCorrection].
+ * quantile; while n is too small for the level, the largest score; with no score yet, 1: the
+ * forecast as is), clamped to [minCorrection, maxCorrection].
  * ACI moves the level after every resolved look-ahead: α ← α + γ (risk − miss).
  *
  * Determinism (two replicas on the same data must serve the same value): the state is a function of
@@ -16,8 +17,8 @@
  * O(adaptSteps × window), every score keeps, from the moment it resolves, how many scores of its
  * own preceding window lie below it: "r exceeds the k-th smallest" is then "at least k lie below r".
  */
-import { DEMAND_FEATURES, forecastValue, type DemandFeature, type Forecast } from '../forecast/index.js';
 import type { Frame } from '../sources/index.js';
+import { DEMAND_FEATURES, forecastPeak, type DemandFeature, type Forecast } from './index.js';
 
 export interface CalibrationOptions {
   /** Scores (resolved look-aheads) whose quantile is the correction. */
@@ -96,16 +97,26 @@ interface Score {
   readonly belowMin: number;
 }
 
-/** The 1-based rank of the conformal quantile at level α among n scores; > n means +∞, ≤ 0 means −∞. */
+/** The 1-based rank of the conformal quantile at level α among n scores; > n would be +∞, ≤ 0 is −∞. */
 function quantileRank(n: number, level: number): number {
   return Math.ceil((n + 1) * (1 - level) - 1e-9);
 }
 
+/**
+ * The rank actually taken: with too few scores for the level, the largest (the most cautious value
+ * the record supports); 0 means "no record" (the forecast as is).
+ */
+function effectiveRank(n: number, level: number): number {
+  return Math.min(quantileRank(n, level), n);
+}
+
 /** Did this score exceed the (clamped) quantile at `level` of its own preceding window? */
 function missed(score: Score, level: number, options: CalibrationOptions): boolean {
-  const k = quantileRank(score.n, level);
-  if (k > score.n || score.atMostMax < k) return score.ratio > options.maxCorrection; // quantile at or past the upper clamp
+  const clamp = (q: number): number => Math.min(options.maxCorrection, Math.max(options.minCorrection, q));
+  if (score.n === 0) return score.ratio > clamp(1);
+  const k = effectiveRank(score.n, level);
   if (k <= 0 || score.belowMin >= k) return score.ratio > options.minCorrection; // quantile at or below the lower clamp
+  if (score.atMostMax < k) return score.ratio > options.maxCorrection; // quantile past the upper clamp
   return score.below >= k; // the k-th smallest lies below the ratio
 }
 
@@ -158,9 +169,9 @@ export class ConformalSeries {
     }
     const judged = this.scores.length - judgedFrom;
     const set = this.scores.slice(Math.max(0, this.scores.length - window)).map((s) => s.ratio);
-    const k = quantileRank(set.length, level);
+    const k = effectiveRank(set.length, level);
     let quantile: number;
-    if (k > set.length) quantile = Number.POSITIVE_INFINITY;
+    if (set.length === 0) quantile = 1;
     else if (k <= 0) quantile = Number.NEGATIVE_INFINITY;
     else quantile = set.sort((a, b) => a - b)[k - 1]!;
     return {
@@ -236,30 +247,23 @@ export class PeakCalibrator {
   recordForecast(forecast: Forecast): void {
     const { services } = this.options;
     const K = DEMAND_FEATURES.length;
-    const forecastPeak = new Float64Array(services.length * K).fill(Number.NaN);
-    const steps = Math.min(this.lookAheadSteps, forecast.horizon);
+    const peaks = new Float64Array(services.length * K).fill(Number.NaN);
     const index = new Map(forecast.services.map((name, i) => [name, i] as const));
     services.forEach((service, s) => {
       const fs = index.get(service);
       if (fs === undefined) return;
       DEMAND_FEATURES.forEach((feature, k) => {
         const fk = forecast.targets.indexOf(feature);
-        if (fk < 0) return;
-        let peak = Number.NaN;
-        for (let h = 0; h < steps; h++) {
-          const v = forecastValue(forecast, h, fs, fk);
-          if (Number.isFinite(v) && !(v <= peak)) peak = v;
-        }
-        forecastPeak[s * K + k] = peak;
+        if (fk >= 0) peaks[s * K + k] = forecastPeak(forecast, fs, fk, this.lookAheadSteps)?.value ?? Number.NaN;
       });
     });
     const same = this.pending.findIndex((p) => p.issuedAt === forecast.issuedAt);
     if (same >= 0) this.pending.splice(same, 1);
     this.pending.push({
       issuedAt: forecast.issuedAt,
-      forecastPeak,
-      realizedPeak: new Float64Array(forecastPeak.length).fill(Number.NEGATIVE_INFINITY),
-      observed: new Uint16Array(forecastPeak.length),
+      forecastPeak: peaks,
+      realizedPeak: new Float64Array(peaks.length).fill(Number.NEGATIVE_INFINITY),
+      observed: new Uint16Array(peaks.length),
     });
   }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Forecast } from '../../../src/forecast/index.js';
 import type { Frame } from '../../../src/sources/index.js';
-import { ConformalSeries, DEFAULT_CALIBRATION, PeakCalibrator, type CalibrationOptions } from '../../../src/planning/calibration.js';
+import { ConformalSeries, DEFAULT_CALIBRATION, PeakCalibrator, type CalibrationOptions } from '../../../src/forecast/calibration.js';
 import { createRandom, type Random } from '../../../src/util/random.js';
 
 /** Runs a stream through a series the way the planner does: calibrate, plan, then learn the outcome. */
@@ -32,14 +32,14 @@ describe('calibration: online conformal correction with adaptive conformal infer
     // n = 9, risk 0.1: rank ⌈10 × 0.9⌉ = 9 → the largest; risk 0.3: rank ⌈7⌉ = 7 → 7.
     expect(series.calibrate(0.1).correction).to.equal(9);
     expect(series.calibrate(0.3).correction).to.equal(7);
-    // risk 0.05 needs rank ⌈9.5⌉ = 10 > n: no finite quantile yet, so the upper bound.
-    expect(series.calibrate(0.05).correction).to.equal(100);
+    // risk 0.05 needs rank ⌈9.5⌉ = 10 > n: too few scores for that level, so the largest one.
+    expect(series.calibrate(0.05).correction).to.equal(9);
   });
 
-  it('answers the upper bound before it has scores, and clamps to the bounds', () => {
+  it('plans the forecast as is before it has scores, and clamps to the bounds', () => {
     const options: CalibrationOptions = { ...DEFAULT_CALIBRATION, window: 20, adaptSteps: 0, minCorrection: 0.5, maxCorrection: 3 };
     const empty = new ConformalSeries(options);
-    expect(empty.calibrate(0.05).correction).to.equal(3);
+    expect(empty.calibrate(0.05).correction).to.equal(1);
     const low = new ConformalSeries(options);
     for (let i = 0; i < 20; i++) low.add(10, 1); // forecasts 10× too high
     expect(low.calibrate(0.05).correction).to.equal(0.5);
@@ -125,7 +125,7 @@ describe('peak calibrator: forecast peak over the look-ahead vs the peak that ca
     expect(calibrator.resolved('api', 'cpu_cores')).to.equal(0);
     calibrator.observe(frame(3 * step, 1, 50));
     expect(calibrator.resolved('api', 'cpu_cores')).to.equal(1);
-    // One score: n = 1 at risk 0.4 gives rank ⌈2 × 0.6⌉ = 2 > 1 → the bound; at 0.5, rank 1: the ratio itself.
+    // One score: at risk 0.5 the rank is ⌈2 × 0.5⌉ = 1: the ratio itself.
     const state = calibrator.calibrate(() => 0.5).get('api')!;
     expect(state.cpu_cores.correction).to.be.closeTo(3 / 2, 1e-6);
     expect(state.req.correction).to.be.closeTo(50 / 20, 1e-6);
