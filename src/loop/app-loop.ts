@@ -365,15 +365,8 @@ export class AppLoop {
       return { recommendations: this.lastServed, forecast: null, forecaster: 'last-value', modelLoaded: false, fallback: 'last-value', unavailableReason: null, windowSeconds: null };
     }
     // Reactive on stale data: a current-usage estimate, but never below what was served (no silent scale-in).
-    return {
-      recommendations: this.atLeastLastServed(this.reactive(frame).recommendations),
-      forecast: null,
-      forecaster: 'reactive',
-      modelLoaded: false,
-      fallback: 'reactive',
-      unavailableReason: null,
-      windowSeconds: null,
-    };
+    const reactive = this.reactive(frame);
+    return { ...reactive, recommendations: this.atLeastLastServed(reactive.recommendations) };
   }
 
   /** Each recommendation, or the last served one for its service where that was higher. */
