@@ -16,6 +16,7 @@
  * quantile of the `window` scores before it. To make that replay O(adaptSteps) instead of
  * O(adaptSteps × window), every score keeps, from the moment it resolves, how many scores of its
  * own preceding window lie below it: "r exceeds the k-th smallest" is then "at least k lie below r".
+ * The window is also kept sorted, so a query costs O(adaptSteps) and a new score O(window).
  */
 import type { Frame } from '../sources/index.js';
 import { DEMAND_FEATURES, forecastPeak, type DemandFeature, type Forecast } from './index.js';
@@ -120,12 +121,27 @@ function missed(score: Score, level: number, options: CalibrationOptions): boole
   return score.below >= k; // the k-th smallest lies below the ratio
 }
 
+/** How many of the sorted values lie strictly below `x` (strict) or at or below it. */
+function countBelow(sorted: readonly number[], x: number, inclusive: boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x || (inclusive && sorted[mid] === x)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
- * The record of one service and feature: the last `window + adaptSteps` scores, oldest first.
- * Add pairs in the order their look-aheads resolve (issue time), once each.
+ * The record of one service and feature: the last `window + adaptSteps` scores, oldest first, and
+ * the window's ratios kept sorted (so a query takes its quantile, and a new score its rank, without
+ * sorting). Add pairs in the order their look-aheads resolve (issue time), once each.
  */
 export class ConformalSeries {
   private readonly scores: Score[] = [];
+  /** The ratios of the last `window` scores, ascending. */
+  private readonly sorted: number[] = [];
 
   constructor(private readonly options: CalibrationOptions = DEFAULT_CALIBRATION) {
     validateCalibrationOptions(options);
@@ -140,17 +156,16 @@ export class ConformalSeries {
     if (!Number.isFinite(forecastPeak) || !Number.isFinite(realizedPeak)) return;
     const { minDemand, minCorrection, maxCorrection, window } = this.options;
     const ratio = Math.max(realizedPeak, 0) / Math.max(forecastPeak, minDemand);
-    const from = Math.max(0, this.scores.length - window);
-    let below = 0;
-    let atMostMax = 0;
-    let belowMin = 0;
-    for (let i = from; i < this.scores.length; i++) {
-      const r = this.scores[i]!.ratio;
-      if (r < ratio) below++;
-      if (r <= maxCorrection) atMostMax++;
-      if (r < minCorrection) belowMin++;
-    }
-    this.scores.push({ ratio, n: this.scores.length - from, below, atMostMax, belowMin });
+    const { sorted } = this;
+    this.scores.push({
+      ratio,
+      n: sorted.length,
+      below: countBelow(sorted, ratio, false),
+      atMostMax: countBelow(sorted, maxCorrection, true),
+      belowMin: countBelow(sorted, minCorrection, false),
+    });
+    sorted.splice(countBelow(sorted, ratio, false), 0, ratio);
+    if (this.scores.length > window) sorted.splice(countBelow(sorted, this.scores[this.scores.length - window - 1]!.ratio, false), 1);
     const excess = this.scores.length - calibrationMemory(this.options);
     if (excess > 0) this.scores.splice(0, excess);
   }
@@ -158,7 +173,7 @@ export class ConformalSeries {
   /** The correction for `risk` now, the adapted level behind it and the realized miss rate. */
   calibrate(risk: number): SeriesCalibration {
     if (!(risk > 0 && risk < 1)) throw new Error(`risk must be in (0, 1), got ${risk}`);
-    const { adaptSteps, stepSize, window, minCorrection, maxCorrection } = this.options;
+    const { adaptSteps, stepSize, minCorrection, maxCorrection } = this.options;
     let level = risk;
     let misses = 0;
     const judgedFrom = Math.max(0, this.scores.length - adaptSteps);
@@ -168,18 +183,15 @@ export class ConformalSeries {
       level += stepSize * (risk - (miss ? 1 : 0));
     }
     const judged = this.scores.length - judgedFrom;
-    const set = this.scores.slice(Math.max(0, this.scores.length - window)).map((s) => s.ratio);
-    const k = effectiveRank(set.length, level);
-    let quantile: number;
-    if (set.length === 0) quantile = 1;
-    else if (k <= 0) quantile = Number.NEGATIVE_INFINITY;
-    else quantile = set.sort((a, b) => a - b)[k - 1]!;
+    const { sorted } = this;
+    const k = effectiveRank(sorted.length, level);
+    const quantile = sorted.length === 0 ? 1 : k <= 0 ? Number.NEGATIVE_INFINITY : sorted[k - 1]!;
     return {
       correction: Math.min(maxCorrection, Math.max(minCorrection, quantile)),
       level,
       missRate: judged === 0 ? Number.NaN : misses / judged,
       judged,
-      scores: set.length,
+      scores: sorted.length,
     };
   }
 }

@@ -32,7 +32,10 @@ import type { Timeline } from './timeline.js';
 
 /** Where the model comes from; ModelHost in production, a double in tests. */
 export interface ModelSlot {
-  /** The loaded model's forecaster, or null before one has loaded. */
+  /**
+   * The loaded model's forecaster, or null before one has loaded: the same object for as long as
+   * the same model is loaded (a new object means a new model, and the calibration is rebuilt).
+   */
   forecaster(): Forecaster | null;
   /** The loaded model's learned graph, for status pages; null when there is none. */
   readonly loaded: { readonly graph: LearnedGraph | null } | null;

@@ -82,6 +82,8 @@ export class ModelHost {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void }>();
   private info: ModelInfo | null = null;
+  /** The forecaster handed out for the loaded model (the same object until another model loads). */
+  private current: { readonly info: ModelInfo; readonly forecaster: Forecaster } | null = null;
   private seen = '';
   private attempted = '';
   private timer: NodeJS.Timeout | null = null;
@@ -109,16 +111,21 @@ export class ModelHost {
   forecaster(): Forecaster | null {
     const info = this.info;
     if (info === null) return null;
-    return {
-      name: info.name,
-      inputSteps: info.inputSteps,
-      horizon: info.horizon,
-      forecast: async (window) => {
-        const reply = await this.request({ type: 'forecast', id: this.nextId++, window });
-        if (reply.type !== 'forecast') throw new Error(`model worker answered ${reply.type} to a forecast`);
-        return reply.forecast;
-      },
-    };
+    // One object per loaded model: the loop rebuilds its calibration when this identity changes.
+    if (this.current?.info !== info) {
+      const forecaster: Forecaster = {
+        name: info.name,
+        inputSteps: info.inputSteps,
+        horizon: info.horizon,
+        forecast: async (window) => {
+          const reply = await this.request({ type: 'forecast', id: this.nextId++, window });
+          if (reply.type !== 'forecast') throw new Error(`model worker answered ${reply.type} to a forecast`);
+          return reply.forecast;
+        },
+      };
+      this.current = { info, forecaster };
+    }
+    return this.current.forecaster;
   }
 
   get loaded(): ModelInfo | null {

@@ -52,6 +52,9 @@ describe('model host: load, reload on change, keep the last good model', functio
     writeModel(dir, { name: 'v1', inputSteps: 2, horizon: 3, scale: 2, services: ['web'] });
     const { host, lines, outcomes } = start(dir);
     await host.start();
+    const v1 = host.forecaster();
+    // The same model is handed out as the same forecaster (the loop rebuilds its calibration only when it changes).
+    expect(host.forecaster()).to.equal(v1);
     writeModel(dir, '\u0000\u0001 not a model {');
     await eventually(() => outcomes.length === 2, 'the reload attempt');
     expect(outcomes).to.deep.equal([true, false]);
@@ -64,6 +67,7 @@ describe('model host: load, reload on change, keep the last good model', functio
     await eventually(() => host.loaded?.name === 'v2', 'the reload of v2');
     expect(host.lastError).to.equal(null);
     expect((await host.forecaster()!.forecast(window)).model).to.equal('v2');
+    expect(host.forecaster()).to.not.equal(v1);
   });
 
   it('refuses a model that does not forecast every served service', async () => {
