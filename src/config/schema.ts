@@ -214,7 +214,6 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
       stepSize: number(calibration['stepSize'], 'calibration.stepSize', { min: 0, max: 0.5 }, DEFAULT_CALIBRATION.stepSize),
       minCorrection,
       maxCorrection: number(calibration['maxCorrection'], 'calibration.maxCorrection', { min: 1, max: 100 }, DEFAULT_CALIBRATION.maxCorrection),
-      minDemand: DEFAULT_CALIBRATION.minDemand,
     },
     fallback: {
       policy: p.take(() => (fallback['policy'] === undefined ? 'last-value' : expectOneOf(fallback['policy'], `${path}.fallback.policy`, FALLBACK_POLICIES)), 'last-value'),

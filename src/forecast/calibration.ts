@@ -31,24 +31,29 @@ export interface CalibrationOptions {
   /** Bounds of the correction factor, so that a few wild scores cannot empty or flood the cluster. */
   readonly minCorrection: number;
   readonly maxCorrection: number;
-  /**
-   * Peaks below this (cores or requests/s) count as this much in the ratio: a ratio of (almost)
-   * nothing means nothing, and a pod is needed for it anyway.
-   */
-  readonly minDemand: number;
 }
 
 /**
- * Defaults chosen on validation splits (bench/sim/RESULTS.md, "Choosing the calibration defaults"):
- * one hour of 30 s look-aheads as the conformal set, one hour of ACI memory.
+ * Forecast peaks below this (cores or requests/s) count as this much, in the ratio and in the plan
+ * alike: a ratio of (almost) nothing means nothing, and a pod is needed for it anyway.
+ */
+export const DEMAND_FLOOR = 1e-3;
+
+/** The demand a calibrated plan covers: the forecast peak (at least the floor) × the correction. */
+export function plannedDemand(forecastPeak: number, correction: number): number {
+  return Math.max(forecastPeak, DEMAND_FLOOR) * correction;
+}
+
+/**
+ * Defaults chosen on validation splits of three recordings and four forecasters (bench/calibration:
+ * RESULTS.md there): two hours of 30 s look-aheads as the conformal set, two hours of ACI memory.
  */
 export const DEFAULT_CALIBRATION: CalibrationOptions = {
-  window: 120,
-  adaptSteps: 120,
+  window: 240,
+  adaptSteps: 240,
   stepSize: 0.005,
   minCorrection: 0.5,
   maxCorrection: 4,
-  minDemand: 1e-3,
 };
 
 /** Resolved look-aheads a series needs before its state stops depending on how much it has seen. */
@@ -64,7 +69,6 @@ export function validateCalibrationOptions(options: CalibrationOptions): void {
   if (!(options.minCorrection > 0 && options.minCorrection <= options.maxCorrection && Number.isFinite(options.maxCorrection))) {
     bad.push(`corrections must satisfy 0 < minCorrection ≤ maxCorrection < ∞, got ${options.minCorrection}..${options.maxCorrection}`);
   }
-  if (!(options.minDemand > 0)) bad.push(`minDemand must be > 0, got ${options.minDemand}`);
   if (bad.length > 0) throw new Error(`calibration options: ${bad.join('; ')}`);
 }
 
@@ -154,8 +158,9 @@ export class ConformalSeries {
   /** Records one resolved look-ahead: the forecast peak and the peak that came true. Non-finite pairs are skipped. */
   add(forecastPeak: number, realizedPeak: number): void {
     if (!Number.isFinite(forecastPeak) || !Number.isFinite(realizedPeak)) return;
-    const { minDemand, minCorrection, maxCorrection, window } = this.options;
-    const ratio = Math.max(realizedPeak, 0) / Math.max(forecastPeak, minDemand);
+    const { minCorrection, maxCorrection, window } = this.options;
+    // A miss is realized > plannedDemand(forecast, c), i.e. ratio > c.
+    const ratio = Math.max(realizedPeak, 0) / Math.max(forecastPeak, DEMAND_FLOOR);
     const { sorted } = this;
     this.scores.push({
       ratio,

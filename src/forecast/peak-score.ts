@@ -9,7 +9,7 @@
  *   - excess capacity: Σ max(0, plan − realized) / Σ realized, in %.
  */
 import type { Feature } from '../sources/index.js';
-import { ConformalSeries, DEFAULT_CALIBRATION, type CalibrationOptions } from './calibration.js';
+import { ConformalSeries, DEFAULT_CALIBRATION, plannedDemand, type CalibrationOptions } from './calibration.js';
 
 /** A recording in a forecaster's layout: `values` [T, N, F], NaN = gap. */
 export interface SeriesArrays {
@@ -136,7 +136,7 @@ export function scorePeaks(
         const realized = peak((h) => (origin + 1 + h < data.length ? data.values[((origin + 1 + h) * n + s) * nf + ti[j]!]! : Number.NaN), steps);
         if (Number.isNaN(forecast) || Number.isNaN(realized)) continue;
         // As the planner does: the forecast peak × the correction in force now.
-        const planned = Math.max(0, forecast) * calibrators[cell]!.calibrate(options.risk).correction;
+        const planned = plannedDemand(forecast, calibrators[cell]!.calibrate(options.risk).correction);
         pending.push({ knownAt: origin + steps, cell, forecast, realized });
         if (b >= scoredFrom) cells[cell]!.add(planned, realized, tau);
       }

@@ -4,6 +4,7 @@
  * look-ahead window times the service's calibrated correction (its (1 − risk) quantile), within
  * min/max. Every count carries the reason: which demand and which horizon step decided it.
  */
+import { plannedDemand } from '../forecast/calibration.js';
 import { DEMAND_FEATURES, forecastPeak, type DemandFeature, type Forecast } from '../forecast/index.js';
 import type { PlanOptions, Reason, ReasonKind, Recommendation, ServiceCapacity } from './index.js';
 
@@ -32,6 +33,8 @@ export interface DemandPoint {
   readonly horizonStep: number;
   /** Factor the demand is planned at (the calibrated correction; 1 for current usage). */
   readonly correction: number;
+  /** What the pods must carry: the calibrated plan (forecast/calibration.ts: plannedDemand), or current usage. */
+  readonly load: number;
 }
 
 function capacityFor(capacity: ServiceCapacity, driver: DemandFeature): number | undefined {
@@ -54,7 +57,7 @@ export function decideReplicas(
   for (const point of points) {
     const perPod = capacityFor(capacity, point.driver);
     if (perPod === undefined || !Number.isFinite(point.demand)) continue;
-    const pods = podsFor(Math.max(0, point.demand) * point.correction, perPod);
+    const pods = podsFor(point.load, perPod);
     if (best === null || pods > best.pods) best = { point, pods, perPod };
   }
   if (best === null) return null;
@@ -128,7 +131,8 @@ export function planReplicas(forecast: Forecast, capacities: readonly ServiceCap
       const k = forecast.targets.indexOf(driver);
       if (k < 0) continue;
       const peak = forecastPeak(forecast, s, k, steps);
-      if (peak !== null) points.push({ driver, demand: peak.value, horizonStep: peak.step, correction: sizing.correction[driver] });
+      const correction = sizing.correction[driver];
+      if (peak !== null) points.push({ driver, demand: peak.value, horizonStep: peak.step, correction, load: plannedDemand(peak.value, correction) });
     }
     const rec = decideReplicas(capacity, points, sizing.risk, 'forecast');
     if (rec !== null) out.push(rec);
@@ -163,8 +167,8 @@ export function reactiveReplicas(usage: readonly CurrentUsage[], capacities: rea
     const u = byService.get(capacity.service);
     if (u === undefined) continue;
     const points: DemandPoint[] = [
-      { driver: 'cpu_cores', demand: u.cpuCores, horizonStep: -1, correction: 1 },
-      { driver: 'req', demand: u.req, horizonStep: -1, correction: 1 },
+      { driver: 'cpu_cores', demand: u.cpuCores, horizonStep: -1, correction: 1, load: Math.max(0, u.cpuCores) },
+      { driver: 'req', demand: u.req, horizonStep: -1, correction: 1, load: Math.max(0, u.req) },
     ];
     const rec = decideReplicas(capacity, points, null, 'reactive');
     if (rec === null) continue;

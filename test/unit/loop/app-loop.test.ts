@@ -183,14 +183,14 @@ describe('serving loop: two replicas on the same data serve the same values (iss
 
   it('a replica started 20 steps later, at another moment of the step, serves identical values from its first step', async () => {
     const t0 = 500 * 30_000 + 4_000;
-    const early = await replica(t0, 300);
+    const early = await replica(t0, 600);
     const byData = (snap: AppSnapshot) => JSON.stringify({ window: snap.windowSeconds, recs: snap.recommendations });
     for (let i = 0; i < 20; i++) {
       await early.loop.step();
       early.clock.advance(30);
     }
-    const late = await replica(early.clock.now + 21_000, 300); // 21 s later in the step than the early one
-    const short = await replica(early.clock.now + 21_000, 60); // too little history to rebuild the record
+    const late = await replica(early.clock.now + 21_000, 600); // 21 s later in the step than the early one
+    const short = await replica(early.clock.now + 21_000, 200); // too little history to rebuild the record
     let shortDiffers = false;
     for (let i = 0; i < 10; i++) {
       const a = await early.loop.step();

@@ -57,7 +57,7 @@ describe('serve configuration', () => {
     expect(servicePolicy(parsed, 'other')).to.deep.equal({ risk: 0.1, scaleIn: 'reactive' });
     const defaults = parseOne({});
     expect(defaults).to.include({ risk: 0.05, scaleIn: 'forecast' });
-    expect(defaults.calibration).to.include({ window: 120, adaptSteps: 120 });
+    expect(defaults.calibration).to.include({ window: 240, adaptSteps: 240 });
     expect(defaults.lookAhead.scaleDownWindowSeconds).to.equal(300);
   });
 
@@ -82,7 +82,7 @@ describe('serve configuration', () => {
 
   it('a Prometheus source takes namespace, services and step from the application and checks the rest', () => {
     const parsed = parseOne({ source: { kind: 'prometheus', url: 'http://prometheus:9090', rateWindow: '1m' } });
-    expect(parsed.source).to.include({ kind: 'prometheus', warmupSteps: 300 });
+    expect(parsed.source).to.include({ kind: 'prometheus', warmupSteps: 600 });
     expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'prometheus:9090' } }))).to.contain('config.applications[0].source.url');
     expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'http://p:9090', namespace: 'x' } }))).to.contain('source.namespace: set by the application');
   });
