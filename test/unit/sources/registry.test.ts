@@ -24,7 +24,7 @@ describe('the source registry (sources/registry.ts)', () => {
   it("hands each kind its block with warmupSteps read once for all, and the kind's parser names its own fields", () => {
     const replay = parseSourceConfig({ kind: 'replay', path: 'boutique-30s', warmupSteps: 7 }, parseContext);
     expect(replay).to.deep.equal({ kind: 'replay', path: `${DATA}boutique-30s`, stepIntervalSeconds: 3, warmupSteps: 7 });
-    expect(parseSourceConfig({ kind: 'simulator', trace: 't.csv' }, parseContext)).to.include({ kind: 'simulator', warmupSteps: 120, scaledBy: 'adapter' });
+    expect(parseSourceConfig({ kind: 'simulator', trace: 't.csv' }, parseContext)).to.include({ kind: 'simulator', warmupSteps: 600, scaledBy: 'adapter' });
     expect(() => parseSourceConfig({ kind: 'replay', path: 'x', url: 'http://p' }, parseContext)).to.throw('config.applications[0].source.url: unknown field');
     expect(() => parseSourceConfig({ kind: 'prometheus', url: 'http://p:9090', services: ['a'] }, parseContext)).to.throw(
       'config.applications[0].source.services: set by the application; remove it here',
