@@ -9,13 +9,14 @@
  *   npm run build && nice node dist/bench/restart/run.js [--clients 8] [--interval-ms 100] [--shutdown-delay 2] [--propagation-ms 1000]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeReplayConfigWithoutModel } from '../../test/support/replay-config.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,14 +41,7 @@ const PATH = '/apis/external.metrics.k8s.io/v1beta1/namespaces/online-boutique/d
 
 // The shipped Online Boutique replay without the GNN (Holt only): the restart is about serving, and
 // replicas then start in seconds even on a busy machine.
-const data = join(ROOT, 'data');
-writeFileSync(
-  join(work, 'config.yaml'),
-  readFileSync(join(data, 'default-config.yaml'), 'utf8')
-    .replace(/path: boutique-30s/, `path: ${join(data, 'boutique-30s')}`)
-    .replace(/topology: topologies\/online-boutique.yaml/, `topology: ${join(data, 'topologies', 'online-boutique.yaml')}`)
-    .replace(/\n\s*model: [^\n]*/, ''),
-);
+const config = writeReplayConfigWithoutModel(work);
 
 interface Replica {
   readonly name: string;
@@ -63,7 +57,7 @@ const replicas: Replica[] = [];
 
 function startReplica(name: string): Replica {
   const port = nextPort++;
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', join(work, 'config.yaml'), '--secure-port', String(port), '--cert-dir', certDir, '--no-grpc', '--shutdown-delay', shutdownDelay], {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--config', config, '--secure-port', String(port), '--cert-dir', certDir, '--no-grpc', '--shutdown-delay', shutdownDelay], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });

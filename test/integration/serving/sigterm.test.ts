@@ -12,9 +12,9 @@ import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apise
 import { eventually } from '../../support/eventually.js';
 import { httpsGet, type TestResponse } from '../../support/https-client.js';
 import { makeCa, tempDir } from '../../support/pki.js';
+import { writeReplayConfigWithoutModel } from '../../support/replay-config.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-const DATA = join(ROOT, 'data');
 const METRIC = '/apis/external.metrics.k8s.io/v1beta1/namespaces/online-boutique/deepscaler_desired_replicas';
 
 describe('serve: SIGTERM with hung apiserver reviews', function () {
@@ -29,18 +29,12 @@ describe('serve: SIGTERM with hung apiserver reviews', function () {
     writeFileSync(join(dir, 'kubeconfig'), fake.kubeConfig().exportConfig());
     writeFileSync(join(dir, 'client-ca.crt'), makeCa('client-ca').cert);
     // The shipped replay without the model: this is about shutdown, and it starts in seconds.
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      readFileSync(join(DATA, 'default-config.yaml'), 'utf8')
-        .replace(/path: boutique-30s/, `path: ${join(DATA, 'boutique-30s')}`)
-        .replace(/topology: topologies\/online-boutique.yaml/, `topology: ${join(DATA, 'topologies', 'online-boutique.yaml')}`)
-        .replace(/\n\s*model: [^\n]*/, ''),
-    );
+    const config = writeReplayConfigWithoutModel(dir);
     const certDir = join(dir, 'certs');
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const child = spawn(
       process.execPath,
-      [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--config', join(dir, 'config.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '--client-ca-file', join(dir, 'client-ca.crt'), '--secure-port', String(port), '--cert-dir', certDir, '--no-grpc', '--no-events'],
+      [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--config', config, '--kubeconfig', join(dir, 'kubeconfig'), '--client-ca-file', join(dir, 'client-ca.crt'), '--secure-port', String(port), '--cert-dir', certDir, '--no-grpc', '--no-events'],
       { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, LOG_LEVEL: 'error' } },
     );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
