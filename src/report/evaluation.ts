@@ -25,6 +25,9 @@ function bestBaseline(values: readonly number[]): number {
 
 const percent = (x: number): string => (100 * x).toFixed(1);
 
+/** A graph other than the identity ships only when its loss is at most this share of the identity's. */
+const GRAPH_GAIN_REQUIRED = 0.95;
+
 /** The decision quantity per target: every forecaster overall, then per service; and the graph ablation. */
 function formatDecision(result: EvaluationResult): string[] {
   const { decision, peaks, baselines } = result;
@@ -60,8 +63,8 @@ function formatDecision(result: EvaluationResult): string[] {
   const { main, variants } = result.graphModes;
   if (variants.length > 0) {
     out.push(
-      `\nGRAPH ABLATION: the same config trained with each graph mode, scored on the same windows; the mode to ship is the one with the lowest ` +
-        `validation decision loss (training loss beside it)`,
+      `\nGRAPH ABLATION: the same config trained with each graph mode, scored on the same windows; the mode to ship has the lowest ` +
+        `validation decision loss (training loss beside it), and is the identity unless another graph is 5 % lower`,
     );
     const rows = [{ ...main, peak: peaks[0]!, mae: result.scores[0]! }, ...variants.map((v) => ({ ...v, mae: v.score }))];
     out.push(
@@ -71,13 +74,18 @@ function formatDecision(result: EvaluationResult): string[] {
       ),
     );
     const byValidation = (r: (typeof rows)[number]): number => (Number.isNaN(r.validationDecisionLoss) ? r.validationLoss : r.validationDecisionLoss);
-    const chosen = rows.reduce((a, b) => (byValidation(b) < byValidation(a) ? b : a));
+    const best = rows.reduce((a, b) => (byValidation(b) < byValidation(a) ? b : a));
     const identity = rows.find((r) => r.graphMode === 'identity');
-    out.push(`by validation: ship the ${chosen.graphMode} graph`);
+    // Message passing must earn its place: another graph ships only if it beats identity by 5 % on validation.
+    const chosen = identity !== undefined && byValidation(best) > GRAPH_GAIN_REQUIRED * byValidation(identity) ? identity : best;
+    out.push(
+      `by validation: ship the ${chosen.graphMode} graph` +
+        (identity !== undefined && chosen !== best ? ` (the ${best.graphMode} graph is best on validation but not ${Math.round(100 * (1 - GRAPH_GAIN_REQUIRED))} % better than identity)` : ''),
+    );
     if (identity !== undefined) {
       for (const r of rows.filter((x) => x.graphMode !== 'identity')) {
         const ratios = result.targets.map((t, k) => `${t} ${(r.peak.overall[k]!.pinball / identity.peak.overall[k]!.pinball).toFixed(3)}`);
-        const helps = result.targets.every((_, k) => r.peak.overall[k]!.pinball <= 0.95 * identity.peak.overall[k]!.pinball);
+        const helps = result.targets.every((_, k) => r.peak.overall[k]!.pinball <= GRAPH_GAIN_REQUIRED * identity.peak.overall[k]!.pinball);
         out.push(`${r.graphMode} / identity test pinball: ${ratios.join(', ')} — ${helps ? 'beats identity by ≥ 5 % on every target' : 'does NOT beat the identity graph by 5 % on every target (message passing over this graph does not earn its place here)'}`);
       }
     }
