@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCollect } from '../../src/cli/collect.js';
 import { PrometheusSource, SEED_TEMPLATES, parsePrometheusSourceConfig, renderTemplate } from '../../src/sources/prometheus.js';
-import { SEED_FEATURES } from '../../src/sources/index.js';
+import { SEED_FEATURES } from '../../src/core/frame.js';
 import { startPrometheus } from '../../test/support/prometheus.js';
 import { syntheticMetrics, type SyntheticApp } from '../../test/support/synthetic-metrics.js';
 

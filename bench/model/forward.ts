@@ -13,7 +13,7 @@ import { GnnNetwork } from '../../src/model/network.js';
 import { baselineForecaster } from '../../src/forecast/baselines.js';
 import { DEMAND_FEATURES } from '../../src/forecast/index.js';
 import type { HistoryWindow } from '../../src/history/index.js';
-import type { Feature } from '../../src/sources/index.js';
+import type { Feature } from '../../src/core/frame.js';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

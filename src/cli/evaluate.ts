@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_LOOK_AHEAD } from '../config/schema.js';
-import { ConfigError, expectNumber } from '../config/validate.js';
+import { ConfigError, expectNumber } from '../core/validate.js';
 import { loadGnnForecaster, type GnnForecaster } from '../model/index.js';
 import { alignDataset, evaluateModel, type TuningData } from '../model/evaluation.js';
 import { loadTrainingData } from '../model/training-data.js';

@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { request as plainRequest } from 'node:http';
 import type { Command } from 'commander';
 import * as k8s from '@kubernetes/client-node';
-import { ConfigError, expectOneOf } from '../config/validate.js';
+import { ConfigError, expectOneOf } from '../core/validate.js';
 import { renderExplanation, EXPLANATION_KIND, type Explanation } from '../explain/document.js';
 import { GROUP_VERSION } from '../serving/api.js';
 import { EXPLAIN_RESOURCE } from '../serving/index.js';

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadServeConfig, type ConfigOverrides } from '../config/load.js';
 import type { ServeConfig } from '../config/schema.js';
-import { expectNumber, optionalNumber } from '../config/validate.js';
+import { expectNumber, optionalNumber } from '../core/validate.js';
 import { addGrpcFlags, resolveGrpcFlags, type GrpcFlags } from '../grpc/flags.js';
 import { startGrpcServer } from '../grpc/server.js';
 import { clusterConfig } from '../kube/cluster.js';

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, expectNumber, expectOneOf } from '../config/validate.js';
+import { ConfigError, expectNumber, expectOneOf } from '../core/validate.js';
 import { outcomeJson } from '../experiment/report.js';
 import { AUTOSCALER_NAMES, DEFAULT_RISK_SWEEP, DEFAULT_PROMETHEUS_LAG_SECONDS, DEFAULT_TARGET_SWEEP, type AutoscalerName } from '../experiment/runner.js';
 import { runScenario } from '../experiment/scenario.js';

@@ -21,7 +21,7 @@ import {
   type NumberRule,
   optionalString,
   rejectUnknownKeys,
-} from './validate.js';
+} from '../core/validate.js';
 
 export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['last-value', 'reactive', 'unavailable'];
 

@@ -2,7 +2,7 @@
  * Datasets: recorded frames on disk. Formats (the seed's `.log` files and our self-describing
  * one), validation, windows, chronological splits and normalization live in this folder.
  */
-import type { Feature } from '../sources/index.js';
+import type { Feature } from '../core/frame.js';
 
 export interface Dataset {
   readonly services: readonly string[];

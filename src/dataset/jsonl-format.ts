@@ -6,7 +6,7 @@
  * caught on read instead of silently shifting the series.
  */
 import { readFileSync } from 'node:fs';
-import { FEATURE_UNITS, isFeature, ALL_FEATURES, type Feature } from '../sources/index.js';
+import { FEATURE_UNITS, isFeature, ALL_FEATURES, type Feature } from '../core/frame.js';
 import { datasetIndex, type Dataset } from './index.js';
 import { DatasetError, checkNonNegative, formatFloat32 } from './errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_FEATURES, type Feature } from '../sources/index.js';
+import { ALL_FEATURES, type Feature } from '../core/frame.js';
 import { datasetIndex, type Dataset } from './index.js';
 import { DatasetError, checkNonNegative, formatFloat32 } from './errors.js';
 import { writeDirAtomic } from '../util/atomic-write.js';

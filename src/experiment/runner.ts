@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../config/validate.js';
+import { ConfigError } from '../core/validate.js';
 import type { Dataset } from '../dataset/index.js';
 import { PeriodicForecaster } from '../forecast/periodic.js';
 import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
@@ -24,7 +24,7 @@ import { DEFAULT_STARTUP_SECONDS } from '../sim/cluster.js';
 import { HPA_DEFAULTS } from '../sim/hpa.js';
 import { PhpaAutoscaler } from '../sim/phpa.js';
 import { settledReplicas, simulate, type RunResult, type SimulationSpec } from '../sim/run.js';
-import { ALL_FEATURES, type Feature } from '../sources/index.js';
+import { ALL_FEATURES, type Feature } from '../core/frame.js';
 import { createLogger } from '../telemetry/log.js';
 
 /** Names as they appear in reports and `--json` (stable). */

@@ -4,7 +4,7 @@
  * the experiment for each seed and writes each seed's report into `<out>/seed<N>/`.
  */
 import { basename, join } from 'node:path';
-import { ConfigError } from '../config/validate.js';
+import { ConfigError } from '../core/validate.js';
 import { loadTopology } from '../graph/topology.js';
 import type { TrainConfig, TrainProgress } from '../model/index.js';
 import type { AppOptions } from '../sim/app.js';

@@ -3,7 +3,7 @@
  * The GNN (src/model) is one implementation; the baselines here are the others — for evaluation
  * beside the GNN, for the non-graph predictive autoscaler, and for cold start before a model exists.
  */
-import type { Feature } from '../sources/index.js';
+import type { Feature } from '../core/frame.js';
 import type { HistoryWindow } from '../history/index.js';
 
 /** Demand the planner turns into replicas: CPU cores used and requests per second. */

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { PemSource } from '../auth/pem-file.js';
 import type { KeyPairSource } from '../auth/tls.js';
-import { ConfigError, expectNumber } from '../config/validate.js';
+import { ConfigError, expectNumber } from '../core/validate.js';
 
 export const DEFAULT_GRPC_PORT = 9443;
 

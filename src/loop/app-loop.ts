@@ -23,7 +23,7 @@ import { decide } from '../planning/decide.js';
 import { lookAheadSteps, type CurrentUsage } from '../planning/planner.js';
 import type { Recommendation, ServiceCapacity, ServicePolicy } from '../planning/index.js';
 import type { AppSnapshot, AppState, LearnedGraph, SnapshotStore } from '../snapshot/index.js';
-import { frameValue, SourceError, type Feature, type Frame, type MetricsSource } from '../sources/index.js';
+import { frameValue, SourceError, type Feature, type Frame, type MetricsSource } from '../core/frame.js';
 import type { Logger } from '../telemetry/log.js';
 import { TimeoutError, withTimeout } from '../util/timeout.js';
 import { holdGaps } from './data-gaps.js';

@@ -7,14 +7,14 @@
  */
 import type { Registry } from 'prom-client';
 import type { ApplicationConfig, ServeConfig } from '../config/schema.js';
-import { ConfigError } from '../config/validate.js';
+import { ConfigError } from '../core/validate.js';
 import { baselineForecaster } from '../forecast/baselines.js';
 import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
 import { loadTopology, type Topology } from '../graph/topology.js';
 import { listDeployments, type DeploymentsApi } from '../kube/deployments.js';
 import type { ServiceCapacity } from '../planning/index.js';
 import type { SnapshotStore } from '../snapshot/index.js';
-import type { MetricsSource } from '../sources/index.js';
+import type { MetricsSource } from '../core/frame.js';
 import { planSource, type SourcePlan } from '../sources/registry.js';
 import type { Logger } from '../telemetry/log.js';
 import { AppLoop } from './app-loop.js';

@@ -16,7 +16,7 @@ import type { AppModel } from '../sim/app.js';
 import type { Autoscaler, ScalingView } from '../sim/autoscalers.js';
 import type { HpaMetric, HpaSpec } from '../sim/hpa.js';
 import { SnapshotStore, type AppSnapshot } from '../snapshot/index.js';
-import type { Frame, MetricsSource } from '../sources/index.js';
+import type { Frame, MetricsSource } from '../core/frame.js';
 import { createLogger, type Logger } from '../telemetry/log.js';
 import { AppLoop, type ModelSlot } from './app-loop.js';
 import { baselineFor, capacitiesFor } from './index.js';

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AppSnapshot, FallbackPolicy } from '../snapshot/index.js';
-import { frameValue, type Frame } from '../sources/index.js';
+import { frameValue, type Frame } from '../core/frame.js';
 import { DEMAND_FEATURES } from '../forecast/index.js';
 import type { ServiceGap } from './data-gaps.js';
 import type { ServiceCalibration } from '../forecast/calibration.js';

@@ -3,7 +3,7 @@
  * the wall clock, once per data step. A replay steps `speed` times faster: the ReplaySource maps
  * wall-clock time to a recorded step and stamps frames on its own clock, one step apart.
  */
-import type { MetricsSource } from '../sources/index.js';
+import type { MetricsSource } from '../core/frame.js';
 import type { SourcePace } from '../sources/registry.js';
 
 export interface Timeline {

@@ -9,8 +9,8 @@ import type { Dataset } from '../dataset/index.js';
 import { datasetIndex } from '../dataset/index.js';
 import { scorePeaks, type PeakScore, type PeakScoreOptions, type SeriesArrays } from '../forecast/peak-score.js';
 import { tuneBaselines, type TunedBaseline } from './tuned-baselines.js';
-import type { Feature } from '../sources/index.js';
-import { ConfigError } from '../config/validate.js';
+import type { Feature } from '../core/frame.js';
+import { ConfigError } from '../core/validate.js';
 import { originsBetween } from './windows.js';
 
 export interface ErrorStats {

@@ -15,7 +15,7 @@ export { initBackend, type BackendName } from './backend.js';
 export { GnnForecaster, GNN_FORECASTER_NAME, type ModelInfo } from './forecaster.js';
 export { saveModel, loadModel, type LearnedGraph, type TrainingMetadata } from './persistence.js';
 export { trainModel, type TrainProgress, type TrainResult, type EpochRecord, type ProgressListener } from './trainer.js';
-export { trainInWorker, type WorkerTrainRequest, type WorkerTrainSummary } from './worker.js';
+export { trainInWorker, type WorkerTrainRequest, type WorkerTrainSummary } from './train-in-worker.js';
 export {
   DEFAULT_MODEL_CONFIG,
   DEFAULT_TRAIN_CONFIG,

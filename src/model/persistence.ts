@@ -9,9 +9,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Feature } from '../sources/index.js';
-import { ALL_FEATURES } from '../sources/index.js';
-import { ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString } from '../config/validate.js';
+import type { Feature } from '../core/frame.js';
+import { ALL_FEATURES } from '../core/frame.js';
+import { ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString } from '../core/validate.js';
 import { writeDirAtomic } from '../util/atomic-write.js';
 import { tf } from './backend.js';
 import { parseModelConfig, type ModelConfig } from './config.js';

@@ -6,7 +6,7 @@
  * Values are standardized per series as the GNN's are (normalization.ts, training steps only); gaps
  * read as the mean.
  */
-import type { Feature } from '../sources/index.js';
+import type { Feature } from '../core/frame.js';
 import type { SeriesArrays } from '../forecast/peak-score.js';
 import { fitNormalization, type Normalization } from './normalization.js';
 

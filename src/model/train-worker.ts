@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { saveModel } from './persistence.js';
 import { trainModel } from './trainer.js';
-import type { WorkerMessage, WorkerTrainRequest } from './worker.js';
+import type { WorkerMessage, WorkerTrainRequest } from './train-in-worker.js';
 
 const request = workerData as WorkerTrainRequest;
 const post = (message: WorkerMessage): void => parentPort!.postMessage(message);

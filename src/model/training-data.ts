@@ -12,8 +12,8 @@ import type { CallGraph } from '../graph/index.js';
 import { GRAPH_FILE, readCallGraphFile } from '../graph/file.js';
 import { restrictCallGraph } from '../graph/select.js';
 import { loadTopology, topologyCallGraph } from '../graph/topology.js';
-import type { Feature } from '../sources/index.js';
-import { ConfigError } from '../config/validate.js';
+import type { Feature } from '../core/frame.js';
+import { ConfigError } from '../core/validate.js';
 
 export interface TrainingData {
   readonly dataset: Dataset;

@@ -5,7 +5,7 @@
  * (lags, λ; fitted on the training part). For each family the candidate with the lowest validation
  * loss — the caller's, normally the decision loss — is kept.
  */
-import type { Feature } from '../sources/index.js';
+import type { Feature } from '../core/frame.js';
 import { holtLinear, movingAverage, persistence, recentMax, seasonalNaive, type SeriesPredictor } from '../forecast/baselines.js';
 import type { SeriesArrays } from '../forecast/peak-score.js';
 import { RidgeForecaster } from './ridge.js';

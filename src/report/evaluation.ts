@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_UNITS } from '../sources/index.js';
+import { FEATURE_UNITS } from '../core/frame.js';
 import type { ErrorStats, EvaluationResult } from '../model/evaluation.js';
 import type { EpochRecord } from '../model/trainer.js';
 import { writeDirAtomic } from '../util/atomic-write.js';

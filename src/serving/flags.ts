@@ -11,7 +11,7 @@ import { issueCertificate } from '../auth/certificates.js';
 import { fileAuthentication } from '../auth/settings.js';
 import { watchCertificateFile, type PemSource } from '../auth/pem-file.js';
 import { ensureSelfSignedCertificate, readKeyPair, watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
-import { expectNumber, ConfigError } from '../config/validate.js';
+import { expectNumber, ConfigError } from '../core/validate.js';
 import { watchAuthenticationConfigMap } from '../kube/auth-config.js';
 import { clusterConfig } from '../kube/cluster.js';
 import { KubeAccessReviewer, KubeTokenReviewer } from '../kube/reviews.js';

@@ -12,7 +12,7 @@
  * only they could answer gets a 404 naming preview mode, so the HPA keeps the scale it has.
  */
 import type { Recommendation } from '../planning/index.js';
-import { milli } from './quantity.js';
+import { milli } from '../core/quantity.js';
 import type { SnapshotStore } from '../snapshot/index.js';
 import { namespaceNotConfigured, notPublishedYet, previewOnly, withheld, type SnapshotRefusal } from '../snapshot/query.js';
 import { ApiError, type ExternalMetricValue, type LabelMatcher, type MetricsProvider } from './index.js';

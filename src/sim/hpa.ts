@@ -8,7 +8,7 @@
  * Comparisons against window cut-offs keep the controller's strictness (`After` vs `Before`), which
  * matters when syncs fall exactly on a window edge, as they do in a simulator.
  */
-import { milli } from '../serving/quantity.js';
+import { milli } from '../core/quantity.js';
 
 export const HPA_DEFAULTS = {
   syncPeriodSeconds: 15,

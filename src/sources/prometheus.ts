@@ -5,7 +5,7 @@
  * MAX_POINTS_PER_QUERY steps; optionally several services share a request (joined with `or`, each
  * tagged by label_replace). A sample Prometheus does not return stays a gap (NaN).
  */
-import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from './index.js';
+import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from '../core/frame.js';
 import { PrometheusClient, type PrometheusClientOptions } from './prometheus-client.js';
 import type { SourceBuildContext, SourceParseContext, SourcePlan } from './registry.js';
 import {
@@ -17,7 +17,7 @@ import {
   expectString,
   optionalNumber,
   rejectUnknownKeys,
-} from '../config/validate.js';
+} from '../core/validate.js';
 
 export const SEED_TEMPLATES: Readonly<Record<Feature, string>> = {
   cpu:

@@ -14,7 +14,7 @@ import { SHOP, syntheticMetrics, type SyntheticMetrics } from '../../support/syn
 import { readDataset } from '../../../src/dataset/files.js';
 import { datasetSeries, type Dataset } from '../../../src/dataset/index.js';
 import { readCallGraphFile } from '../../../src/graph/file.js';
-import { SEED_FEATURES, ALL_FEATURES } from '../../../src/sources/index.js';
+import { SEED_FEATURES, ALL_FEATURES } from '../../../src/core/frame.js';
 
 const run = promisify(execFile);
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Registry } from 'prom-client';
-import { ConfigError } from '../../../src/config/validate.js';
+import { ConfigError } from '../../../src/core/validate.js';
 import { ExampleMetricsProvider } from '../../../src/serving/example-provider.js';
 import { addApiServerFlags, resolveApiServerFlags, type ApiServerFlags } from '../../../src/serving/flags.js';
 import { startApiServer } from '../../../src/serving/server.js';

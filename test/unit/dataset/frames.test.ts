@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { datasetFrame, framesToDataset } from '../../../src/dataset/frames.js';
-import type { Frame } from '../../../src/sources/index.js';
+import type { Frame } from '../../../src/core/frame.js';
 
 const frame = (timestamp: number, values: number[], services = ['a', 'b']): Frame => ({
   timestamp,

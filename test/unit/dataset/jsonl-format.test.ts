@@ -7,7 +7,7 @@ import { formatJsonlDataset, parseJsonlDataset, writeJsonlDataset } from '../../
 import { readDataset, DATASET_FILE } from '../../../src/dataset/files.js';
 import { readSeedDataset } from '../../../src/dataset/seed-format.js';
 import type { Dataset } from '../../../src/dataset/index.js';
-import { ALL_FEATURES, type Feature } from '../../../src/sources/index.js';
+import { ALL_FEATURES, type Feature } from '../../../src/core/frame.js';
 
 const START = Date.parse('2024-04-06T11:30:00Z');
 const ds: Dataset = {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Forecast } from '../../../src/forecast/index.js';
-import type { Frame } from '../../../src/sources/index.js';
+import type { Frame } from '../../../src/core/frame.js';
 import { ConformalSeries, DEFAULT_CALIBRATION, PeakCalibrator, type CalibrationOptions } from '../../../src/forecast/calibration.js';
 import { createRandom, type Random } from '../../../src/util/random.js';
 

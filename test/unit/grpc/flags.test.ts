@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Command } from 'commander';
 import type { KeyPairSource } from '../../../src/auth/tls.js';
-import { ConfigError } from '../../../src/config/validate.js';
+import { ConfigError } from '../../../src/core/validate.js';
 import { addGrpcFlags, resolveGrpcFlags, type GrpcFlags } from '../../../src/grpc/flags.js';
 
 const httpsTls: KeyPairSource = { current: () => ({ cert: 'c', key: 'k' }), onChange: () => {}, close: () => {} };

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { AppLoop, type ModelSlot } from '../../../src/loop/app-loop.js';
 import { capacitiesFor } from '../../../src/loop/index.js';
 import { acceleratedTimeline, liveTimeline } from '../../../src/loop/timeline.js';
-import type { Frame, MetricsSource } from '../../../src/sources/index.js';
+import type { Frame, MetricsSource } from '../../../src/core/frame.js';
 import { baselineForecaster } from '../../../src/forecast/baselines.js';
 import { DEMAND_FEATURES, type Forecaster } from '../../../src/forecast/index.js';
 import { SnapshotStore, type AppSnapshot } from '../../../src/snapshot/index.js';

@@ -12,7 +12,7 @@ import { CpuHpaAutoscaler, DEFAULT_SCALING, hpaSpecFor, OracleForecaster, type A
 import { settledReplicas, simulate, type SimulationSpec } from '../../../src/sim/run.js';
 import { buildWorkload, loadTrace } from '../../../src/sim/workload.js';
 import { SnapshotStore, type AppSnapshot } from '../../../src/snapshot/index.js';
-import { ALL_FEATURES, type Frame, type MetricsSource } from '../../../src/sources/index.js';
+import { ALL_FEATURES, type Frame, type MetricsSource } from '../../../src/core/frame.js';
 import { createLogger } from '../../../src/telemetry/log.js';
 
 const app = buildApp(loadTopology('data/topologies/online-boutique.yaml'));

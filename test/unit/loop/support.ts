@@ -1,7 +1,7 @@
 /** Test doubles for the serving loop: a scripted source, a manual clock, a config builder. */
 import { Registry } from 'prom-client';
 import { parseServeConfig, type ApplicationConfig } from '../../../src/config/schema.js';
-import type { Feature, Frame, MetricsSource } from '../../../src/sources/index.js';
+import type { Feature, Frame, MetricsSource } from '../../../src/core/frame.js';
 import { createLogger, type Logger } from '../../../src/telemetry/log.js';
 import { LoopMetrics } from '../../../src/loop/telemetry.js';
 

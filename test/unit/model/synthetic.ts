@@ -4,7 +4,7 @@
  */
 import type { Dataset } from '../../../src/dataset/index.js';
 import type { CallGraph } from '../../../src/graph/index.js';
-import type { Feature } from '../../../src/sources/index.js';
+import type { Feature } from '../../../src/core/frame.js';
 import { seededRandom } from '../../../src/model/ops.js';
 
 export function chainDataset(services = 4, length = 300, seed = 7): { dataset: Dataset; callGraph: CallGraph } {

@@ -4,7 +4,7 @@ import { RidgeForecaster, ridgeSolve } from '../../../src/model/ridge.js';
 import { movingAverage, persistence } from '../../../src/forecast/baselines.js';
 import { createRandom } from '../../../src/util/random.js';
 import type { SeriesArrays } from '../../../src/forecast/peak-score.js';
-import type { Feature } from '../../../src/sources/index.js';
+import type { Feature } from '../../../src/core/frame.js';
 
 /** [T, N, F] from per-service, per-feature functions of t. */
 function arrays(length: number, services: string[], features: Feature[], value: (t: number, s: number, f: number) => number): SeriesArrays {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Forecast } from '../../../src/forecast/index.js';
-import type { Frame } from '../../../src/sources/index.js';
+import type { Frame } from '../../../src/core/frame.js';
 import { ForecastErrorTracker } from '../../../src/planning/forecast-error.js';
 
 const step = 30_000;

@@ -7,7 +7,7 @@ import { buildApp, serviceTime } from '../../../src/sim/app.js';
 import { CpuHpaAutoscaler, DEFAULT_SCALING } from '../../../src/sim/autoscalers.js';
 import { Cluster } from '../../../src/sim/cluster.js';
 import { externalAverageValueReplicas, HorizontalPodAutoscaler, resourceUtilizationReplicas } from '../../../src/sim/hpa.js';
-import type { Frame } from '../../../src/sources/index.js';
+import type { Frame } from '../../../src/core/frame.js';
 
 /** One service: 100 m request, 200 m limit, 2 ms of CPU per request, no idle CPU. */
 const single = (burstToLimit?: boolean) =>

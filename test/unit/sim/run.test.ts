@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { loadTopology } from '../../../src/graph/topology.js';
-import { ALL_FEATURES } from '../../../src/sources/index.js';
+import { ALL_FEATURES } from '../../../src/core/frame.js';
 import { buildApp } from '../../../src/sim/app.js';
 import { CpuHpaAutoscaler } from '../../../src/sim/autoscalers.js';
 import { settledReplicas, simulate, type SimulationSpec } from '../../../src/sim/run.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { loadTopology } from '../../../src/graph/topology.js';
-import { frameValue } from '../../../src/sources/index.js';
-import { SimulatorSource, servedReplicasAutoscaler } from '../../../src/sources/simulator.js';
+import { frameValue } from '../../../src/core/frame.js';
+import { SimulatorSource, servedReplicasAutoscaler } from '../../../src/sim/simulator-source.js';
 import { buildApp } from '../../../src/sim/app.js';
 
 const app = buildApp(loadTopology('data/topologies/online-boutique.yaml'));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PrometheusClient, PrometheusQueryError } from '../../../src/sources/prometheus-client.js';
 import { PrometheusSource, parsePrometheusSourceConfig } from '../../../src/sources/prometheus.js';
 import { runCollect, type CollectOptions } from '../../../src/cli/collect.js';
-import { frameValue } from '../../../src/sources/index.js';
+import { frameValue } from '../../../src/core/frame.js';
 import { fakePrometheus, json, matrix, type FakePrometheus } from '../../support/fake-prometheus.js';
 
 /** A matrix answer with one series per deepscaler_service label. */

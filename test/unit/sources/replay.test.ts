@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ReplayEndedError, ReplaySource } from '../../../src/sources/replay.js';
-import { frameValue } from '../../../src/sources/index.js';
+import { frameValue } from '../../../src/core/frame.js';
 import type { Dataset } from '../../../src/dataset/index.js';
 
 // Four steps of two services × one feature: a's req is 10 × step, b's is 10 × step + 1.

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { History } from '../../../src/history/index.js';
-import type { Frame } from '../../../src/sources/index.js';
+import type { Frame } from '../../../src/core/frame.js';
 
 const STEP = 30;
 function frame(t: number, values: number[], services = ['a', 'b'], features = ['cpu_cores', 'req'] as const): Frame {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadServeConfig } from '../../../src/config/load.js';
 import { parseServeConfig, servicePolicy } from '../../../src/config/schema.js';
-import { ConfigError } from '../../../src/config/validate.js';
+import { ConfigError } from '../../../src/core/validate.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../../data/default-config.yaml', import.meta.url));
 

@@ -1,7 +1,7 @@
 /**
- * Sources: where frames come from (Prometheus, a recorded dataset replayed, the simulator).
- * A frame is every service × feature at one timestamp; a gap is NaN, never a silent 0
- * (the seed wrote 0 for a missing sample, which poisons training).
+ * The vocabulary every stage shares: a frame is every service × feature at one timestamp; a gap is
+ * NaN, never a silent 0 (the seed wrote 0 for a missing sample, which poisons training). A source
+ * (src/sources, src/sim) produces frames; history, forecasters, the planner and the model read them.
  */
 
 /** The seed's five features, in its units: cpu and mem as fractions of limits, res in s, req in 1/s, pod count. */

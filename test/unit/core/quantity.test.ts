@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { milliToQuantity } from '../../../src/serving/quantity.js';
+import { milliToQuantity } from '../../../src/core/quantity.js';
 
 describe('milliToQuantity', () => {
   it('renders whole units without a suffix', () => {

@@ -4,10 +4,10 @@
  * (calls/s) over the queried time range. Callers outside the service set (the ingress gateway,
  * `unknown`) and callees outside it (redis) are left out.
  */
-import type { CallEdge, CallGraph } from './index.js';
-import type { PrometheusClient } from '../sources/prometheus-client.js';
-import { checkPlaceholders } from '../sources/prometheus.js';
-import { ConfigError } from '../config/validate.js';
+import type { CallEdge, CallGraph } from '../graph/index.js';
+import type { PrometheusClient } from './prometheus-client.js';
+import { checkPlaceholders } from './prometheus.js';
+import { ConfigError } from '../core/validate.js';
 
 /**
  * Calls per second per (caller, callee). Only the destination's reporter: Istio reports an in-mesh

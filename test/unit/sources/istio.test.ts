@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { PrometheusClient } from '../../../src/sources/prometheus-client.js';
-import { checkEdgesTemplate, discoverIstioWorkloads, istioCallGraph } from '../../../src/graph/istio.js';
+import { checkEdgesTemplate, discoverIstioWorkloads, istioCallGraph } from '../../../src/sources/istio.js';
 import { fakePrometheus, json, type FakePrometheus } from '../../support/fake-prometheus.js';
 
 const T = Date.parse('2024-04-06T12:00:00Z');
