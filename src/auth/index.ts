@@ -78,3 +78,12 @@ export interface AuthenticationSource {
   onChange(listener: (settings: AuthenticationSettings) => void): void;
   close(): void;
 }
+
+export { Authenticator, classifyCertificate, type AuthenticationResult, type CertificateIdentity, type DistinctHeaders } from './authenticate.js';
+export { Authorizer, forbiddenMessage } from './authorize.js';
+export { issueCertificate } from './certificates.js';
+export { DEFAULT_REVIEW_TIMEOUT_MS } from './inflight.js';
+export { watchCertificateFile, type PemSource } from './pem-file.js';
+export { acceptableCAsPem, buildAuthenticationSettings, fileAuthentication } from './settings.js';
+export { ensureSelfSignedCertificate, readKeyPair, watchKeyPair, type KeyPairFiles, type KeyPairSource } from './tls.js';
+export { peerChain } from './x509.js';

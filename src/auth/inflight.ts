@@ -2,7 +2,7 @@
  * Identical questions asked while one is in flight share its answer: twenty requests with one
  * token during a slow apiserver send one TokenReview, not twenty. Each question is bounded in time.
  */
-import { withTimeout } from '../util/timeout.js';
+import { withTimeout } from '../util/index.js';
 
 /** Reviews may take this long before the request is answered without them (Kubernetes' webhook default is 10 s too). */
 export const DEFAULT_REVIEW_TIMEOUT_MS = 10_000;

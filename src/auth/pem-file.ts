@@ -7,7 +7,7 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { readPemFile } from './settings.js';
 import { parseCertificateBundle } from './x509.js';
-import type { Logger } from '../telemetry/log.js';
+import type { Logger } from '../telemetry/index.js';
 
 export interface PemSource {
   /** The file it was read from. */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_REQUEST_HEADERS, type AuthenticationSettings, type AuthenticationSource } from './index.js';
 import { parseCertificateBundle } from './x509.js';
 import type { PemSource } from './pem-file.js';
-import type { Logger } from '../telemetry/log.js';
+import type { Logger } from '../telemetry/index.js';
 
 export interface AuthenticationInputs {
   /** PEM bundle of client CAs, and where it came from (for error messages). */

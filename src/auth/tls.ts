@@ -8,8 +8,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { issueCertificate, type KeyPairPem } from './certificates.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import type { Logger } from '../telemetry/log.js';
+import { writeFileAtomic } from '../util/index.js';
+import type { Logger } from '../telemetry/index.js';
 
 export interface KeyPairFiles {
   readonly certFile: string;

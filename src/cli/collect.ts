@@ -7,22 +7,11 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, expectObject, expectString } from '../core/validate.js';
-import { ALL_FEATURES, type Feature } from '../core/frame.js';
-import { PrometheusSource, expectNamespace, expectPrometheusUrl, parsePrometheusSourceConfig } from '../sources/prometheus.js';
-import { PrometheusClient } from '../sources/prometheus-client.js';
-import { framesToDataset } from '../dataset/frames.js';
-import { formatJsonlDataset } from '../dataset/jsonl-format.js';
-import { formatSeedFiles } from '../dataset/seed-format.js';
-import { DATASET_FILE } from '../dataset/files.js';
-import { formatGapSummary, gapSummary, type GapSummary } from '../dataset/gaps.js';
-import type { Dataset } from '../dataset/index.js';
-import { emptyCallGraph, type CallGraph } from '../graph/index.js';
-import { checkEdgesTemplate, discoverIstioWorkloads, istioCallGraph } from '../sources/istio.js';
-import { GRAPH_FILE, formatCallGraph, type GraphOrigin } from '../graph/file.js';
-import { parseCallGraphSpec, topologyGraphFor, type CallGraphSpec } from '../graph/select.js';
-import { writeDirAtomic } from '../util/atomic-write.js';
-import { progressBar, type Progress } from '../util/progress.js';
+import { ConfigError, expectObject, expectString, ALL_FEATURES, type Feature } from '../core/index.js';
+import { PrometheusSource, expectNamespace, expectPrometheusUrl, parsePrometheusSourceConfig, PrometheusClient, checkEdgesTemplate, discoverIstioWorkloads, istioCallGraph } from '../sources/index.js';
+import { framesToDataset, formatJsonlDataset, formatSeedFiles, DATASET_FILE, formatGapSummary, gapSummary, type GapSummary, type Dataset } from '../dataset/index.js';
+import { emptyCallGraph, type CallGraph, GRAPH_FILE, formatCallGraph, type GraphOrigin, parseCallGraphSpec, topologyGraphFor, type CallGraphSpec } from '../graph/index.js';
+import { writeDirAtomic, progressBar, type Progress } from '../util/index.js';
 
 export interface CollectOptions {
   readonly prometheus: string;

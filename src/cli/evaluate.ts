@@ -7,15 +7,11 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DEFAULT_LOOK_AHEAD } from '../config/schema.js';
-import { ConfigError, expectNumber } from '../core/validate.js';
-import { loadGnnForecaster, type GnnForecaster } from '../model/index.js';
-import { alignDataset, evaluateModel, type TuningData } from '../model/evaluation.js';
-import { loadTrainingData } from '../model/training-data.js';
-import { lookAheadSteps } from '../planning/planner.js';
-import { formatEvaluation, writeEvaluationReport } from '../report/evaluation.js';
-import { splitBounds } from '../model/windows.js';
-import type { TrainingMetadata } from '../model/persistence.js';
+import { DEFAULT_LOOK_AHEAD } from '../config/index.js';
+import { ConfigError, expectNumber } from '../core/index.js';
+import { loadGnnForecaster, type GnnForecaster, alignDataset, evaluateModel, type TuningData, loadTrainingData, splitBounds, type TrainingMetadata } from '../model/index.js';
+import { lookAheadSteps } from '../planning/index.js';
+import { formatEvaluation, writeEvaluationReport } from '../report/index.js';
 
 /** The model's own split when this is its training data, else the same fractions of it: test steps start at valEnd. */
 export function heldOutSplit(training: Pick<TrainingMetadata, 'split' | 'trainConfig'>, length: number): { readonly trainEnd: number; readonly valEnd: number } {

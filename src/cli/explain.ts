@@ -10,10 +10,9 @@ import { request } from 'node:https';
 import { request as plainRequest } from 'node:http';
 import type { Command } from 'commander';
 import * as k8s from '@kubernetes/client-node';
-import { ConfigError, expectOneOf } from '../core/validate.js';
-import { renderExplanation, EXPLANATION_KIND, type Explanation } from '../explain/document.js';
-import { GROUP_VERSION } from '../serving/api.js';
-import { EXPLAIN_RESOURCE } from '../serving/index.js';
+import { ConfigError, expectOneOf } from '../core/index.js';
+import { renderExplanation, EXPLANATION_KIND, type Explanation } from '../explain/index.js';
+import { GROUP_VERSION, EXPLAIN_RESOURCE } from '../serving/index.js';
 
 export interface ExplainFlags {
   readonly kubeconfig?: string;

@@ -6,11 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DATASET_FILE } from '../dataset/files.js';
-import { formatJsonlDataset } from '../dataset/jsonl-format.js';
-import { readNezhaRecording } from '../dataset/nezha-format.js';
-import { GRAPH_FILE, formatCallGraph } from '../graph/file.js';
-import { writeDirAtomic } from '../util/atomic-write.js';
+import { DATASET_FILE, formatJsonlDataset, readNezhaRecording } from '../dataset/index.js';
+import { GRAPH_FILE, formatCallGraph } from '../graph/index.js';
+import { writeDirAtomic } from '../util/index.js';
 import { checkReplaceable } from './collect.js';
 
 export async function runImportNezha(from: string, out: string): Promise<string> {

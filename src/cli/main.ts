@@ -3,7 +3,7 @@
  * The `deepscaler` command line: one file per command in this folder, each adding itself here.
  */
 import { Command } from 'commander';
-import { ConfigError } from '../core/validate.js';
+import { ConfigError } from '../core/index.js';
 import { registerServe } from './serve.js';
 import { registerCollect } from './collect.js';
 import { registerTrain } from './train.js';

@@ -13,22 +13,16 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { loadServeConfig } from '../config/load.js';
-import { lookAheadBaseSeconds, type ApplicationConfig } from '../config/schema.js';
-import { ConfigError, expectNumber } from '../core/validate.js';
-import { parseCallGraphSpec } from '../graph/select.js';
-import { loadGnnForecaster } from '../model/index.js';
-import { evaluateModel, type DecisionSettings } from '../model/evaluation.js';
-import { DATA, LIVE, VERSIONS, judge, liveVersion, newVersion, promote, prune, recordDecision, summarizeScores, type ModelScore, type RetrainDecision, type Scored } from '../model/lifecycle.js';
-import { loadTrainingData } from '../model/training-data.js';
-import { trainInWorker } from '../model/train-in-worker.js';
-import { ALL_FEATURES } from '../core/frame.js';
-import { prometheusSourceConfig } from '../sources/prometheus.js';
-import { log, type Logger } from '../telemetry/log.js';
-import { progressBar } from '../util/progress.js';
+import { loadServeConfig, lookAheadBaseSeconds, type ApplicationConfig } from '../config/index.js';
+import { ConfigError, expectNumber, ALL_FEATURES } from '../core/index.js';
+import { parseCallGraphSpec } from '../graph/index.js';
+import { loadGnnForecaster, evaluateModel, type DecisionSettings, DATA, LIVE, VERSIONS, judge, liveVersion, newVersion, promote, prune, recordDecision, summarizeScores, type ModelScore, type RetrainDecision, type Scored, loadTrainingData, trainInWorker } from '../model/index.js';
+import { prometheusSourceConfig } from '../sources/index.js';
+import { log, type Logger } from '../telemetry/index.js';
+import { progressBar } from '../util/index.js';
 import { runCollect } from './collect.js';
 import { heldOutSplit } from './evaluate.js';
-import { lookAheadSteps } from '../planning/planner.js';
+import { lookAheadSteps } from '../planning/index.js';
 import { resolveConfigs, type TrainCliOptions } from './train.js';
 
 export interface ScoredWindow {

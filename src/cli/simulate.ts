@@ -7,15 +7,10 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, expectNumber, expectOneOf } from '../core/validate.js';
-import { outcomeJson } from '../experiment/report.js';
-import { AUTOSCALER_NAMES, DEFAULT_RISK_SWEEP, DEFAULT_PROMETHEUS_LAG_SECONDS, DEFAULT_TARGET_SWEEP, type AutoscalerName } from '../experiment/runner.js';
-import { runScenario } from '../experiment/scenario.js';
-import { parseCpuCosts } from '../sim/app.js';
-import { DEFAULT_CPU_METRICS_LAG_SECONDS, DEFAULT_SCALING } from '../sim/autoscalers.js';
-import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from '../sim/cluster.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { progressBar, type Progress } from '../util/progress.js';
+import { ConfigError, expectNumber, expectOneOf } from '../core/index.js';
+import { outcomeJson, AUTOSCALER_NAMES, DEFAULT_RISK_SWEEP, DEFAULT_PROMETHEUS_LAG_SECONDS, DEFAULT_TARGET_SWEEP, type AutoscalerName, runScenario } from '../experiment/index.js';
+import { parseCpuCosts, DEFAULT_CPU_METRICS_LAG_SECONDS, DEFAULT_SCALING, DEFAULT_QUEUE_TIMEOUT_SECONDS } from '../sim/index.js';
+import { writeFileAtomic, progressBar, type Progress } from '../util/index.js';
 
 const DATA = fileURLToPath(new URL('../../../data/', import.meta.url));
 

@@ -5,11 +5,9 @@
  * --max-graph-num) plus the data, the starting graph and a seed.
  */
 import type { Command } from 'commander';
-import { expectNumber, expectOneOf } from '../core/validate.js';
-import { GRAPH_MODES, parseModelConfig, parseTrainConfig, readConfigFile, type ModelConfig, type TrainConfig } from '../model/config.js';
-import { loadTrainingData } from '../model/training-data.js';
-import { trainInWorker } from '../model/train-in-worker.js';
-import { progressBar } from '../util/progress.js';
+import { expectNumber, expectOneOf } from '../core/index.js';
+import { GRAPH_MODES, parseModelConfig, parseTrainConfig, readConfigFile, type ModelConfig, type TrainConfig, loadTrainingData, trainInWorker } from '../model/index.js';
+import { progressBar } from '../util/index.js';
 
 export interface TrainCliOptions {
   readonly data: string;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { parseServeConfig, type ServeConfig } from './schema.js';
-import { ConfigError } from '../core/validate.js';
+import { ConfigError } from '../core/index.js';
 
 /** Settings that flags or environment variables may override for every application. */
 export interface ConfigOverrides {

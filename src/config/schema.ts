@@ -4,11 +4,10 @@
  * every default here, so the rest of the program reads plain, complete objects.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { BASELINE_NAMES, type BaselineName } from '../forecast/baselines.js';
-import { DEFAULT_CALIBRATION, type CalibrationOptions } from '../forecast/calibration.js';
+import { BASELINE_NAMES, type BaselineName, DEFAULT_CALIBRATION, type CalibrationOptions } from '../forecast/index.js';
 import { SCALE_IN_MODES, type ScaleInMode, type ServicePolicy } from '../planning/index.js';
 import type { FallbackPolicy } from '../snapshot/index.js';
-import { parseSourceConfig, type SourceConfig } from '../sources/registry.js';
+import { parseSourceConfig, type SourceConfig } from '../sources/index.js';
 import {
   ConfigError,
   Problems,
@@ -21,7 +20,7 @@ import {
   type NumberRule,
   optionalString,
   rejectUnknownKeys,
-} from '../core/validate.js';
+} from '../core/index.js';
 
 export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['last-value', 'reactive', 'unavailable'];
 

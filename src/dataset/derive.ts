@@ -3,8 +3,8 @@
  * needs absolute cores (demand) and the per-pod request (capacity); a topology's CPU settings turn
  * one into the other: cores used = cpu × pods × per-pod limit.
  */
-import type { Feature } from '../core/frame.js';
-import type { Topology } from '../graph/topology.js';
+import type { Feature } from '../core/index.js';
+import type { Topology } from '../graph/index.js';
 import { datasetIndex, type Dataset } from './index.js';
 import { DatasetError } from './errors.js';
 

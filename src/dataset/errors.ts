@@ -2,7 +2,7 @@
  * Validation shared by the dataset formats: one error type whose message names the file (and line)
  * and what is wrong, so bad input is fixed at the source instead of being half-read.
  */
-import { FEATURE_UNITS, type Feature } from '../core/frame.js';
+import { FEATURE_UNITS, type Feature } from '../core/index.js';
 
 export class DatasetError extends Error {
   constructor(message: string) {

@@ -2,7 +2,7 @@
  * Between frames (what sources yield, one timestamp each) and datasets (a [T, N, F] block): a
  * dataset row is exactly a frame's values, so both directions are copies of contiguous slices.
  */
-import type { Frame } from '../core/frame.js';
+import type { Frame } from '../core/index.js';
 import { DatasetError } from './errors.js';
 import type { Dataset } from './index.js';
 

@@ -2,7 +2,7 @@
  * Where a dataset has gaps, per series: what `collect` reports so a user sees at once whether a
  * template matched nothing (all gaps) or the cluster lost samples for a while (a few).
  */
-import type { Feature } from '../core/frame.js';
+import type { Feature } from '../core/index.js';
 import { datasetIndex, type Dataset } from './index.js';
 
 export interface SeriesGaps {

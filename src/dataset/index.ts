@@ -2,7 +2,7 @@
  * Datasets: recorded frames on disk. Formats (the seed's `.log` files and our self-describing
  * one), validation, windows, chronological splits and normalization live in this folder.
  */
-import type { Feature } from '../core/frame.js';
+import type { Feature } from '../core/index.js';
 
 export interface Dataset {
   readonly services: readonly string[];
@@ -30,3 +30,11 @@ export function datasetSeries(ds: Dataset, service: string, feature: Feature): F
   for (let t = 0; t < ds.length; t++) out[t] = ds.values[datasetIndex(ds, t, s, f)]!;
   return out;
 }
+
+export { cpuSettingsFromTopology, selectFeatures, withCpuCores } from './derive.js';
+export { DATASET_FILE, readDataset } from './files.js';
+export { datasetFrame, framesToDataset } from './frames.js';
+export { formatGapSummary, gapSummary, type GapSummary } from './gaps.js';
+export { formatJsonlDataset } from './jsonl-format.js';
+export { readNezhaRecording } from './nezha-format.js';
+export { formatSeedFiles } from './seed-format.js';

@@ -6,10 +6,10 @@
  * caught on read instead of silently shifting the series.
  */
 import { readFileSync } from 'node:fs';
-import { FEATURE_UNITS, isFeature, ALL_FEATURES, type Feature } from '../core/frame.js';
+import { FEATURE_UNITS, isFeature, ALL_FEATURES, type Feature } from '../core/index.js';
 import { datasetIndex, type Dataset } from './index.js';
 import { DatasetError, checkNonNegative, formatFloat32 } from './errors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic } from '../util/index.js';
 
 export const JSONL_FORMAT = 'deepscaler-dataset';
 export const JSONL_VERSION = 1;

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallGraph } from '../graph/index.js';
-import type { Feature } from '../core/frame.js';
+import type { Feature } from '../core/index.js';
 import { datasetIndex, type Dataset } from './index.js';
 import { DatasetError, checkNonNegative } from './errors.js';
 

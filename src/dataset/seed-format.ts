@@ -8,10 +8,10 @@
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_FEATURES, type Feature } from '../core/frame.js';
+import { ALL_FEATURES, type Feature } from '../core/index.js';
 import { datasetIndex, type Dataset } from './index.js';
 import { DatasetError, checkNonNegative, formatFloat32 } from './errors.js';
-import { writeDirAtomic } from '../util/atomic-write.js';
+import { writeDirAtomic } from '../util/index.js';
 
 export interface SeedReadOptions {
   /** Seconds between lines; the files do not say. Default 30 (the shipped boutique data). */

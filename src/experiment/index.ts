@@ -12,3 +12,5 @@ export { runScenario, type ScenarioOptions, type SeedOutcome } from './scenario.
 export { AUTOSCALER_NAMES, runExperiment, type AutoscalerName, type ExperimentOptions, type ExperimentResult } from './runner.js';
 export { costAtViolations, paretoFrontier, violationsAtCost, type CostPoint } from './frontier.js';
 export { outcomeJson, writeExperimentReport, type OutcomeJson } from './report.js';
+
+export { DEFAULT_PROMETHEUS_LAG_SECONDS, DEFAULT_RISK_SWEEP, DEFAULT_TARGET_SWEEP } from './runner.js';

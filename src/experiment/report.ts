@@ -4,8 +4,8 @@
  * machine-readable outcome (`--json`, a stable format) and an SVG of the frontiers.
  */
 import { join } from 'node:path';
-import { lineChartSvg, writeSvg } from '../report/svg.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { lineChartSvg, writeSvg } from '../report/index.js';
+import { writeFileAtomic } from '../util/index.js';
 import { costAtViolations, paretoFrontier, violationsAtCost, type CostPoint } from './frontier.js';
 import type { AutoscalerFrontier, ExperimentResult } from './runner.js';
 

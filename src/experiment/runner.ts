@@ -8,24 +8,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../core/validate.js';
+import { ConfigError, ALL_FEATURES, type Feature } from '../core/index.js';
 import type { Dataset } from '../dataset/index.js';
-import { PeriodicForecaster } from '../forecast/periodic.js';
-import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
-import { topologyCallGraph, type Topology } from '../graph/topology.js';
-import { DEFAULT_RISK } from '../config/schema.js';
-import { calibrationMemory } from '../forecast/calibration.js';
-import { AdapterAutoscaler, simulatedAppConfig } from '../loop/sim-adapter.js';
-import { ModelHost } from '../loop/model-host.js';
+import { PeriodicForecaster, DEMAND_FEATURES, type Forecaster, calibrationMemory } from '../forecast/index.js';
+import { topologyCallGraph, type Topology } from '../graph/index.js';
+import { DEFAULT_RISK } from '../config/index.js';
+import { AdapterAutoscaler, simulatedAppConfig, ModelHost } from '../loop/index.js';
 import { DEFAULT_TRAIN_CONFIG, parseModelConfig, trainInWorker, type ModelConfig, type TrainConfig, type TrainProgress } from '../model/index.js';
-import { buildApp, type AppModel, type AppOptions } from '../sim/app.js';
-import { CpuHpaAutoscaler, DEFAULT_CPU_METRICS_LAG_SECONDS, hpaSpecFor, OracleForecaster, type Autoscaler, type ScalingSettings } from '../sim/autoscalers.js';
-import { DEFAULT_STARTUP_SECONDS } from '../sim/cluster.js';
-import { HPA_DEFAULTS } from '../sim/hpa.js';
-import { PhpaAutoscaler } from '../sim/phpa.js';
-import { settledReplicas, simulate, type RunResult, type SimulationSpec } from '../sim/run.js';
-import { ALL_FEATURES, type Feature } from '../core/frame.js';
-import { createLogger } from '../telemetry/log.js';
+import { buildApp, type AppModel, type AppOptions, CpuHpaAutoscaler, DEFAULT_CPU_METRICS_LAG_SECONDS, hpaSpecFor, OracleForecaster, type Autoscaler, type ScalingSettings, DEFAULT_STARTUP_SECONDS, HPA_DEFAULTS, PhpaAutoscaler, settledReplicas, simulate, type RunResult, type SimulationSpec } from '../sim/index.js';
+import { createLogger } from '../telemetry/index.js';
 
 /** Names as they appear in reports and `--json` (stable). */
 export const AUTOSCALER_NAMES = ['cpu-hpa', 'deepscaler', 'holt', 'phpa', 'periodic', 'perfect-foresight'] as const;

@@ -4,12 +4,10 @@
  * the experiment for each seed and writes each seed's report into `<out>/seed<N>/`.
  */
 import { basename, join } from 'node:path';
-import { ConfigError } from '../core/validate.js';
-import { loadTopology } from '../graph/topology.js';
+import { ConfigError } from '../core/index.js';
+import { loadTopology } from '../graph/index.js';
 import type { TrainConfig, TrainProgress } from '../model/index.js';
-import type { AppOptions } from '../sim/app.js';
-import type { ScalingSettings } from '../sim/autoscalers.js';
-import { buildWorkload, loadTrace, type Trace } from '../sim/workload.js';
+import { type AppOptions, type ScalingSettings, buildWorkload, loadTrace, type Trace } from '../sim/index.js';
 import { writeExperimentReport } from './report.js';
 import { runExperiment, type AutoscalerName, type ExperimentResult } from './runner.js';
 

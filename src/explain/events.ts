@@ -8,9 +8,8 @@
  * Failures are logged and counted, never thrown: an Event is a courtesy, scaling does not wait on it.
  */
 import { Counter, type Registry } from 'prom-client';
-import { readDeployment, type DeploymentsApi } from '../kube/deployments.js';
-import { createDeploymentEvent, type EventsApi } from '../kube/events.js';
-import type { Logger } from '../telemetry/log.js';
+import { readDeployment, type DeploymentsApi, createDeploymentEvent, type EventsApi } from '../kube/index.js';
+import type { Logger } from '../telemetry/index.js';
 import { sizing } from './document.js';
 import type { DecisionJournal, ReplicaChange } from './journal.js';
 

@@ -5,8 +5,7 @@
  * on the serving loop's path) and tells listeners when a service's desired count changes (Events).
  */
 import { forecastValue } from '../forecast/index.js';
-import type { Recommendation, ServiceCapacity } from '../planning/index.js';
-import type { CurrentUsage } from '../planning/planner.js';
+import type { Recommendation, ServiceCapacity, CurrentUsage } from '../planning/index.js';
 import { ApiError, type ExplanationProvider } from '../serving/index.js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
 import { EXPLANATION_API_VERSION, EXPLANATION_KIND, type ApplicationExplanation, type Explanation, type ModeChange, type RetrainSummary, type ServiceExplanation } from './document.js';

@@ -4,7 +4,7 @@
  * (DeepScaler's plan, judged after its actuation delay); and which applications are in preview.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { RetrainDecision } from '../model/lifecycle.js';
+import type { RetrainDecision } from '../model/index.js';
 import type { DecisionJournal } from './journal.js';
 
 export class ScorecardMetrics {

@@ -12,8 +12,7 @@
  * (CPU request × target utilization). Replica-hours are replicas × step length.
  * A step is scored only when both sides and the demand are known, so both sums cover the same steps.
  */
-import type { ServiceCapacity } from '../planning/index.js';
-import type { CurrentUsage } from '../planning/planner.js';
+import type { ServiceCapacity, CurrentUsage } from '../planning/index.js';
 
 /** Float32 demand against decimal capacities: 0.3 cores on 3 × 0.1 must not count as short. */
 const SLACK = 1e-6;

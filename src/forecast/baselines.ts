@@ -4,7 +4,7 @@
  * smoothing) — what non-graph predictive autoscalers use. Gaps (NaN) are skipped; a series with no
  * value at all forecasts NaN.
  */
-import type { Feature } from '../core/frame.js';
+import type { Feature } from '../core/index.js';
 import type { HistoryWindow } from '../history/index.js';
 import type { Forecast, Forecaster } from './index.js';
 

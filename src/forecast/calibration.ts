@@ -18,7 +18,7 @@
  * own preceding window lie below it: "r exceeds the k-th smallest" is then "at least k lie below r".
  * The window is also kept sorted, so a query costs O(adaptSteps) and a new score O(window).
  */
-import type { Frame } from '../core/frame.js';
+import type { Frame } from '../core/index.js';
 import { DEMAND_FEATURES, forecastPeak, type DemandFeature, type Forecast } from './index.js';
 
 export interface CalibrationOptions {

@@ -3,7 +3,7 @@
  * The GNN (src/model) is one implementation; the baselines here are the others — for evaluation
  * beside the GNN, for the non-graph predictive autoscaler, and for cold start before a model exists.
  */
-import type { Feature } from '../core/frame.js';
+import type { Feature } from '../core/index.js';
 import type { HistoryWindow } from '../history/index.js';
 
 /** Demand the planner turns into replicas: CPU cores used and requests per second. */
@@ -45,3 +45,8 @@ export function forecastPeak(fc: Forecast, service: number, target: number, step
   }
   return peak;
 }
+
+export { BASELINE_NAMES, baselineForecaster, holtLinear, movingAverage, persistence, recentMax, seasonalNaive, type BaselineName, type SeriesPredictor } from './baselines.js';
+export { calibrationMemory, DEFAULT_CALIBRATION, PeakCalibrator, plannedDemand, type CalibrationOptions, type ServiceCalibration } from './calibration.js';
+export { scorePeaks, type PeakScore, type PeakScoreOptions, type SeriesArrays } from './peak-score.js';
+export { PeriodicForecaster } from './periodic.js';

@@ -8,7 +8,7 @@
  *   - under-provision rate: share of windows whose realized peak exceeded the plan (target: risk),
  *   - excess capacity: Σ max(0, plan − realized) / Σ realized, in %.
  */
-import type { Feature } from '../core/frame.js';
+import type { Feature } from '../core/index.js';
 import { ConformalSeries, DEFAULT_CALIBRATION, plannedDemand, type CalibrationOptions } from './calibration.js';
 
 /** A recording in a forecaster's layout: `values` [T, N, F], NaN = gap. */

@@ -7,7 +7,7 @@
  * before) plus every frame it is asked to forecast from.
  */
 import type { HistoryWindow } from '../history/index.js';
-import type { Feature } from '../core/frame.js';
+import type { Feature } from '../core/index.js';
 import type { Forecast, Forecaster } from './index.js';
 
 export interface PeriodicOptions {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CallGraph } from './index.js';
-import { ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString } from '../core/validate.js';
+import { ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString } from '../core/index.js';
 import { expectEdgeEnds } from './topology.js';
 
 export const GRAPH_FILE = 'graph.json';

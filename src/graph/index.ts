@@ -32,3 +32,7 @@ export function adjacencyMatrix(graph: CallGraph, services: readonly string[] = 
 export function emptyCallGraph(services: readonly string[]): CallGraph {
   return { services: [...services], edges: [] };
 }
+
+export { formatCallGraph, GRAPH_FILE, readCallGraphFile, type GraphOrigin } from './file.js';
+export { parseCallGraphSpec, restrictCallGraph, topologyGraphFor, type CallGraphSpec } from './select.js';
+export { loadTopology, topologyCallGraph, type Topology } from './topology.js';

@@ -4,7 +4,7 @@
  */
 import type { CallGraph } from './index.js';
 import { loadTopology, topologyCallGraph } from './topology.js';
-import { ConfigError } from '../core/validate.js';
+import { ConfigError } from '../core/index.js';
 
 export type CallGraphSpec = { readonly kind: 'istio' } | { readonly kind: 'none' } | { readonly kind: 'topology'; readonly path: string };
 

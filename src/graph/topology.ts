@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { CallGraph } from './index.js';
-import { ConfigError, expectArray, expectNumber, expectObject, expectString, optionalNumber } from '../core/validate.js';
+import { ConfigError, expectArray, expectNumber, expectObject, expectString, optionalNumber } from '../core/index.js';
 
 export interface TopologyService {
   readonly name: string;

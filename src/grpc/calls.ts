@@ -4,8 +4,8 @@
  * subscription until the client leaves or the server shuts down.
  */
 import * as grpc from '@grpc/grpc-js';
-import { SnapshotRefusal, type RefusalKind } from '../snapshot/query.js';
-import type { Logger } from '../telemetry/log.js';
+import { SnapshotRefusal, type RefusalKind } from '../snapshot/index.js';
+import type { Logger } from '../telemetry/index.js';
 
 /** An error the client should see as-is: its code and a message that says what to fix. */
 export class GrpcStatusError extends Error {

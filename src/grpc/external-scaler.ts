@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SnapshotStore } from '../snapshot/index.js';
-import type { Logger } from '../telemetry/log.js';
+import type { Logger } from '../telemetry/index.js';
 import { GrpcStatusError, type OpenStreams, toStatus, unaryHandler } from './calls.js';
 import type {
   GetMetricSpecResponse,

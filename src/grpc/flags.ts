@@ -5,9 +5,8 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import type { PemSource } from '../auth/pem-file.js';
-import type { KeyPairSource } from '../auth/tls.js';
-import { ConfigError, expectNumber } from '../core/validate.js';
+import type { PemSource, KeyPairSource } from '../auth/index.js';
+import { ConfigError, expectNumber } from '../core/index.js';
 
 export const DEFAULT_GRPC_PORT = 9443;
 

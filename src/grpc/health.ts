@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SnapshotStore } from '../snapshot/index.js';
-import type { Logger } from '../telemetry/log.js';
+import type { Logger } from '../telemetry/index.js';
 import { GrpcStatusError, type OpenStreams, unaryHandler } from './calls.js';
 import type { HealthCheckRequest, HealthCheckResponse, HealthListResponse, ServingStatus } from './messages.js';
 import { SERVICE_NAMES } from './protos.js';

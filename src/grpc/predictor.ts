@@ -5,10 +5,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import { forecastValue, type DemandFeature } from '../forecast/index.js';
 import type { Reason } from '../planning/index.js';
-import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
-import type { Logger } from '../telemetry/log.js';
+import { type AppSnapshot, type SnapshotStore, assertNotWithheld, findApp, servicesOf } from '../snapshot/index.js';
+import type { Logger } from '../telemetry/index.js';
 import { type OpenStreams, toStatus, unaryHandler } from './calls.js';
-import { assertNotWithheld, findApp, servicesOf } from '../snapshot/query.js';
 import type {
   ApplicationMessage,
   ApplicationRequest,

@@ -7,12 +7,11 @@
  *   activationReplicas  optional, whole number ≥ 0 (default 0): active while desired > this
  */
 import * as grpc from '@grpc/grpc-js';
-import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
+import { type AppSnapshot, type SnapshotStore, assertServable, findApp, listOrNone, noPredictionYet, servicesOf } from '../snapshot/index.js';
 import type { Recommendation } from '../planning/index.js';
 import { GrpcStatusError } from './calls.js';
-import { assertServable, findApp, listOrNone, noPredictionYet, servicesOf } from '../snapshot/query.js';
 import type { ScaledObjectRef } from './messages.js';
-import { quoteInput } from '../util/quote.js';
+import { quoteInput } from '../util/index.js';
 
 const METADATA_KEYS = { service: 'service', application: 'application', activationReplicas: 'activationReplicas' } as const;
 

@@ -5,10 +5,9 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
-import type { PemSource } from '../auth/pem-file.js';
-import type { KeyPairFiles, KeyPairSource } from '../auth/tls.js';
+import type { PemSource, KeyPairFiles, KeyPairSource } from '../auth/index.js';
 import type { SnapshotStore } from '../snapshot/index.js';
-import type { Logger } from '../telemetry/log.js';
+import type { Logger } from '../telemetry/index.js';
 import { OpenStreams } from './calls.js';
 import { externalScalerHandlers } from './external-scaler.js';
 import { HealthStatus, healthHandlers } from './health.js';

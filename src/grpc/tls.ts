@@ -5,9 +5,8 @@
  * need no restart: grpc-js swaps its TLS context on every update through its certificate-provider API.
  */
 import * as grpc from '@grpc/grpc-js';
-import { watchCertificateFile, type PemSource } from '../auth/pem-file.js';
-import { watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
-import type { Logger } from '../telemetry/log.js';
+import { watchCertificateFile, type PemSource, watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/index.js';
+import type { Logger } from '../telemetry/index.js';
 
 type Listener<T> = (update: T) => void;
 type IdentityUpdate = grpc.experimental.IdentityCertificateUpdate;

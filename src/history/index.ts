@@ -3,7 +3,7 @@
  * window. Gaps stay NaN; a missing step (the source skipped it) is recorded as an all-NaN frame so
  * that positions in the window are always whole steps apart.
  */
-import type { Feature, Frame } from '../core/frame.js';
+import type { Feature, Frame } from '../core/index.js';
 
 export interface HistoryWindow {
   readonly services: readonly string[];

@@ -3,9 +3,8 @@
  * every extension API server reads them, watched so that a rotated CA needs no restart.
  */
 import { CoreV1Api, Watch, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import type { AuthenticationSettings, AuthenticationSource } from '../auth/index.js';
-import { buildAuthenticationSettings } from '../auth/settings.js';
-import type { Logger } from '../telemetry/log.js';
+import { type AuthenticationSettings, type AuthenticationSource, buildAuthenticationSettings } from '../auth/index.js';
+import type { Logger } from '../telemetry/index.js';
 
 export const AUTH_CONFIGMAP_NAMESPACE = 'kube-system';
 export const AUTH_CONFIGMAP_NAME = 'extension-apiserver-authentication';

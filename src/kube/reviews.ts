@@ -4,8 +4,7 @@
  * aborted after the review deadline, so a hanging apiserver leaves no sockets open behind it.
  */
 import { AuthenticationV1Api, AuthorizationV1Api, Observable, type ConfigurationOptions, type KubeConfig, type V1SubjectAccessReviewSpec } from '@kubernetes/client-node';
-import type { AccessAttributes, AccessDecision, AccessReviewer, TokenReviewer, TokenReviewResult, UserInfo } from '../auth/index.js';
-import { DEFAULT_REVIEW_TIMEOUT_MS } from '../auth/inflight.js';
+import { type AccessAttributes, type AccessDecision, type AccessReviewer, type TokenReviewer, type TokenReviewResult, type UserInfo, DEFAULT_REVIEW_TIMEOUT_MS } from '../auth/index.js';
 
 /** Per-call options that abort the HTTP request after `timeoutMs`. */
 function deadline(timeoutMs: number): ConfigurationOptions {

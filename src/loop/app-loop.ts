@@ -14,18 +14,13 @@
  * served value (data-gaps.ts): one vanished series must not scale that service in.
  */
 import { History } from '../history/index.js';
-import type { Forecast, Forecaster } from '../forecast/index.js';
-import type { ApplicationConfig } from '../config/schema.js';
-import { lookAheadBaseSeconds, servicePolicy } from '../config/schema.js';
-import { calibrationMemory, PeakCalibrator, type ServiceCalibration } from '../forecast/calibration.js';
-import { ForecastErrorTracker } from '../planning/forecast-error.js';
-import { decide } from '../planning/decide.js';
-import { lookAheadSteps, type CurrentUsage } from '../planning/planner.js';
-import type { Recommendation, ServiceCapacity, ServicePolicy } from '../planning/index.js';
+import { type Forecast, type Forecaster, calibrationMemory, PeakCalibrator, type ServiceCalibration } from '../forecast/index.js';
+import { type ApplicationConfig, lookAheadBaseSeconds, servicePolicy } from '../config/index.js';
+import { ForecastErrorTracker, decide, lookAheadSteps, type CurrentUsage, type Recommendation, type ServiceCapacity, type ServicePolicy } from '../planning/index.js';
 import type { AppSnapshot, AppState, LearnedGraph, SnapshotStore } from '../snapshot/index.js';
-import { frameValue, SourceError, type Feature, type Frame, type MetricsSource } from '../core/frame.js';
-import type { Logger } from '../telemetry/log.js';
-import { TimeoutError, withTimeout } from '../util/timeout.js';
+import { frameValue, SourceError, type Feature, type Frame, type MetricsSource } from '../core/index.js';
+import type { Logger } from '../telemetry/index.js';
+import { TimeoutError, withTimeout } from '../util/index.js';
 import { holdGaps } from './data-gaps.js';
 import type { LoopMetrics } from './telemetry.js';
 import type { Timeline } from './timeline.js';

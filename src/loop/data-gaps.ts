@@ -6,7 +6,7 @@
  */
 import type { Recommendation, ServiceCapacity } from '../planning/index.js';
 import { DEMAND_FEATURES, type DemandFeature } from '../forecast/index.js';
-import { frameValue, type Frame } from '../core/frame.js';
+import { frameValue, type Frame } from '../core/index.js';
 
 /** A service that lacks demand data in the newest frame, and what the step served for it. */
 export interface ServiceGap {

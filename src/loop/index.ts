@@ -6,17 +6,15 @@
  * publishes to is the caller's, so the API server, the gRPC server and /metrics all read one store.
  */
 import type { Registry } from 'prom-client';
-import type { ApplicationConfig, ServeConfig } from '../config/schema.js';
-import { ConfigError } from '../core/validate.js';
-import { baselineForecaster } from '../forecast/baselines.js';
-import { DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
-import { loadTopology, type Topology } from '../graph/topology.js';
-import { listDeployments, type DeploymentsApi } from '../kube/deployments.js';
+import type { ApplicationConfig, ServeConfig } from '../config/index.js';
+import { ConfigError, type MetricsSource } from '../core/index.js';
+import { baselineForecaster, DEMAND_FEATURES, type Forecaster } from '../forecast/index.js';
+import { loadTopology, type Topology } from '../graph/index.js';
+import { listDeployments, type DeploymentsApi } from '../kube/index.js';
 import type { ServiceCapacity } from '../planning/index.js';
 import type { SnapshotStore } from '../snapshot/index.js';
-import type { MetricsSource } from '../core/frame.js';
-import { planSource, type SourcePlan } from '../sources/registry.js';
-import type { Logger } from '../telemetry/log.js';
+import { planSource, type SourcePlan } from '../sources/index.js';
+import type { Logger } from '../telemetry/index.js';
 import { AppLoop } from './app-loop.js';
 import { ModelHost, type WorkerSetup } from './model-host.js';
 import { LoopMetrics } from './telemetry.js';
@@ -200,3 +198,6 @@ export function capacitiesFor(
     };
   });
 }
+
+export { ModelHost } from './model-host.js';
+export { AdapterAutoscaler, simulatedAppConfig } from './sim-adapter.js';

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Forecast, Forecaster } from '../forecast/index.js';
 import type { HistoryWindow } from '../history/index.js';
 import type { LearnedGraph } from '../snapshot/index.js';
-import type { Logger } from '../telemetry/log.js';
+import type { Logger } from '../telemetry/index.js';
 
 export interface ModelInfo {
   readonly name: string;

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DEMAND_FEATURES, type Forecast, type Forecaster } from '../forecast/index.js';
 import type { HistoryWindow } from '../history/index.js';
-import { ALL_FEATURES, type Feature } from '../core/frame.js';
+import { ALL_FEATURES, type Feature } from '../core/index.js';
 import type { LearnedGraph } from '../snapshot/index.js';
 import type { ModelInfo, WorkerReply, WorkerRequest, WorkerSetup } from './model-host.js';
 

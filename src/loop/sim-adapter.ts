@@ -10,14 +10,12 @@
  * its step ends, and the loop measures (and plans over) that age the way it does against Prometheus.
  */
 import { Registry } from 'prom-client';
-import { parseServeConfig, type ApplicationConfig } from '../config/schema.js';
+import { parseServeConfig, type ApplicationConfig } from '../config/index.js';
 import type { Forecaster } from '../forecast/index.js';
-import type { AppModel } from '../sim/app.js';
-import type { Autoscaler, ScalingView } from '../sim/autoscalers.js';
-import type { HpaMetric, HpaSpec } from '../sim/hpa.js';
+import type { AppModel, Autoscaler, ScalingView, HpaMetric, HpaSpec } from '../sim/index.js';
 import { SnapshotStore, type AppSnapshot } from '../snapshot/index.js';
-import type { Frame, MetricsSource } from '../core/frame.js';
-import { createLogger, type Logger } from '../telemetry/log.js';
+import type { Frame, MetricsSource } from '../core/index.js';
+import { createLogger, type Logger } from '../telemetry/index.js';
 import { AppLoop, type ModelSlot } from './app-loop.js';
 import { baselineFor, capacitiesFor } from './index.js';
 import { LoopMetrics } from './telemetry.js';

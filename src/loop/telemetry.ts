@@ -5,10 +5,9 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AppSnapshot, FallbackPolicy } from '../snapshot/index.js';
-import { frameValue, type Frame } from '../core/frame.js';
-import { DEMAND_FEATURES } from '../forecast/index.js';
+import { frameValue, type Frame } from '../core/index.js';
+import { DEMAND_FEATURES, type ServiceCalibration } from '../forecast/index.js';
 import type { ServiceGap } from './data-gaps.js';
-import type { ServiceCalibration } from '../forecast/calibration.js';
 
 const FALLBACK_LABELS: readonly (FallbackPolicy | 'cold-start')[] = ['last-value', 'reactive', 'unavailable', 'cold-start'];
 

@@ -3,8 +3,8 @@
  * the wall clock, once per data step. A replay steps `speed` times faster: the ReplaySource maps
  * wall-clock time to a recorded step and stamps frames on its own clock, one step apart.
  */
-import type { MetricsSource } from '../core/frame.js';
-import type { SourcePace } from '../sources/registry.js';
+import type { MetricsSource } from '../core/index.js';
+import type { SourcePace } from '../sources/index.js';
 
 export interface Timeline {
   /** Wall-clock milliseconds between steps. */

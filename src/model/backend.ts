@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { log } from '../telemetry/log.js';
+import { log } from '../telemetry/index.js';
 
 export { tf };
 

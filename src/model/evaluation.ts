@@ -5,12 +5,10 @@
  * RMSE and MAPE per horizon step and per service; and the weighted Jaccard similarity between the
  * learned graph and the graph training started from.
  */
-import type { Dataset } from '../dataset/index.js';
-import { datasetIndex } from '../dataset/index.js';
-import { scorePeaks, type PeakScore, type PeakScoreOptions, type SeriesArrays } from '../forecast/peak-score.js';
+import { type Dataset, datasetIndex } from '../dataset/index.js';
+import { scorePeaks, type PeakScore, type PeakScoreOptions, type SeriesArrays } from '../forecast/index.js';
 import { tuneBaselines, type TunedBaseline } from './tuned-baselines.js';
-import type { Feature } from '../core/frame.js';
-import { ConfigError } from '../core/validate.js';
+import { type Feature, ConfigError } from '../core/index.js';
 import { originsBetween } from './windows.js';
 
 export interface ErrorStats {

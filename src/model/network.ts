@@ -3,7 +3,7 @@
  * used for message passing, with the metadata that ties tensor positions to services and features.
  * Shared by training (trainer.ts), persistence and inference (forecaster.ts).
  */
-import type { Feature } from '../core/frame.js';
+import type { Feature } from '../core/index.js';
 import { tf } from './backend.js';
 import type { ModelConfig, TrainConfig } from './config.js';
 import { maskedL1, peakPinball } from './losses.js';

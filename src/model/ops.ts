@@ -4,7 +4,7 @@
  * seeded random number generator so that a fixed seed gives the same model.
  */
 import { tf } from './backend.js';
-import { createRandom } from '../util/random.js';
+import { createRandom } from '../util/index.js';
 
 /** a · b for 2-D tensors, with gradients dA = dy · bᵀ and dB = aᵀ · dy built from plain matMuls. */
 const matMulWithGradient = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {

@@ -9,10 +9,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Feature } from '../core/frame.js';
-import { ALL_FEATURES } from '../core/frame.js';
-import { ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString } from '../core/validate.js';
-import { writeDirAtomic } from '../util/atomic-write.js';
+import { type Feature, ALL_FEATURES, ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString } from '../core/index.js';
+import { writeDirAtomic } from '../util/index.js';
 import { tf } from './backend.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
 import { GnnNetwork, modelSignature, type ModelMeta } from './network.js';

@@ -6,8 +6,8 @@
  * Values are standardized per series as the GNN's are (normalization.ts, training steps only); gaps
  * read as the mean.
  */
-import type { Feature } from '../core/frame.js';
-import type { SeriesArrays } from '../forecast/peak-score.js';
+import type { Feature } from '../core/index.js';
+import type { SeriesArrays } from '../forecast/index.js';
 import { fitNormalization, type Normalization } from './normalization.js';
 
 export type RidgeScope = 'own' | 'all';

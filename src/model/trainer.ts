@@ -11,10 +11,8 @@
  *      (the newest graph in the last 20 % of iterations);
  *  (e) keep the predictor weights and graph with the best validation loss seen at any point.
  */
-import type { CallGraph } from '../graph/index.js';
-import { adjacencyMatrix } from '../graph/index.js';
-import type { Dataset } from '../dataset/index.js';
-import { selectFeatures } from '../dataset/derive.js';
+import { type CallGraph, adjacencyMatrix } from '../graph/index.js';
+import { type Dataset, selectFeatures } from '../dataset/index.js';
 import { tf, initBackend, type BackendName } from './backend.js';
 import type { ModelConfig, TrainConfig } from './config.js';
 import { GRAPH_PREFIX, initialGraph, newEdgePenalty, sparsifyGraph } from './graph-learner.js';

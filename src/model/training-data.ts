@@ -5,15 +5,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Dataset } from '../dataset/index.js';
-import { readDataset } from '../dataset/files.js';
-import { cpuSettingsFromTopology, withCpuCores } from '../dataset/derive.js';
-import type { CallGraph } from '../graph/index.js';
-import { GRAPH_FILE, readCallGraphFile } from '../graph/file.js';
-import { restrictCallGraph } from '../graph/select.js';
-import { loadTopology, topologyCallGraph } from '../graph/topology.js';
-import type { Feature } from '../core/frame.js';
-import { ConfigError } from '../core/validate.js';
+import { type Dataset, readDataset, cpuSettingsFromTopology, withCpuCores } from '../dataset/index.js';
+import { type CallGraph, GRAPH_FILE, readCallGraphFile, restrictCallGraph, loadTopology, topologyCallGraph } from '../graph/index.js';
+import { type Feature, ConfigError } from '../core/index.js';
 
 export interface TrainingData {
   readonly dataset: Dataset;

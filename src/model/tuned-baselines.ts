@@ -5,9 +5,8 @@
  * (lags, λ; fitted on the training part). For each family the candidate with the lowest validation
  * loss — the caller's, normally the decision loss — is kept.
  */
-import type { Feature } from '../core/frame.js';
-import { holtLinear, movingAverage, persistence, recentMax, seasonalNaive, type SeriesPredictor } from '../forecast/baselines.js';
-import type { SeriesArrays } from '../forecast/peak-score.js';
+import type { Feature } from '../core/index.js';
+import { holtLinear, movingAverage, persistence, recentMax, seasonalNaive, type SeriesPredictor, type SeriesArrays } from '../forecast/index.js';
 import { RidgeForecaster } from './ridge.js';
 
 /** Forecasts [B, H, N, K] (original units) for windows ending at `origins` of a [T, N, F] recording. */

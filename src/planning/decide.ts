@@ -19,9 +19,8 @@
  *    - `never`: not at all — the served count never drops below the running count (forecasts only
  *      ever add pods, as cloud predictive scaling does; scale-in is left to something else).
  */
-import { DEMAND_FEATURES, type DemandFeature, type Forecast } from '../forecast/index.js';
+import { DEMAND_FEATURES, type DemandFeature, type Forecast, type ServiceCalibration } from '../forecast/index.js';
 import type { Recommendation, ServiceCapacity, ServicePolicy, ServiceSizing } from './index.js';
-import type { ServiceCalibration } from '../forecast/calibration.js';
 import { planReplicas, reactiveReplicas, type CurrentUsage } from './planner.js';
 
 export interface DecisionInputs {

@@ -5,7 +5,7 @@
  * into that service's margin.
  */
 import { forecastValue, type Forecast } from '../forecast/index.js';
-import { frameValue, type Feature, type Frame } from '../core/frame.js';
+import { frameValue, type Feature, type Frame } from '../core/index.js';
 
 export interface ErrorTrackerOptions {
   /** Scores remembered per service (older ones drop out). */

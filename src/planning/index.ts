@@ -71,3 +71,7 @@ export interface Recommendation {
   readonly peakCpuCores: number;
   readonly peakReq: number;
 }
+
+export { decide } from './decide.js';
+export { ForecastErrorTracker } from './forecast-error.js';
+export { lookAheadSteps, type CurrentUsage } from './planner.js';

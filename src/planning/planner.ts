@@ -4,8 +4,7 @@
  * look-ahead window times the service's calibrated correction (its (1 − risk) quantile), within
  * min/max. Every count carries the reason: which demand and which horizon step decided it.
  */
-import { plannedDemand } from '../forecast/calibration.js';
-import { DEMAND_FEATURES, forecastPeak, type DemandFeature, type Forecast } from '../forecast/index.js';
+import { plannedDemand, DEMAND_FEATURES, forecastPeak, type DemandFeature, type Forecast } from '../forecast/index.js';
 import type { PlanOptions, Reason, ReasonKind, Recommendation, ServiceCapacity } from './index.js';
 
 /**

@@ -5,10 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_UNITS } from '../core/frame.js';
-import type { ErrorStats, EvaluationResult } from '../model/evaluation.js';
-import type { EpochRecord } from '../model/trainer.js';
-import { writeDirAtomic } from '../util/atomic-write.js';
+import { FEATURE_UNITS } from '../core/index.js';
+import type { ErrorStats, EvaluationResult, EpochRecord } from '../model/index.js';
+import { writeDirAtomic } from '../util/index.js';
 import { heatmapSvg, lineChartSvg, type LineSeries } from './svg.js';
 import { formatTable } from './table.js';
 

@@ -2,7 +2,7 @@
  * Dependency-free SVG charts for reports: line charts (several series, axes, legend) and heatmaps.
  * Each function returns the SVG text; `writeSvg` stores it atomically. NaN values are gaps in a line.
  */
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic } from '../util/index.js';
 
 export interface LineSeries {
   readonly name: string;

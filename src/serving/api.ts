@@ -3,7 +3,7 @@
  * (code, body) out. No sockets here, so the router is cheap on the hot path and easy to fuzz.
  */
 import { ApiError, EXPLAIN_RESOURCE, type ExplanationProvider, type ExternalMetricValue, type MetricsProvider } from './index.js';
-import { milliToQuantity } from '../core/quantity.js';
+import { milliToQuantity } from '../core/index.js';
 import { parseLabelSelector } from './selector.js';
 import { statusBody } from './status.js';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApiError, type ExternalMetricValue, type LabelMatcher, type MetricsProvider } from './index.js';
-import { ConfigError, expectArray, expectNumber, expectObject, expectString, optionalNumber, rejectUnknownKeys } from '../core/validate.js';
+import { ConfigError, expectArray, expectNumber, expectObject, expectString, optionalNumber, rejectUnknownKeys } from '../core/index.js';
 
 /** The shipped example, found from the compiled file (dist/src/serving → repo root). */
 export const EXAMPLE_METRICS_FILE = fileURLToPath(new URL('../../../data/example-metrics.json', import.meta.url));

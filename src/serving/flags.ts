@@ -6,17 +6,11 @@
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccessReviewer, AuthenticationSource, TokenReviewer } from '../auth/index.js';
-import { issueCertificate } from '../auth/certificates.js';
-import { fileAuthentication } from '../auth/settings.js';
-import { watchCertificateFile, type PemSource } from '../auth/pem-file.js';
-import { ensureSelfSignedCertificate, readKeyPair, watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/tls.js';
-import { expectNumber, ConfigError } from '../core/validate.js';
-import { watchAuthenticationConfigMap } from '../kube/auth-config.js';
-import { clusterConfig } from '../kube/cluster.js';
-import { KubeAccessReviewer, KubeTokenReviewer } from '../kube/reviews.js';
-import type { Logger } from '../telemetry/log.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { type AccessReviewer, type AuthenticationSource, type TokenReviewer, issueCertificate, fileAuthentication, watchCertificateFile, type PemSource, ensureSelfSignedCertificate, readKeyPair, watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/index.js';
+import { expectNumber, ConfigError } from '../core/index.js';
+import { watchAuthenticationConfigMap, clusterConfig, KubeAccessReviewer, KubeTokenReviewer } from '../kube/index.js';
+import type { Logger } from '../telemetry/index.js';
+import { writeFileAtomic } from '../util/index.js';
 
 export interface ApiServerFlags {
   readonly bindAddress: string;

@@ -5,10 +5,8 @@
  */
 import { ApiError, EXPLAIN_RESOURCE, type ExplanationProvider, type MetricsProvider } from './index.js';
 import { answer, errorAnswer, GROUP, VERSION, type ApiAnswer, type Target } from './api.js';
-import type { AccessAttributes, AccessDecision, AuthenticationSettings, UserInfo } from '../auth/index.js';
-import type { AuthenticationResult, Authenticator, CertificateIdentity, DistinctHeaders } from '../auth/authenticate.js';
-import { forbiddenMessage, type Authorizer } from '../auth/authorize.js';
-import type { Logger } from '../telemetry/log.js';
+import { type AccessAttributes, type AccessDecision, type AuthenticationSettings, type UserInfo, type AuthenticationResult, type Authenticator, type CertificateIdentity, type DistinctHeaders, forbiddenMessage, type Authorizer } from '../auth/index.js';
+import type { Logger } from '../telemetry/index.js';
 
 export interface RequestInput {
   readonly method: string;

@@ -64,3 +64,8 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 }
+
+export { GROUP_VERSION } from './api.js';
+export { addApiServerFlags, localKubeconfig, resolveApiServerFlags, type ApiServerFlags, type LocalClientFiles } from './flags.js';
+export { startApiServer } from './server.js';
+export { DESIRED_REPLICAS_METRIC, SnapshotMetricsProvider } from './snapshot-provider.js';

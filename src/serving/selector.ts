@@ -4,7 +4,7 @@
  * `k` (exists), `!k` (does not exist), joined by `,` (AND). Anything else is a 400 naming the problem.
  */
 import { ApiError, type LabelMatcher } from './index.js';
-import { quoteInput } from '../util/quote.js';
+import { quoteInput } from '../util/index.js';
 
 export type Operator = 'exists' | 'doesNotExist' | 'equals' | 'notEquals' | 'in' | 'notIn';
 

@@ -16,14 +16,8 @@ import { statusBody } from './status.js';
 import { errorAnswer, isRead, methodNotAllowed, parseTarget, READ_METHODS, type ApiAnswer, type Target } from './api.js';
 import { ApiHandler, type RequestInput } from './handler.js';
 import { ApiMetrics } from './api-metrics.js';
-import type { AccessReviewer, AuthenticationSettings, AuthenticationSource, TokenReviewer } from '../auth/index.js';
-import { Authenticator, classifyCertificate, type CertificateIdentity, type DistinctHeaders } from '../auth/authenticate.js';
-import { Authorizer } from '../auth/authorize.js';
-import { acceptableCAsPem } from '../auth/settings.js';
-import type { KeyPairSource } from '../auth/tls.js';
-import { peerChain } from '../auth/x509.js';
-import { log as defaultLogger, type Logger } from '../telemetry/log.js';
-import { enableProcessMetrics, registry as sharedRegistry } from '../telemetry/registry.js';
+import { type AccessReviewer, type AuthenticationSettings, type AuthenticationSource, type TokenReviewer, Authenticator, classifyCertificate, type CertificateIdentity, type DistinctHeaders, Authorizer, acceptableCAsPem, type KeyPairSource, peerChain } from '../auth/index.js';
+import { log as defaultLogger, type Logger, enableProcessMetrics, registry as sharedRegistry } from '../telemetry/index.js';
 
 export interface ApiServerOptions {
   /** Default 127.0.0.1; in a pod, 0.0.0.0. */

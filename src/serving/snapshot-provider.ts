@@ -12,9 +12,8 @@
  * only they could answer gets a 404 naming preview mode, so the HPA keeps the scale it has.
  */
 import type { Recommendation } from '../planning/index.js';
-import { milli } from '../core/quantity.js';
-import type { SnapshotStore } from '../snapshot/index.js';
-import { namespaceNotConfigured, notPublishedYet, previewOnly, withheld, type SnapshotRefusal } from '../snapshot/query.js';
+import { milli } from '../core/index.js';
+import { type SnapshotStore, namespaceNotConfigured, notPublishedYet, previewOnly, withheld, type SnapshotRefusal } from '../snapshot/index.js';
 import { ApiError, type ExternalMetricValue, type LabelMatcher, type MetricsProvider } from './index.js';
 
 export const DESIRED_REPLICAS_METRIC = 'deepscaler_desired_replicas';

@@ -5,7 +5,7 @@
  * (a linear system, so Train-Ticket's cycles are fine as long as every cycle loses calls), and the
  * mean end-to-end latency solves E = T + C·E (each call waits for its callees, one after another).
  */
-import type { Topology } from '../graph/topology.js';
+import type { Topology } from '../graph/index.js';
 
 /**
  * Default CPU cost of one request at any service: 2 ms of CPU. The topology files carry no costs

@@ -10,7 +10,7 @@
 import { DEMAND_FEATURES, type Forecast, type Forecaster } from '../forecast/index.js';
 import type { History, HistoryWindow } from '../history/index.js';
 import { HPA_DEFAULTS, type HpaMetric, type HpaSpec } from './hpa.js';
-import type { Frame } from '../core/frame.js';
+import type { Frame } from '../core/index.js';
 import type { AppModel } from './app.js';
 import type { Cluster } from './cluster.js';
 

@@ -11,7 +11,7 @@
  * A pod computes up to its CPU limit (AppModel.cpuCapacityCores).
  */
 import { podThroughput, serviceTime, solveIdentityMinus, type AppModel } from './app.js';
-import { createRandom, deriveSeed, type Random } from '../util/random.js';
+import { createRandom, deriveSeed, type Random } from '../util/index.js';
 
 export interface ClusterOptions {
   readonly stepSeconds: number;

@@ -8,7 +8,7 @@
  * Comparisons against window cut-offs keep the controller's strictness (`After` vs `Before`), which
  * matters when syncs fall exactly on a window edge, as they do in a simulator.
  */
-import { milli } from '../core/quantity.js';
+import { milli } from '../core/index.js';
 
 export const HPA_DEFAULTS = {
   syncPeriodSeconds: 15,

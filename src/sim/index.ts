@@ -17,3 +17,11 @@ export { HorizontalPodAutoscaler, type HpaSpec } from './hpa.js';
 export { type ClusterOptions, type LatencyDistribution } from './cluster.js';
 export { simulate, Simulation, type RunResult, type RunSummary, type SimulationSpec } from './run.js';
 export { buildWorkload, loadTrace, type Trace, type WorkloadOptions } from './workload.js';
+
+export { parseCpuCosts } from './app.js';
+export { CpuHpaAutoscaler, DEFAULT_CPU_METRICS_LAG_SECONDS, DEFAULT_SCALING, hpaSpecFor, OracleForecaster } from './autoscalers.js';
+export { DEFAULT_QUEUE_TIMEOUT_SECONDS, DEFAULT_STARTUP_SECONDS } from './cluster.js';
+export { HPA_DEFAULTS, type HpaMetric } from './hpa.js';
+export { PhpaAutoscaler } from './phpa.js';
+export { settledReplicas } from './run.js';
+export { parseSimulatorSourceConfig, planSimulatorSource } from './simulator-source.js';

@@ -5,7 +5,7 @@
  * forecasts (PHPA's "maximum" decision). Like PHPA, the seasonal part needs two whole seasons of
  * history; before that the forecast is Holt's linear trend on the same history.
  */
-import type { Frame } from '../core/frame.js';
+import type { Frame } from '../core/index.js';
 import { CpuHpaAutoscaler, hpaSpecFor, type Autoscaler, type ScalingSettings, type ScalingView } from './autoscalers.js';
 import type { Cluster } from './cluster.js';
 import type { HpaMetric, HpaSpec } from './hpa.js';

@@ -5,7 +5,7 @@
 import type { Dataset } from '../dataset/index.js';
 import { History } from '../history/index.js';
 import { HPA_DEFAULTS, HorizontalPodAutoscaler } from './hpa.js';
-import { ALL_FEATURES, type Feature, type Frame, type ProgressCallback } from '../core/frame.js';
+import { ALL_FEATURES, type Feature, type Frame, type ProgressCallback } from '../core/index.js';
 import type { AppModel } from './app.js';
 import type { Autoscaler } from './autoscalers.js';
 import { Cluster, type ClusterOptions } from './cluster.js';

@@ -7,15 +7,14 @@
  * closing the loop the way a cluster would.
  */
 import { resolve } from 'node:path';
-import { ConfigError, expectOneOf, expectString, optionalNumber, rejectUnknownKeys, stepIntervalSeconds } from '../core/validate.js';
-import type { Topology } from '../graph/topology.js';
+import { ConfigError, expectOneOf, expectString, optionalNumber, rejectUnknownKeys, stepIntervalSeconds, ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from '../core/index.js';
+import type { Topology } from '../graph/index.js';
 import type { HpaMetric, HpaSpec } from './hpa.js';
 import { buildApp, type AppModel } from './app.js';
 import { CpuHpaAutoscaler, DEFAULT_SCALING, hpaSpecFor, type Autoscaler, type ScalingSettings, type ScalingView } from './autoscalers.js';
 import type { ClusterOptions } from './cluster.js';
 import { settledReplicas, Simulation } from './run.js';
 import { buildWorkload, loadTrace } from './workload.js';
-import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from '../core/frame.js';
 
 /**
  * The application simulated from its topology (src/sim) under a workload trace, faster than real

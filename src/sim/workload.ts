@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { createRandom, deriveSeed } from '../util/random.js';
+import { createRandom, deriveSeed } from '../util/index.js';
 
 export interface Trace {
   /** Where it came from, for reports. */

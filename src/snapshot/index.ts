@@ -4,8 +4,7 @@
  * runs the model or waits on a source.
  */
 import type { Forecast } from '../forecast/index.js';
-import type { Recommendation } from '../planning/index.js';
-import type { CurrentUsage } from '../planning/planner.js';
+import type { Recommendation, CurrentUsage } from '../planning/index.js';
 
 export type FallbackPolicy = 'last-value' | 'reactive' | 'unavailable';
 
@@ -96,3 +95,5 @@ export class SnapshotStore {
     return [...this.snapshot.apps.values()].filter((a) => a.namespace === namespace);
   }
 }
+
+export { assertNotWithheld, assertServable, findApp, listOrNone, namespaceNotConfigured, noPredictionYet, notPublishedYet, previewOnly, servicesOf, SnapshotRefusal, withheld, type RefusalKind } from './query.js';

@@ -6,7 +6,7 @@
  * what is servable, and both say the same thing about the same state.
  */
 import type { AppSnapshot, SnapshotStore } from './index.js';
-import { quoteInput } from '../util/quote.js';
+import { quoteInput } from '../util/index.js';
 
 /**
  * not-found: the client named something that is not served (fix the request);

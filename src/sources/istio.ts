@@ -7,7 +7,7 @@
 import type { CallEdge, CallGraph } from '../graph/index.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import { checkPlaceholders } from './prometheus.js';
-import { ConfigError } from '../core/validate.js';
+import { ConfigError } from '../core/index.js';
 
 /**
  * Calls per second per (caller, callee). Only the destination's reporter: Istio reports an in-mesh

@@ -5,7 +5,7 @@
  * query (4xx, `bad_data`) fails at once. Every error names the query and the reason.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { SourceError, type SourceFailureKind } from '../core/frame.js';
+import { SourceError, type SourceFailureKind } from '../core/index.js';
 
 export interface PrometheusClientOptions {
   /** Base URL, e.g. http://prometheus.monitoring:9090 (a path prefix is kept). */

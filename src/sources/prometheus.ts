@@ -5,19 +5,9 @@
  * MAX_POINTS_PER_QUERY steps; optionally several services share a request (joined with `or`, each
  * tagged by label_replace). A sample Prometheus does not return stays a gap (NaN).
  */
-import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from '../core/frame.js';
+import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback, ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString, optionalNumber, rejectUnknownKeys } from '../core/index.js';
 import { PrometheusClient, type PrometheusClientOptions } from './prometheus-client.js';
 import type { SourceBuildContext, SourceParseContext, SourcePlan } from './registry.js';
-import {
-  ConfigError,
-  expectArray,
-  expectNumber,
-  expectObject,
-  expectOneOf,
-  expectString,
-  optionalNumber,
-  rejectUnknownKeys,
-} from '../core/validate.js';
 
 export const SEED_TEMPLATES: Readonly<Record<Feature, string>> = {
   cpu:

@@ -4,12 +4,11 @@
  * configuration (src/config) parses an application's `source:` block through it and the serving
  * loop (src/loop) builds the source through it; neither knows any kind by name.
  */
-import { expectObject, expectOneOf, optionalNumber } from '../core/validate.js';
-import type { Topology } from '../graph/topology.js';
-import type { MetricsSource } from '../core/frame.js';
+import { expectObject, expectOneOf, optionalNumber, type MetricsSource } from '../core/index.js';
+import type { Topology } from '../graph/index.js';
 import { parsePrometheusSourceSpec, planPrometheusSource } from './prometheus.js';
 import { parseReplaySourceConfig, planReplaySource } from './replay.js';
-import { parseSimulatorSourceConfig, planSimulatorSource } from '../sim/simulator-source.js';
+import { parseSimulatorSourceConfig, planSimulatorSource } from '../sim/index.js';
 
 /** What a source's parser knows of its application: these fill in fields the block must not repeat. */
 export interface SourceParseContext {

@@ -7,12 +7,8 @@
  * consecutive frames are always exactly one step apart (what History and the forecaster expect).
  */
 import { resolve } from 'node:path';
-import { ConfigError, expectString, rejectUnknownKeys, stepIntervalSeconds } from '../core/validate.js';
-import { cpuSettingsFromTopology, withCpuCores } from '../dataset/derive.js';
-import { readDataset } from '../dataset/files.js';
-import type { Dataset } from '../dataset/index.js';
-import { datasetFrame } from '../dataset/frames.js';
-import type { Feature, Frame, MetricsSource, ProgressCallback } from '../core/frame.js';
+import { ConfigError, expectString, rejectUnknownKeys, stepIntervalSeconds, type Feature, type Frame, type MetricsSource, type ProgressCallback } from '../core/index.js';
+import { cpuSettingsFromTopology, withCpuCores, readDataset, type Dataset, datasetFrame } from '../dataset/index.js';
 import type { SourceBuildContext, SourceParseContext, SourcePlan } from './registry.js';
 
 /** A recorded dataset (the seed's `.log` folder) replayed step by step, faster than real time. */

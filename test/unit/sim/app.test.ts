@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { parseTopology } from '../../../src/graph/topology.js';
+import { parseTopology, loadTopology } from '../../../src/graph/topology.js';
 import { buildApp, parseCpuCosts } from '../../../src/sim/app.js';
-import { loadTopology } from '../../../src/graph/topology.js';
 
 function topology(edges: Array<[string, string, number]>, services = ['a', 'b', 'c']): string {
   return [

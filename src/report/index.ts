@@ -1,0 +1,3 @@
+/** SVG plots and text tables for evaluate and simulate. */
+export { formatEvaluation, writeEvaluationReport } from './evaluation.js';
+export { lineChartSvg, writeSvg } from './svg.js';
