@@ -39,7 +39,7 @@ async function serve(tls: string): Promise<void> {
     computedAt: Date.now(),
     dataTimestamp: Date.now(),
     stepSeconds: 60,
-    state: { modelLoaded: true, forecaster: 'bench', lastStepAt: Date.now(), stale: false, fallback: null, lastError: null },
+    state: { modelUsed: true, forecaster: 'bench', lastStepAt: Date.now(), stale: false, fallback: null, lastError: null },
     recommendations: SERVICES.map((service, i) => ({
       service,
       desiredReplicas: 1 + i,

@@ -181,7 +181,7 @@ export class DecisionJournal implements ExplanationProvider {
       dataTimestamp: app.dataTimestamp,
       stepSeconds: app.stepSeconds,
       forecaster: app.state.forecaster,
-      modelLoaded: app.state.modelLoaded,
+      modelLoaded: app.state.modelUsed,
       fallback: app.state.fallback,
       stale: app.state.stale,
       unavailableReason: app.unavailableReason,

@@ -28,7 +28,7 @@ export function applicationMessage(app: AppSnapshot): ApplicationMessage {
     namespace: app.namespace,
     services: [...servicesOf(app)],
     forecaster: app.state.forecaster,
-    modelLoaded: app.state.modelLoaded,
+    modelLoaded: app.state.modelUsed,
     stale: app.state.stale,
     fallback: app.state.fallback ?? '',
     unavailableReason: app.unavailableReason ?? '',

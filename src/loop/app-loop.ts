@@ -68,7 +68,7 @@ interface Decision {
   readonly recommendations: readonly Recommendation[];
   readonly forecast: Forecast | null;
   readonly forecaster: string;
-  readonly modelLoaded: boolean;
+  readonly modelUsed: boolean;
   readonly fallback: AppState['fallback'];
   readonly unavailableReason: string | null;
   /** Seconds of forecast the plan read (its look-ahead); null when no forecast decided. */
@@ -233,7 +233,7 @@ export class AppLoop {
         recommendations,
         forecast,
         forecaster: forecaster.name,
-        modelLoaded: usesModel,
+        modelUsed: usesModel,
         // A configured model that cannot forecast yet is a cold start, even when a baseline stands in.
         fallback: this.deps.model !== null && !usesModel ? 'cold-start' : null,
         unavailableReason: null,
@@ -346,7 +346,7 @@ export class AppLoop {
       recommendations,
       forecast: null,
       forecaster: 'reactive',
-      modelLoaded: false,
+      modelUsed: false,
       fallback: 'reactive',
       unavailableReason: null,
       windowSeconds: null,
@@ -360,7 +360,7 @@ export class AppLoop {
       return this.unavailable(`${why}; the HPA holds the current scale until fresh data arrives — check the adapter's source and logs`);
     }
     if (policy === 'last-value') {
-      return { recommendations: this.lastServed, forecast: null, forecaster: 'last-value', modelLoaded: false, fallback: 'last-value', unavailableReason: null, windowSeconds: null };
+      return { recommendations: this.lastServed, forecast: null, forecaster: 'last-value', modelUsed: false, fallback: 'last-value', unavailableReason: null, windowSeconds: null };
     }
     // Reactive on stale data: a current-usage estimate, but never below what was served (no silent scale-in).
     const reactive = this.reactive(frame);
@@ -392,7 +392,7 @@ export class AppLoop {
   }
 
   private unavailable(reason: string): Decision {
-    return { recommendations: [], forecast: null, forecaster: 'none', modelLoaded: false, fallback: 'unavailable', unavailableReason: reason, windowSeconds: null };
+    return { recommendations: [], forecast: null, forecaster: 'none', modelUsed: false, fallback: 'unavailable', unavailableReason: reason, windowSeconds: null };
   }
 
   private logModeChange(snapshot: AppSnapshot): void {
@@ -417,7 +417,7 @@ export class AppLoop {
       dataTimestamp: latest?.receivedAt ?? wallNow,
       stepSeconds: config.stepSeconds,
       state: {
-        modelLoaded: decision.modelLoaded,
+        modelUsed: decision.modelUsed,
         forecaster: decision.forecaster,
         lastStepAt: latest?.receivedAt ?? null,
         stale,
@@ -427,7 +427,7 @@ export class AppLoop {
       recommendations: decision.recommendations,
       windowSeconds: decision.windowSeconds,
       forecast: decision.forecast,
-      graph: decision.modelLoaded ? (this.deps.model?.loaded?.graph ?? null) : null,
+      graph: decision.modelUsed ? (this.deps.model?.loaded?.graph ?? null) : null,
       observed: latest === null ? [] : this.usage(latest.frame),
       preview: config.preview,
       unavailableReason: decision.unavailableReason,

@@ -105,7 +105,7 @@ export class LoopMetrics {
   /** Mirrors a published snapshot. */
   published(snapshot: AppSnapshot): void {
     const { app, namespace } = snapshot;
-    this.modelLoaded.set({ app }, snapshot.state.modelLoaded ? 1 : 0);
+    this.modelLoaded.set({ app }, snapshot.state.modelUsed ? 1 : 0);
     this.stale.set({ namespace, app }, snapshot.state.stale ? 1 : 0);
     if (snapshot.state.lastStepAt !== null) {
       this.lastStep.set({ namespace, app }, snapshot.state.lastStepAt / 1000);

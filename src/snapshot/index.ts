@@ -10,7 +10,7 @@ export type FallbackPolicy = 'last-value' | 'reactive' | 'unavailable';
 
 export interface AppState {
   /** A model (not a cold-start estimate) produced the forecast. */
-  readonly modelLoaded: boolean;
+  readonly modelUsed: boolean;
   readonly forecaster: string;
   /** Epoch ms of the newest frame the source delivered. */
   readonly lastStepAt: number | null;

@@ -100,7 +100,7 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
     try {
       const app = run.config.applications[0]!;
       const capacities = capacitiesFor(app, app.services!, null, loadTopology(app.topology!));
-      await eventually(() => run.store.current().apps.get('online-boutique')?.state.modelLoaded === true, 'the model to serve');
+      await eventually(() => run.store.current().apps.get('online-boutique')?.state.modelUsed === true, 'the model to serve');
       const reads: { at: number; desired: Item[]; cpu: Item[] }[] = [];
       for (let i = 0; i < 12; i++) {
         const at = Date.now();
@@ -110,7 +110,7 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
       const counts = (recs: readonly { service: string; desiredReplicas: number }[]): string => recs.map((r) => `${r.service}=${r.desiredReplicas}`).join(',');
       // Every count the forecast decided is the planner's output for that forecast at the correction it names,
       // over the look-ahead the snapshot carries (60 s start-up + 15 s sync + one 30 s step; a replay's data has no age).
-      const forecasted = run.published.filter((s) => s.forecast !== null && s.state.modelLoaded);
+      const forecasted = run.published.filter((s) => s.forecast !== null && s.state.modelUsed);
       expect(forecasted.length).to.be.greaterThan(5);
       let checked = 0;
       for (const snap of forecasted) {
@@ -147,7 +147,7 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
     // A persistence model: its median-like forecast alone misses the look-ahead peak most of the time.
     const run = await startRun(0.2, { name: 'persistence', inputSteps: 4, horizon: 6, scale: 1 });
     try {
-      await eventually(() => run.store.current().apps.get('online-boutique')?.state.modelLoaded === true, 'the model to serve');
+      await eventually(() => run.store.current().apps.get('online-boutique')?.state.modelUsed === true, 'the model to serve');
       const risk = run.config.applications[0]!.risk;
       const res = await run.harness.get('/metrics', run.harness.pki.admin);
       expect(res.status).to.equal(200);
@@ -180,7 +180,7 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
       const seen = run.published.length;
       await eventually(() => run.published.length >= seen + 2, 'two more steps after the failed reload');
       const snap = run.store.current().apps.get('online-boutique')!;
-      expect(snap.state).to.include({ modelLoaded: true, forecaster: 'good-model' });
+      expect(snap.state).to.include({ modelUsed: true, forecaster: 'good-model' });
       expect(snap.state.lastError).to.contain('model load failed');
       expect(await run.items(DESIRED_REPLICAS_METRIC, 'service=frontend')).to.have.length(1);
     } finally {

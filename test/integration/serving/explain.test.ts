@@ -15,7 +15,7 @@ function snapshot(): AppSnapshot {
     computedAt: now,
     dataTimestamp: now,
     stepSeconds: 30,
-    state: { modelLoaded: false, forecaster: 'holt', lastStepAt: now, stale: false, fallback: null, lastError: null },
+    state: { modelUsed: false, forecaster: 'holt', lastStepAt: now, stale: false, fallback: null, lastError: null },
     windowSeconds: 120,
     recommendations: [
       {

@@ -28,7 +28,7 @@ function snapshot(desired: number, preview = false): AppSnapshot {
     computedAt: 1_000_000 + k * 1000,
     dataTimestamp: 1_000_000 + k * 1000,
     stepSeconds: 30,
-    state: { modelLoaded: true, forecaster: 'deepscaler-gnn', lastStepAt: 0, stale: false, fallback: null, lastError: null },
+    state: { modelUsed: true, forecaster: 'deepscaler-gnn', lastStepAt: 0, stale: false, fallback: null, lastError: null },
     windowSeconds: 120,
     recommendations: [rec(desired)],
     forecast: null,

@@ -40,7 +40,7 @@ function snapshot(k: number, recommendations: Recommendation[], cpu: number, run
     computedAt: at + 500,
     dataTimestamp: at,
     stepSeconds: 30,
-    state: { modelLoaded: false, forecaster: 'holt', lastStepAt: at, stale: false, fallback: null, lastError: null },
+    state: { modelUsed: false, forecaster: 'holt', lastStepAt: at, stale: false, fallback: null, lastError: null },
     windowSeconds: 120,
     recommendations,
     forecast: forecast(at, cpu * 1.5),
@@ -95,7 +95,7 @@ describe('decision journal and `deepscaler explain` output', () => {
     store.publishApp(snapshot(0, [rec('web', 2, 0.8)], 0.8, 2));
     store.publishApp(snapshot(1, [rec('web', 2, 0.8)], 0.8, 2));
     store.publishApp(snapshot(2, [], 0.8, 2, { unavailableReason: 'no data' }));
-    store.publishApp(snapshot(3, [rec('web', 5, 2.1, 0)], 2.1, 2, { state: { modelLoaded: false, forecaster: 'reactive', lastStepAt: T0, stale: true, fallback: 'reactive', lastError: null } }));
+    store.publishApp(snapshot(3, [rec('web', 5, 2.1, 0)], 2.1, 2, { state: { modelUsed: false, forecaster: 'reactive', lastStepAt: T0, stale: true, fallback: 'reactive', lastError: null } }));
     expect(changes.map((c) => [c.from, c.recommendation.desiredReplicas, c.horizonSeconds, c.fallback, c.preview])).to.deep.equal([[2, 5, 30, 'reactive', true]]);
   });
 

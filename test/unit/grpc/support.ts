@@ -69,7 +69,7 @@ export function appSnapshot(spec: AppSpec = {}): AppSnapshot {
     computedAt: 1_700_000_060_000,
     dataTimestamp: 1_700_000_000_000,
     stepSeconds: 60,
-    state: { modelLoaded: true, forecaster: 'deepscaler-gnn', lastStepAt: 1_700_000_000_000, stale: false, fallback: null, lastError: null },
+    state: { modelUsed: true, forecaster: 'deepscaler-gnn', lastStepAt: 1_700_000_000_000, stale: false, fallback: null, lastError: null },
     recommendations: Object.entries(replicas).map(([service, n]) => recommendation(service, n)),
     windowSeconds: 120,
     forecast: spec.forecast ?? null,

@@ -50,7 +50,7 @@ describe('serving loop: one application step by step', () => {
     const snap = await step();
     // web uses 1 core, capacity 1 × 0.5 per pod → 2; the 2 running pods are within tolerance anyway.
     expect(replicas(snap)).to.deep.equal({ web: 2, api: 1 });
-    expect(snap.state).to.include({ fallback: 'cold-start', modelLoaded: false, stale: false });
+    expect(snap.state).to.include({ fallback: 'cold-start', modelUsed: false, stale: false });
     expect(snap.recommendations[0]!.reason.kind).to.equal('reactive');
   });
 
@@ -113,10 +113,10 @@ describe('serving loop: one application step by step', () => {
     const { step } = setup(appConfig({ calibration: UNCORRECTED }), { model: slot });
     await step();
     let snap = await step();
-    expect(snap.state).to.include({ modelLoaded: false, fallback: 'cold-start' });
+    expect(snap.state).to.include({ modelUsed: false, fallback: 'cold-start' });
     loaded = doubled;
     snap = await step();
-    expect(snap.state).to.include({ modelLoaded: true, forecaster: 'test-model', fallback: null });
+    expect(snap.state).to.include({ modelUsed: true, forecaster: 'test-model', fallback: null });
     expect(replicas(snap)['web']).to.equal(6); // 2 × 1.5 cores / 0.5
   });
 

@@ -215,7 +215,7 @@ describe('fault suite: never a silent scale-in', function () {
       let before: AppSnapshot | undefined;
       for (let i = 0; i < 6; i++) before = await step();
       expect(before!.state.fallback, 'healthy before the fault').to.equal(null);
-      expect(before!.state.modelLoaded).to.equal(usesModel);
+      expect(before!.state.modelUsed).to.equal(usesModel);
       const baseline = served(before!);
       expect([...baseline.keys()]).to.deep.equal([...SERVICES]);
 

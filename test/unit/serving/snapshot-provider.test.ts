@@ -27,7 +27,7 @@ function snapshot(app: string, namespace: string, recommendations: Recommendatio
     computedAt: 2_000,
     dataTimestamp: 1_000,
     stepSeconds: 30,
-    state: { modelLoaded: true, forecaster: 'm', lastStepAt: 1_000, stale: false, fallback: null, lastError: null },
+    state: { modelUsed: true, forecaster: 'm', lastStepAt: 1_000, stale: false, fallback: null, lastError: null },
     recommendations,
     windowSeconds,
     forecast: null,

@@ -16,7 +16,7 @@ function app(spec: Partial<AppSnapshot> = {}): AppSnapshot {
     computedAt: 2_000,
     dataTimestamp: 1_000,
     stepSeconds: 30,
-    state: { modelLoaded: true, forecaster: 'm', lastStepAt: 1_000, stale: false, fallback: null, lastError: null },
+    state: { modelUsed: true, forecaster: 'm', lastStepAt: 1_000, stale: false, fallback: null, lastError: null },
     windowSeconds: 120,
     recommendations: [
       { service: 'web', desiredReplicas: 3, peakCpuCores: 1, peakReq: 10, reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: 1, capacityPerPod: 0.5, risk: 0.05, correction: 1, text: '' } },
