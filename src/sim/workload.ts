@@ -85,7 +85,7 @@ export function loadTrace(path: string, thinkSeconds = DEFAULT_THINK_SECONDS): T
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read trace ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read trace ${path}: ${(err as Error).message}`, { cause: err });
   }
   const ext = extname(path).toLowerCase();
   if (ext === '.csv') return /^\uFEFF?\s*minute\s*,/i.test(text) ? parseMinuteCsv(text, path) : parseWorldCupCsv(text, path);

@@ -41,7 +41,7 @@ export async function backfillOpenMetrics(openMetrics: string, dataDir: string, 
     await run(debianBinary('prometheus', 'promtool'), ['tsdb', 'create-blocks-from', 'openmetrics', input, dataDir], { maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`promtool backfill failed: ${e.stderr || e.message}`);
+    throw new Error(`promtool backfill failed: ${e.stderr || e.message}`, { cause: err });
   } finally {
     rmSync(input, { force: true });
   }

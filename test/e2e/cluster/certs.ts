@@ -20,7 +20,7 @@ function openssl(dir: string, args: readonly string[]): void {
     execFileSync('openssl', [...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`e2e: openssl ${args.slice(0, 2).join(' ')} failed: ${err.stderr?.toString() ?? err.message}`);
+    throw new Error(`e2e: openssl ${args.slice(0, 2).join(' ')} failed: ${err.stderr?.toString() ?? err.message}`, { cause: e });
   }
 }
 

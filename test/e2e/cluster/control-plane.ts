@@ -239,6 +239,6 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   } catch (e) {
     await stopAll();
     const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(`${msg}\n(e2e files kept in ${dir})`);
+    throw new Error(`${msg}\n(e2e files kept in ${dir})`, { cause: e });
   }
 }

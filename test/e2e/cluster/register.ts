@@ -32,7 +32,7 @@ export function kustomize(dir: string): KubeObject[] {
     out = execFileSync(binary('kubectl'), ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`e2e: kubectl kustomize ${dir} failed: ${err.stderr ?? err.message}`);
+    throw new Error(`e2e: kubectl kustomize ${dir} failed: ${err.stderr ?? err.message}`, { cause: e });
   }
   return parseAllDocuments(out)
     .map((d) => d.toJS() as KubeObject | null)

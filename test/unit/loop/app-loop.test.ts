@@ -58,9 +58,9 @@ describe('serving loop: one application step by step', () => {
     // A step in demand forecast by persistence: exact while flat, 50 % short when web jumps at step 10.
     const config = appConfig({ risk: 0.1, calibration: { window: 10, adaptSteps: 0, maxCorrection: 3 } });
     const { step } = setup(config, { demand: (k, service) => (service === 'web' ? (k % 10 === 9 ? 1.5 : 1) : 0.4) });
-    let snap = await step();
-    snap = await step();
-    snap = await step(); // persistence needs 3 steps of history
+    await step();
+    await step();
+    let snap = await step(); // persistence needs 3 steps of history
     expect(snap.state.fallback).to.equal(null);
     const web = (s: AppSnapshot) => s.recommendations.find((r) => r.service === 'web')!;
     // No resolved look-ahead yet: the forecast as is, 1 core / 0.5 → 2.
