@@ -62,7 +62,9 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 function memoryMb(pid: number, key: 'VmHWM' | 'VmRSS'): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(key))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(key))!;
   return Number(/(\d+)/.exec(line)![1]) / 1024;
 }
 
@@ -120,14 +122,18 @@ const median = (xs: number[]): number => {
 const f = (x: number, d = 1): string => x.toFixed(d);
 
 const rows: Row[] = [];
-console.log(`connections=${connections} seconds=${opts.seconds} warmup=${opts.warmup} rounds=${opts.rounds} rate=${rate} load=${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+console.log(
+  `connections=${connections} seconds=${opts.seconds} warmup=${opts.warmup} rounds=${opts.rounds} rate=${rate} load=${readFileSync('/proc/loadavg', 'utf8').trim()}`,
+);
 console.log('| round | target | req/s (closed loop) | server CPU ms/req | p50 ms @rate | p99 ms @rate | achieved req/s @rate | errors | peak RSS MB |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (let round = 1; round <= Number(opts.rounds); round++) {
   for (const kind of targets) {
     const r = await measure(kind, round);
     rows.push(r);
-    console.log(`| ${round} | ${kind} | ${f(r.throughput, 0)} | ${f(r.cpuMsPerRequest, 3)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.rateAchieved, 0)} | ${r.errors} | ${f(r.peakRssMb)} |`);
+    console.log(
+      `| ${round} | ${kind} | ${f(r.throughput, 0)} | ${f(r.cpuMsPerRequest, 3)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.rateAchieved, 0)} | ${r.errors} | ${f(r.peakRssMb)} |`,
+    );
   }
 }
 console.log(`load after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);

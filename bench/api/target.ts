@@ -29,7 +29,9 @@ async function listen(): Promise<number> {
       port: 0,
       provider: ExampleMetricsProvider.fromFile(),
       tls: watchKeyPair(tlsFiles, logger),
-      authentication: staticAuthentication(buildAuthenticationSettings({ requestHeaderCA: readPemFile(join(dir, 'front-proxy-ca.crt')), allowedNames: ['front-proxy-client'] })),
+      authentication: staticAuthentication(
+        buildAuthenticationSettings({ requestHeaderCA: readPemFile(join(dir, 'front-proxy-ca.crt')), allowedNames: ['front-proxy-client'] }),
+      ),
       // The cluster answers once; every later request hits the 10 s cache, as in steady state.
       accessReviewer: { review: async () => ({ allowed: true }) },
       logger,
@@ -38,8 +40,19 @@ async function listen(): Promise<number> {
     return server.port;
   }
   const body = readFileSync(join(dir, 'body.json'));
-  const headers = { 'content-type': 'application/json', 'content-length': body.length, 'cache-control': 'no-cache, private', 'x-content-type-options': 'nosniff' };
-  const tlsOptions = { cert: readFileSync(tlsFiles.certFile), key: readFileSync(tlsFiles.keyFile), ca: clientCas, requestCert: true, rejectUnauthorized: false };
+  const headers = {
+    'content-type': 'application/json',
+    'content-length': body.length,
+    'cache-control': 'no-cache, private',
+    'x-content-type-options': 'nosniff',
+  };
+  const tlsOptions = {
+    cert: readFileSync(tlsFiles.certFile),
+    key: readFileSync(tlsFiles.keyFile),
+    ca: clientCas,
+    requestCert: true,
+    rejectUnauthorized: false,
+  };
   let server;
   if (kind === 'bare') {
     server = createServer(tlsOptions, (_req, res) => {

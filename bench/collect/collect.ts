@@ -127,16 +127,22 @@ async function main(): Promise<void> {
       `| ${name} | ${requests} | ${seconds.toFixed(2)} | ${(seconds / perSeriesSeconds).toFixed(2)}× |`;
     const lines = [
       `date: ${new Date().toISOString()}`,
-      `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+      `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
       `data: ${services.length} services × ${SEED_FEATURES.length} metrics × ${STEPS} steps (${HOURS} h at ${STEP} s); ${generated.result.seriesCount} backfilled series`,
       `generate OpenMetrics: ${generated.seconds.toFixed(1)} s; promtool backfill + prometheus ready: ${backfill.seconds.toFixed(1)} s`,
       `range variants: median of ${ROUNDS} alternating rounds after a warm-up (per series: ${runs.perSeries.map((x) => x.toFixed(2)).join(', ')} s; batched: ${runs.batched.map((x) => x.toFixed(2)).join(', ')} s)`,
       '',
       '| method | HTTP requests | seconds | time vs one per series |',
       '|---|---|---|---|',
-      row('range queries, one per series (collect\'s default)', perSeriesRequests, perSeriesSeconds),
+      row("range queries, one per series (collect's default)", perSeriesRequests, perSeriesSeconds),
       row('range queries, all services of a metric in one (servicesPerQuery 20)', batchedRequests, median(runs.batched)),
-      row(`instant queries per series × timestamp (the seed), extrapolated from ${instantRequests} in ${instant.seconds.toFixed(2)} s`, instantFullRequests, instantFullSeconds),
+      row(
+        `instant queries per series × timestamp (the seed), extrapolated from ${instantRequests} in ${instant.seconds.toFixed(2)} s`,
+        instantFullRequests,
+        instantFullSeconds,
+      ),
       '',
       `whole \`collect\` (discovery skipped; 5 metrics + Istio graph, JSONL written): ${collect.seconds.toFixed(2)} s, ${collect.result.requests} HTTP requests, ` +
         `${collect.result.dataset.values.length} values, ${collect.result.gaps.gaps} gaps, ${collect.result.graph.edges.length} edges`,

@@ -21,7 +21,9 @@ const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.se
 const logger = createLogger({}, () => undefined);
 const servingCa = makeCa('fuzz-serving-ca');
 const tls = watchKeyPair(writeKeyPair(tempDir(), 'serving', makeServingCert(servingCa)), logger);
-const tokens: TokenReviewer = { review: async (t) => (t === 'good' ? { authenticated: true, user: { username: 'hpa', groups: [], extra: {} } } : { authenticated: false }) };
+const tokens: TokenReviewer = {
+  review: async (t) => (t === 'good' ? { authenticated: true, user: { username: 'hpa', groups: [], extra: {} } } : { authenticated: false }),
+};
 const access: AccessReviewer = { review: async (user) => ({ allowed: user.username === 'hpa' }) };
 const server = await startApiServer({
   port: 0,
@@ -37,9 +39,14 @@ const started = Date.now();
 process.stdout.write(`fuzz: ${runs} requests over HTTPS to ${server.url}, seed ${seed}\n`);
 try {
   const { sent, codes } = await fuzzOverHttps(server.url, servingCa.cert, runs, seed);
-  const byCode = [...codes].sort(([a], [b]) => a - b).map(([code, n]) => `${code}: ${n}`).join(', ');
+  const byCode = [...codes]
+    .sort(([a], [b]) => a - b)
+    .map(([code, n]) => `${code}: ${n}`)
+    .join(', ');
   const fivexx = [...codes].filter(([code]) => code >= 500).reduce((n, [, c]) => n + c, 0);
-  process.stdout.write(`fuzz: ${sent} answered (${runs - sent} not sendable by Node's client) in ${((Date.now() - started) / 1000).toFixed(0)} s; 5xx: ${fivexx}; non-Status errors: 0\n`);
+  process.stdout.write(
+    `fuzz: ${sent} answered (${runs - sent} not sendable by Node's client) in ${((Date.now() - started) / 1000).toFixed(0)} s; 5xx: ${fivexx}; non-Status errors: 0\n`,
+  );
   process.stdout.write(`fuzz: answers by code: ${byCode}\n`);
 } catch (err) {
   process.stdout.write(`fuzz: FAILED: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -89,11 +89,19 @@ async function load(): Promise<void> {
     const [portLine] = (await once(server.stdout, 'data')) as [Buffer];
     const address = `127.0.0.1:${Number(portLine.toString())}`;
     const Scaler = loadServices().externalScaler;
-    const stubs = Array.from({ length: clients }, () => new Scaler(address, credentials, { 'grpc.use_local_subchannel_pool': 1, 'grpc.ssl_target_name_override': 'localhost' }));
+    const stubs = Array.from(
+      { length: clients },
+      () => new Scaler(address, credentials, { 'grpc.use_local_subchannel_pool': 1, 'grpc.ssl_target_name_override': 'localhost' }),
+    );
     const call = (stub: grpc.Client, i: number): Promise<void> =>
       new Promise((resolve, reject) => {
-        const request: GetMetricsRequest = { scaledObjectRef: { name: 'b', namespace: 'bench', scalerMetadata: { service: SERVICES[i % SERVICES.length]! } }, metricName: '' };
-        (stub as unknown as Record<string, (r: GetMetricsRequest, cb: (e: Error | null) => void) => void>)['GetMetrics']!(request, (err) => (err ? reject(err) : resolve()));
+        const request: GetMetricsRequest = {
+          scaledObjectRef: { name: 'b', namespace: 'bench', scalerMetadata: { service: SERVICES[i % SERVICES.length]! } },
+          metricName: '',
+        };
+        (stub as unknown as Record<string, (r: GetMetricsRequest, cb: (e: Error | null) => void) => void>)['GetMetrics']!(request, (err) =>
+          err ? reject(err) : resolve(),
+        );
       });
 
     const latenciesMs: number[] = [];

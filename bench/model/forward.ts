@@ -30,7 +30,16 @@ function forecasterFor(n: number): { forecaster: GnnForecaster; window: HistoryW
   const graph = new Float32Array(n * n);
   for (let i = 0; i < n; i++) graph[i * n + i] = 1;
   const network = new GnnNetwork(meta, 1, graph);
-  const training = { createdAt: '', backend: '', seconds: 0, bestValLoss: 0, split: { trainEnd: 0, valEnd: 0, length: 0 }, trainConfig: {}, history: [], provenance: {} };
+  const training = {
+    createdAt: '',
+    backend: '',
+    seconds: 0,
+    bestValLoss: 0,
+    split: { trainEnd: 0, valEnd: 0, length: 0 },
+    trainConfig: {},
+    history: [],
+    provenance: {},
+  };
   const forecaster = new GnnForecaster({ meta, training, graph: { services, adjacency: graph, start: graph }, network });
   const steps = DEFAULT_MODEL_CONFIG.inputSteps;
   const window: HistoryWindow = {
@@ -71,7 +80,9 @@ for (const n of [10, 41]) {
   const holt = baselineForecaster('holt', DEFAULT_MODEL_CONFIG.horizon, [...DEMAND_FEATURES], DEFAULT_MODEL_CONFIG.inputSteps);
   const { window } = forecasterFor(n);
   ms['holt'] = await median(() => holt.forecastSync(window));
-  rows.push(`| ${n} | ${ms['wasm']!.toFixed(1)} | ${ms['cpu']!.toFixed(1)} | ${(ms['cpu']! / ms['wasm']!).toFixed(1)}× | ${ms['holt']!.toFixed(2)} | ${ms['wasm']! < 30 ? 'yes' : 'no'} |`);
+  rows.push(
+    `| ${n} | ${ms['wasm']!.toFixed(1)} | ${ms['cpu']!.toFixed(1)} | ${(ms['cpu']! / ms['wasm']!).toFixed(1)}× | ${ms['holt']!.toFixed(2)} | ${ms['wasm']! < 30 ? 'yes' : 'no'} |`,
+  );
 }
 process.stdout.write(
   [

@@ -57,10 +57,14 @@ const replicas: Replica[] = [];
 
 function startReplica(name: string): Replica {
   const port = nextPort++;
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', config, '--secure-port', String(port), '--cert-dir', certDir, '--no-grpc', '--shutdown-delay', shutdownDelay], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--config', config, '--secure-port', String(port), '--cert-dir', certDir, '--no-grpc', '--shutdown-delay', shutdownDelay],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    },
+  );
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const replica: Replica = { name, port, process: child, ready: false, exited };
@@ -69,7 +73,10 @@ function startReplica(name: string): Replica {
 }
 
 const ca = (): string => readFileSync(join(certDir, 'tls.crt'), 'utf8');
-const client = (): { cert: string; key: string } => ({ cert: readFileSync(join(certDir, 'local-admin.crt'), 'utf8'), key: readFileSync(join(certDir, 'local-admin.key'), 'utf8') });
+const client = (): { cert: string; key: string } => ({
+  cert: readFileSync(join(certDir, 'local-admin.crt'), 'utf8'),
+  key: readFileSync(join(certDir, 'local-admin.key'), 'utf8'),
+});
 
 /** GET /readyz on one replica: true on 200. */
 function readyz(port: number): Promise<boolean> {
@@ -170,7 +177,9 @@ try {
   await new Promise((r) => setTimeout(r, settleMs));
   polling = false;
   await Promise.all(load);
-  log(`requests: ${sent}, lost: ${lost}${lost > 0 ? ` (${[...failures].map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}, connections opened: ${connectionsOpened}, shutdown delay ${shutdownDelay} s, propagation ${propagationMs} ms`);
+  log(
+    `requests: ${sent}, lost: ${lost}${lost > 0 ? ` (${[...failures].map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}, connections opened: ${connectionsOpened}, shutdown delay ${shutdownDelay} s, propagation ${propagationMs} ms`,
+  );
   process.exitCode = lost === 0 ? 0 : 1;
 } finally {
   polling = false;

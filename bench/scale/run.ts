@@ -80,7 +80,18 @@ function config(totalServices: number, tiled: { path: string; services: string[]
   const gnnApps = Math.max(1, Math.ceil(apps / 5));
   const holtApps = apps - gnnApps;
   const perHolt = holtApps === 0 ? 0 : Math.max(1, Math.min(TILED_SERVICES, Math.round((totalServices - 10 * gnnApps) / holtApps)));
-  const boutique = ['frontend', 'adservice', 'cartservice', 'checkoutservice', 'currencyservice', 'emailservice', 'paymentservice', 'productcatalogservice', 'recommendationservice', 'shippingservice'];
+  const boutique = [
+    'frontend',
+    'adservice',
+    'cartservice',
+    'checkoutservice',
+    'currencyservice',
+    'emailservice',
+    'paymentservice',
+    'productcatalogservice',
+    'recommendationservice',
+    'shippingservice',
+  ];
   const common = { stepSeconds: STEP_SECONDS, capacity: { targetUtilization: 0.7 }, minReplicas: 1, maxReplicas: 30, baseline: 'holt' };
   const list: object[] = [];
   for (let k = 0; k < gnnApps; k++) {
@@ -139,7 +150,10 @@ async function bareReference(certDir: string, ca: string, admin: { cert: string;
   writeFileSync(join(dir, 'serving.crt'), readFileSync(join(certDir, 'tls.crt')));
   writeFileSync(join(dir, 'serving.key'), readFileSync(join(certDir, 'tls.key')));
   writeFileSync(join(dir, 'front-proxy-ca.crt'), readFileSync(join(certDir, 'local-client-ca.crt')));
-  writeFileSync(join(dir, 'body.json'), JSON.stringify({ kind: 'ExternalMetricValueList', apiVersion: 'external.metrics.k8s.io/v1beta1', metadata: {}, items: [] }));
+  writeFileSync(
+    join(dir, 'body.json'),
+    JSON.stringify({ kind: 'ExternalMetricValueList', apiVersion: 'external.metrics.k8s.io/v1beta1', metadata: {}, items: [] }),
+  );
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'api', 'target.js'), 'bare', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -175,10 +189,14 @@ for (const size of sizes) {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const certDir = join(dir, 'certs');
   const started = Date.now();
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', join(dir, 'config.yaml'), '--secure-port', String(port), '--cert-dir', certDir, '--no-grpc'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'error' },
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--config', join(dir, 'config.yaml'), '--secure-port', String(port), '--cert-dir', certDir, '--no-grpc'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'error' },
+    },
+  );
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[serve ${size}] ${d.toString()}`));
   try {
     let ready = false;

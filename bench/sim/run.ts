@@ -80,7 +80,9 @@ for (const app of APPS) {
         knobs: { 'cpu-hpa': CPU_TARGETS, phpa: CPU_TARGETS, deepscaler: RISKS, holt: RISKS, periodic: RISKS },
         // Seeds after the first score the model seed 1 trained on the same part of the trace
         // (--reuse-models: seed 1 too, when an earlier run left it there).
-        ...(seed !== SEEDS[0] || (reuseModels && existsSync(join(outDir, `seed${SEEDS[0]}`, 'model', 'model.json'))) ? { modelDir: join(outDir, `seed${SEEDS[0]}`, 'model') } : {}),
+        ...(seed !== SEEDS[0] || (reuseModels && existsSync(join(outDir, `seed${SEEDS[0]}`, 'model', 'model.json')))
+          ? { modelDir: join(outDir, `seed${SEEDS[0]}`, 'model') }
+          : {}),
         trainFraction: TRAIN_HOURS / HOURS,
         trainConfig: TRAIN_CONFIG,
         outDir: join(outDir, `seed${seed}`),
@@ -88,7 +90,10 @@ for (const app of APPS) {
       for (const { result, markdown, wallSeconds } of outcomes) {
         process.stdout.write(`\n## ${name} seed ${seed} (${wallSeconds.toFixed(0)} s)\n\n${markdown}\n`);
         const ds = compareWithCpuHpa(result).filter((c) => c.name === 'deepscaler');
-        const line = ds.map((c) => `risk ${c.knob}: violations ×${fmt(c.violationRatio, 2)} at equal cost, cost ×${fmt(c.costRatio, 3)} at equal violations, cost/floor ${fmt(c.point.coreHours / result.floorCoreHours, 3)}`);
+        const line = ds.map(
+          (c) =>
+            `risk ${c.knob}: violations ×${fmt(c.violationRatio, 2)} at equal cost, cost ×${fmt(c.costRatio, 3)} at equal violations, cost/floor ${fmt(c.point.coreHours / result.floorCoreHours, 3)}`,
+        );
         process.stdout.write(`SUMMARY ${name} seed ${seed}: ${line.join('; ')}\n`);
       }
     }

@@ -46,7 +46,11 @@ function stat(values: Array<number | null>, digits: number): string {
   return `${mean.toFixed(digits)}${range}${missing}`;
 }
 
-const scenarios = existsSync(OUT) ? readdirSync(OUT).filter((d) => existsSync(join(OUT, d, 'seed1', 'outcome.json'))).sort() : [];
+const scenarios = existsSync(OUT)
+  ? readdirSync(OUT)
+      .filter((d) => existsSync(join(OUT, d, 'seed1', 'outcome.json')))
+      .sort()
+  : [];
 const lines: string[] = [];
 lines.push('| scenario | autoscaler @ knob | violations ÷ CPU HPA at equal cost | cost ÷ CPU HPA at equal violations | cost ÷ floor | violations % |');
 lines.push('|---|---|---:|---:|---:|---:|');
@@ -60,7 +64,19 @@ for (const scenario of scenarios) {
     const r = docs.map((d) => ratiosOf(d, name, knob)).filter((x): x is Ratios => x !== null);
     if (r.length === 0) continue;
     lines.push(
-      `| | ${name} @ ${knob} | ${stat(r.map((x) => x.violation), 2)} | ${stat(r.map((x) => x.cost), 3)} | ${stat(r.map((x) => x.floor), 3)} | ${stat(r.map((x) => x.violationPct), 3)} |`,
+      `| | ${name} @ ${knob} | ${stat(
+        r.map((x) => x.violation),
+        2,
+      )} | ${stat(
+        r.map((x) => x.cost),
+        3,
+      )} | ${stat(
+        r.map((x) => x.floor),
+        3,
+      )} | ${stat(
+        r.map((x) => x.violationPct),
+        3,
+      )} |`,
     );
   }
 }

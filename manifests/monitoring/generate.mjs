@@ -114,74 +114,157 @@ export function dashboard() {
   const c = 1 + h;
   const panels = [
     row('Demand and replicas', 0),
-    panel('Predicted vs actual CPU demand', 'Peak forecast CPU (cores) inside the look-ahead window beside the newest observed CPU, per service.', [
-      [`max by (namespace, service) (${M.predicted}{${SEL}, feature="cpu_cores"})`, 'predicted {{namespace}}/{{service}}'],
-      [`max by (namespace, service) (${M.actual}{${SEL}, feature="cpu_cores"})`, 'actual {{namespace}}/{{service}}'],
-    ], { h, w, x: 0, y: 1 }, { unit: 'short' }),
-    panel('Predicted vs actual request rate', 'Peak forecast requests/s inside the look-ahead window beside the newest observed rate, per service.', [
-      [`max by (namespace, service) (${M.predicted}{${SEL}, feature="req"})`, 'predicted {{namespace}}/{{service}}'],
-      [`max by (namespace, service) (${M.actual}{${SEL}, feature="req"})`, 'actual {{namespace}}/{{service}}'],
-    ], { h, w, x: w, y: 1 }, { unit: 'reqps' }),
-    panel('Desired vs current replicas', 'What the adapter serves to the HPA beside what the Deployment runs now. A gap that persists means the HPA is bounded (min/max, behavior) or failing.', [
-      [`max by (namespace, service) (${M.desired}{${SEL}})`, 'desired {{namespace}}/{{service}}'],
-      [`max by (namespace, service) (${M.current}{${SEL}})`, 'current {{namespace}}/{{service}}'],
-    ], { h, w, x: 0, y: 1 + h }, { unit: 'short', decimals: 0 }),
-    panel('Forecast error', 'Recent mean absolute percentage error of the forecasts per service (0.1 = 10 %); a diagnostic: the plan is sized by the calibration below.', [
-      [`max by (namespace, service) (${M.error}{${SEL}})`, '{{namespace}}/{{service}}'],
-    ], { h, w, x: w, y: 1 + h }, { unit: 'percentunit' }),
+    panel(
+      'Predicted vs actual CPU demand',
+      'Peak forecast CPU (cores) inside the look-ahead window beside the newest observed CPU, per service.',
+      [
+        [`max by (namespace, service) (${M.predicted}{${SEL}, feature="cpu_cores"})`, 'predicted {{namespace}}/{{service}}'],
+        [`max by (namespace, service) (${M.actual}{${SEL}, feature="cpu_cores"})`, 'actual {{namespace}}/{{service}}'],
+      ],
+      { h, w, x: 0, y: 1 },
+      { unit: 'short' },
+    ),
+    panel(
+      'Predicted vs actual request rate',
+      'Peak forecast requests/s inside the look-ahead window beside the newest observed rate, per service.',
+      [
+        [`max by (namespace, service) (${M.predicted}{${SEL}, feature="req"})`, 'predicted {{namespace}}/{{service}}'],
+        [`max by (namespace, service) (${M.actual}{${SEL}, feature="req"})`, 'actual {{namespace}}/{{service}}'],
+      ],
+      { h, w, x: w, y: 1 },
+      { unit: 'reqps' },
+    ),
+    panel(
+      'Desired vs current replicas',
+      'What the adapter serves to the HPA beside what the Deployment runs now. A gap that persists means the HPA is bounded (min/max, behavior) or failing.',
+      [
+        [`max by (namespace, service) (${M.desired}{${SEL}})`, 'desired {{namespace}}/{{service}}'],
+        [`max by (namespace, service) (${M.current}{${SEL}})`, 'current {{namespace}}/{{service}}'],
+      ],
+      { h, w, x: 0, y: 1 + h },
+      { unit: 'short', decimals: 0 },
+    ),
+    panel(
+      'Forecast error',
+      'Recent mean absolute percentage error of the forecasts per service (0.1 = 10 %); a diagnostic: the plan is sized by the calibration below.',
+      [[`max by (namespace, service) (${M.error}{${SEL}})`, '{{namespace}}/{{service}}']],
+      { h, w, x: w, y: 1 + h },
+      { unit: 'percentunit' },
+    ),
     row('Calibration: risk vs realized under-provision', 1 + 2 * h),
-    panel('Under-provision vs risk', 'Share of recent look-aheads whose peak demand exceeded the calibrated plan (realized), per service and feature, beside the configured risk (target). Calibrated when they agree.', [
-      [`max by (namespace, service, feature) (${M.underprovision}{${SEL}})`, 'realized {{namespace}}/{{service}} {{feature}}'],
-      [`max by (namespace, service) (${M.risk}{${SEL}})`, 'risk {{namespace}}/{{service}}'],
-    ], { h, w, x: 0, y: 2 + 2 * h }, { unit: 'percentunit', min: 0 }),
-    panel('Calibration correction', 'Factor the forecast peak is multiplied by to reach its (1 − risk) quantile, per service and feature (1.2 = +20 %; below 1 when the forecast runs high).', [
-      [`max by (namespace, service, feature) (${M.correction}{${SEL}})`, '{{namespace}}/{{service}} {{feature}}'],
-    ], { h, w, x: w, y: 2 + 2 * h }, { unit: 'short' }),
+    panel(
+      'Under-provision vs risk',
+      'Share of recent look-aheads whose peak demand exceeded the calibrated plan (realized), per service and feature, beside the configured risk (target). Calibrated when they agree.',
+      [
+        [`max by (namespace, service, feature) (${M.underprovision}{${SEL}})`, 'realized {{namespace}}/{{service}} {{feature}}'],
+        [`max by (namespace, service) (${M.risk}{${SEL}})`, 'risk {{namespace}}/{{service}}'],
+      ],
+      { h, w, x: 0, y: 2 + 2 * h },
+      { unit: 'percentunit', min: 0 },
+    ),
+    panel(
+      'Calibration correction',
+      'Factor the forecast peak is multiplied by to reach its (1 − risk) quantile, per service and feature (1.2 = +20 %; below 1 when the forecast runs high).',
+      [[`max by (namespace, service, feature) (${M.correction}{${SEL}})`, '{{namespace}}/{{service}} {{feature}}']],
+      { h, w, x: w, y: 2 + 2 * h },
+      { unit: 'short' },
+    ),
     row('Freshness and fallback', 1 + 2 * h + c),
-    panel('Prediction age', 'Seconds since the data behind the served values; past the max age the values are stale and the fallback applies.', [
-      [`max by (namespace, app) (${M.age}{${NS}})`, '{{namespace}}/{{app}}'],
-    ], { h, w, x: 0, y: 2 + 2 * h + c }, { unit: 's' }),
-    panel('Stale and fallback state', '1 while predictions are stale / while a fallback policy shapes the values.', [
-      [`max by (namespace, app) (${M.stale}{${NS}})`, 'stale {{namespace}}/{{app}}'],
-      [`max by (namespace, app, policy) (${M.fallback}{${NS}})`, 'fallback {{policy}} {{namespace}}/{{app}}'],
-      [`max by (app) (${M.modelLoaded})`, 'model loaded {{app}}'],
-    ], { h, w, x: w, y: 2 + 2 * h + c }, { unit: 'short', min: 0, max: 1 }),
+    panel(
+      'Prediction age',
+      'Seconds since the data behind the served values; past the max age the values are stale and the fallback applies.',
+      [[`max by (namespace, app) (${M.age}{${NS}})`, '{{namespace}}/{{app}}']],
+      { h, w, x: 0, y: 2 + 2 * h + c },
+      { unit: 's' },
+    ),
+    panel(
+      'Stale and fallback state',
+      '1 while predictions are stale / while a fallback policy shapes the values.',
+      [
+        [`max by (namespace, app) (${M.stale}{${NS}})`, 'stale {{namespace}}/{{app}}'],
+        [`max by (namespace, app, policy) (${M.fallback}{${NS}})`, 'fallback {{policy}} {{namespace}}/{{app}}'],
+        [`max by (app) (${M.modelLoaded})`, 'model loaded {{app}}'],
+      ],
+      { h, w, x: w, y: 2 + 2 * h + c },
+      { unit: 'short', min: 0, max: 1 },
+    ),
     row('External metrics API', 2 + 3 * h + c),
-    panel('API request rate', 'Requests per second by route and status code (the HPA controller, the aggregator probe, kubectl).', [
-      [`sum by (route, code) (rate(${M.requests}[$__rate_interval]))`, '{{route}} {{code}}'],
-    ], { h, w: 8, x: 0, y: 3 + 3 * h + c }, { unit: 'reqps' }),
-    panel('API latency', 'p50 and p99 request latency by route, from the adapter\'s histogram.', [
-      [`histogram_quantile(0.99, sum by (le, route) (rate(${M.duration}_bucket[$__rate_interval])))`, 'p99 {{route}}'],
-      [`histogram_quantile(0.5, sum by (le, route) (rate(${M.duration}_bucket[$__rate_interval])))`, 'p50 {{route}}'],
-    ], { h, w: 8, x: 8, y: 3 + 3 * h + c }, { unit: 's' }),
-    panel('API errors', 'Share of requests answered 5xx, and 4xx per second (403 = missing RBAC, 400 = bad selector, 404 = unknown metric).', [
-      [`(sum(rate(${M.requests}{code=~"5.."}[$__rate_interval])) or vector(0)) / sum(rate(${M.requests}[$__rate_interval]))`, '5xx ratio'],
-      [`sum by (code) (rate(${M.requests}{code=~"4.."}[$__rate_interval])) or vector(0)`, '{{code}}/s'],
-    ], { h, w: 8, x: 16, y: 3 + 3 * h + c }, { unit: 'short' }),
-    panel('Age of served values', 'p99 age of the values the API served (now minus the value timestamp): what the HPA acted on.', [
-      [`histogram_quantile(0.99, sum by (le, metric) (rate(${M.valueAge}_bucket[$__rate_interval])))`, 'p99 {{metric}}'],
-    ], { h, w: 8, x: 0, y: 3 + 4 * h + c }, { unit: 's' }),
-    panel('Pipeline failures', 'Failed model loads, source reads and forecasts in the window (the adapter keeps the previous model, or serves the fallback / reactive estimate).', [
-      [`max by (app) (increase(${M.modelLoadFailures}[$__rate_interval])) or vector(0)`, 'model load failures {{app}}'],
-      [`max by (app) (increase(${M.sourceErrors}[$__rate_interval])) or vector(0)`, 'source errors {{app}}'],
-      [`max by (app) (increase(${M.forecastFailures}[$__rate_interval])) or vector(0)`, 'forecast failures {{app}}'],
-    ], { h, w: 8, x: 8, y: 3 + 4 * h + c }, { unit: 'short', decimals: 0 }),
-    panel('Authorization disabled', '1 when the adapter runs with --insecure-allow-all (development only): every request is authorized.', [
-      [`max(${M.authDisabled})`, 'allow-all'],
-    ], { h, w: 8, x: 16, y: 3 + 4 * h + c }, { unit: 'short', min: 0, max: 1 }),
+    panel(
+      'API request rate',
+      'Requests per second by route and status code (the HPA controller, the aggregator probe, kubectl).',
+      [[`sum by (route, code) (rate(${M.requests}[$__rate_interval]))`, '{{route}} {{code}}']],
+      { h, w: 8, x: 0, y: 3 + 3 * h + c },
+      { unit: 'reqps' },
+    ),
+    panel(
+      'API latency',
+      "p50 and p99 request latency by route, from the adapter's histogram.",
+      [
+        [`histogram_quantile(0.99, sum by (le, route) (rate(${M.duration}_bucket[$__rate_interval])))`, 'p99 {{route}}'],
+        [`histogram_quantile(0.5, sum by (le, route) (rate(${M.duration}_bucket[$__rate_interval])))`, 'p50 {{route}}'],
+      ],
+      { h, w: 8, x: 8, y: 3 + 3 * h + c },
+      { unit: 's' },
+    ),
+    panel(
+      'API errors',
+      'Share of requests answered 5xx, and 4xx per second (403 = missing RBAC, 400 = bad selector, 404 = unknown metric).',
+      [
+        [`(sum(rate(${M.requests}{code=~"5.."}[$__rate_interval])) or vector(0)) / sum(rate(${M.requests}[$__rate_interval]))`, '5xx ratio'],
+        [`sum by (code) (rate(${M.requests}{code=~"4.."}[$__rate_interval])) or vector(0)`, '{{code}}/s'],
+      ],
+      { h, w: 8, x: 16, y: 3 + 3 * h + c },
+      { unit: 'short' },
+    ),
+    panel(
+      'Age of served values',
+      'p99 age of the values the API served (now minus the value timestamp): what the HPA acted on.',
+      [[`histogram_quantile(0.99, sum by (le, metric) (rate(${M.valueAge}_bucket[$__rate_interval])))`, 'p99 {{metric}}']],
+      { h, w: 8, x: 0, y: 3 + 4 * h + c },
+      { unit: 's' },
+    ),
+    panel(
+      'Pipeline failures',
+      'Failed model loads, source reads and forecasts in the window (the adapter keeps the previous model, or serves the fallback / reactive estimate).',
+      [
+        [`max by (app) (increase(${M.modelLoadFailures}[$__rate_interval])) or vector(0)`, 'model load failures {{app}}'],
+        [`max by (app) (increase(${M.sourceErrors}[$__rate_interval])) or vector(0)`, 'source errors {{app}}'],
+        [`max by (app) (increase(${M.forecastFailures}[$__rate_interval])) or vector(0)`, 'forecast failures {{app}}'],
+      ],
+      { h, w: 8, x: 8, y: 3 + 4 * h + c },
+      { unit: 'short', decimals: 0 },
+    ),
+    panel(
+      'Authorization disabled',
+      '1 when the adapter runs with --insecure-allow-all (development only): every request is authorized.',
+      [[`max(${M.authDisabled})`, 'allow-all']],
+      { h, w: 8, x: 16, y: 3 + 4 * h + c },
+      { unit: 'short', min: 0, max: 1 },
+    ),
     row('Preview scorecard: what ran vs what DeepScaler planned', 3 + 5 * h + c),
-    panel('Minutes under-provisioned', 'Since the adapter started, minutes in which demand exceeded replicas × capacity per pod: with the replicas that ran (actual) and with DeepScaler\'s plan, judged after pod start-up + HPA sync (planned). Preview mode (1) computes the plan without serving it.', [
-      [`max by (namespace, service, scenario) (${M.underProvisioned}{${SEL}})`, '{{scenario}} {{namespace}}/{{service}}'],
-      [`max by (namespace, app) (${M.preview}{${NS}})`, 'preview {{namespace}}/{{app}}'],
-    ], { h, w, x: 0, y: 4 + 5 * h + c }, { unit: 'm' }),
-    panel('Replica-hours used vs planned', 'Since the adapter started, over the same scored steps: replica-hours that ran (actual) and that DeepScaler\'s plan would have run (planned). Fewer planned hours at fewer under-provisioned minutes is the case for switching preview off.', [
-      [`max by (namespace, service, scenario) (${M.replicaHours}{${SEL}})`, '{{scenario}} {{namespace}}/{{service}}'],
-    ], { h, w, x: w, y: 4 + 5 * h + c }, { unit: 'short' }),
+    panel(
+      'Minutes under-provisioned',
+      "Since the adapter started, minutes in which demand exceeded replicas × capacity per pod: with the replicas that ran (actual) and with DeepScaler's plan, judged after pod start-up + HPA sync (planned). Preview mode (1) computes the plan without serving it.",
+      [
+        [`max by (namespace, service, scenario) (${M.underProvisioned}{${SEL}})`, '{{scenario}} {{namespace}}/{{service}}'],
+        [`max by (namespace, app) (${M.preview}{${NS}})`, 'preview {{namespace}}/{{app}}'],
+      ],
+      { h, w, x: 0, y: 4 + 5 * h + c },
+      { unit: 'm' },
+    ),
+    panel(
+      'Replica-hours used vs planned',
+      "Since the adapter started, over the same scored steps: replica-hours that ran (actual) and that DeepScaler's plan would have run (planned). Fewer planned hours at fewer under-provisioned minutes is the case for switching preview off.",
+      [[`max by (namespace, service, scenario) (${M.replicaHours}{${SEL}})`, '{{scenario}} {{namespace}}/{{service}}']],
+      { h, w, x: w, y: 4 + 5 * h + c },
+      { unit: 'short' },
+    ),
   ];
   return {
     uid: 'deepscaler-adapter',
     title: 'DeepScaler adapter',
-    description: 'Predicted vs actual demand, desired vs current replicas, forecast error, the calibration (risk vs realized under-provision), freshness and fallback, the external metrics API, and the preview scorecard of the DeepScaler adapter.',
+    description:
+      'Predicted vs actual demand, desired vs current replicas, forecast error, the calibration (risk vs realized under-provision), freshness and fallback, the external metrics API, and the preview scorecard of the DeepScaler adapter.',
     tags: ['deepscaler', 'autoscaling', 'kubernetes'],
     timezone: 'browser',
     editable: true,
@@ -214,7 +297,8 @@ export function alertGroups() {
           labels: { severity: 'warning' },
           annotations: {
             summary: 'DeepScaler predictions for {{ $labels.namespace }}/{{ $labels.app }} are stale',
-            description: 'The data behind the served replica counts is older than the configured max age; the fallback policy applies. Check the metrics source (Prometheus) and the adapter logs.',
+            description:
+              'The data behind the served replica counts is older than the configured max age; the fallback policy applies. Check the metrics source (Prometheus) and the adapter logs.',
           },
         },
         {
@@ -234,7 +318,8 @@ export function alertGroups() {
           labels: { severity: 'critical' },
           annotations: {
             summary: 'More than 5 % of external metrics API requests fail',
-            description: 'HPAs using DeepScaler metrics get errors (ScalingActive=False, FailedGetExternalMetric) and will not scale down. See `kubectl describe hpa` and the adapter logs.',
+            description:
+              'HPAs using DeepScaler metrics get errors (ScalingActive=False, FailedGetExternalMetric) and will not scale down. See `kubectl describe hpa` and the adapter logs.',
           },
         },
         {
@@ -253,7 +338,8 @@ export function alertGroups() {
           labels: { severity: 'warning' },
           annotations: {
             summary: 'DeepScaler cannot read metrics for {{ $labels.app }}',
-            description: 'Steps failed to read the metrics source; predictions will go stale. Check the Prometheus URL in the configuration and the adapter logs.',
+            description:
+              'Steps failed to read the metrics source; predictions will go stale. Check the Prometheus URL in the configuration and the adapter logs.',
           },
         },
         {
@@ -272,7 +358,8 @@ export function alertGroups() {
           labels: { severity: 'critical' },
           annotations: {
             summary: 'No DeepScaler adapter is being scraped',
-            description: 'Prometheus has no healthy deepscaler-adapter target: either the adapter is down (HPAs lose their metric) or the scrape configuration is wrong.',
+            description:
+              'Prometheus has no healthy deepscaler-adapter target: either the adapter is down (HPAs lose their metric) or the scrape configuration is wrong.',
           },
         },
       ],

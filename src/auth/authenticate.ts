@@ -104,7 +104,11 @@ export class Authenticator {
   }
 
   /** Synchronous unless a token must be reviewed, which keeps the cached hot path free of promises. */
-  authenticate(certificate: CertificateIdentity, headers: DistinctHeaders, settings: AuthenticationSettings): AuthenticationResult | Promise<AuthenticationResult> {
+  authenticate(
+    certificate: CertificateIdentity,
+    headers: DistinctHeaders,
+    settings: AuthenticationSettings,
+  ): AuthenticationResult | Promise<AuthenticationResult> {
     if (certificate.kind === 'front-proxy' && settings.requestHeader) {
       const user = userFromHeaders(headers, settings.requestHeader);
       if (user) return { ok: true, user, method: 'front-proxy' };
@@ -132,7 +136,11 @@ export class Authenticator {
       .then(
         (result) => this.fromReview(result, certificate),
         // The apiserver's error (body, headers) is for the log, never for an unauthenticated client.
-        (err: unknown) => ({ ok: false, reason: 'the bearer token could not be verified (TokenReview failed); see the adapter log', detail: `TokenReview failed: ${(err as Error).message}` }),
+        (err: unknown) => ({
+          ok: false,
+          reason: 'the bearer token could not be verified (TokenReview failed); see the adapter log',
+          detail: `TokenReview failed: ${(err as Error).message}`,
+        }),
       );
   }
 

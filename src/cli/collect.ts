@@ -8,9 +8,36 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, expectObject, expectString, ALL_FEATURES, type Feature } from '../core/index.js';
-import { PrometheusSource, expectNamespace, expectPrometheusUrl, parsePrometheusSourceConfig, PrometheusClient, checkEdgesTemplate, discoverIstioWorkloads, istioCallGraph } from '../sources/index.js';
-import { framesToDataset, formatJsonlDataset, formatSeedFiles, DATASET_FILE, formatGapSummary, gapSummary, type GapSummary, type Dataset } from '../dataset/index.js';
-import { emptyCallGraph, type CallGraph, GRAPH_FILE, formatCallGraph, type GraphOrigin, parseCallGraphSpec, topologyGraphFor, type CallGraphSpec } from '../graph/index.js';
+import {
+  PrometheusSource,
+  expectNamespace,
+  expectPrometheusUrl,
+  parsePrometheusSourceConfig,
+  PrometheusClient,
+  checkEdgesTemplate,
+  discoverIstioWorkloads,
+  istioCallGraph,
+} from '../sources/index.js';
+import {
+  framesToDataset,
+  formatJsonlDataset,
+  formatSeedFiles,
+  DATASET_FILE,
+  formatGapSummary,
+  gapSummary,
+  type GapSummary,
+  type Dataset,
+} from '../dataset/index.js';
+import {
+  emptyCallGraph,
+  type CallGraph,
+  GRAPH_FILE,
+  formatCallGraph,
+  type GraphOrigin,
+  parseCallGraphSpec,
+  topologyGraphFor,
+  type CallGraphSpec,
+} from '../graph/index.js';
 import { writeDirAtomic, progressBar, type Progress } from '../util/index.js';
 
 export interface CollectOptions {
@@ -130,7 +157,12 @@ export async function runCollect(options: CollectOptions): Promise<CollectResult
   expectPrometheusUrl(options.prometheus, '--prometheus');
   expectNamespace(options.namespace, '--namespace');
   checkReplaceable(options.out);
-  const clientOptions = { url: options.prometheus, timeoutMs: options.timeoutMs, retries: options.retries, ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}) };
+  const clientOptions = {
+    url: options.prometheus,
+    timeoutMs: options.timeoutMs,
+    retries: options.retries,
+    ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
+  };
   // Discovery and the call graph; the source has its own client for the range queries.
   const client = new PrometheusClient(clientOptions);
   let services = options.services;
@@ -201,7 +233,13 @@ interface CollectFlags {
 }
 
 function optionsFromFlags(flags: CollectFlags, nowMs: number): CollectOptions {
-  const list = (text: string | undefined): string[] => (text === undefined ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  const list = (text: string | undefined): string[] =>
+    text === undefined
+      ? []
+      : text
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
   const features = flags.features === undefined ? [...ALL_FEATURES] : list(flags.features);
   for (const f of features) {
     if (!(ALL_FEATURES as readonly string[]).includes(f)) throw new ConfigError(`--features: unknown feature "${f}" (known: ${ALL_FEATURES.join(', ')})`);
@@ -210,7 +248,8 @@ function optionsFromFlags(flags: CollectFlags, nowMs: number): CollectOptions {
   if (stepMs < 1000 || stepMs % 1000 !== 0) throw new ConfigError(`--step: must be a whole number of seconds, at least 1 s, got ${flags.step}`);
   if (flags.format !== 'jsonl' && flags.format !== 'seed') throw new ConfigError(`--format: expected "jsonl" or "seed", got "${flags.format}"`);
   const retries = Number(flags.retries);
-  if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new ConfigError(`--retries: expected a whole number from 0 to 10, got "${flags.retries}"`);
+  if (!Number.isInteger(retries) || retries < 0 || retries > 10)
+    throw new ConfigError(`--retries: expected a whole number from 0 to 10, got "${flags.retries}"`);
   return {
     prometheus: flags.prometheus,
     namespace: flags.namespace,
@@ -244,7 +283,10 @@ export function registerCollect(program: Command): void {
     .option('--end <time>', 'end: same forms as --start', 'now')
     .option('--step <duration>', 'step between samples: seconds or a duration (30s, 1m)', '30s')
     .option('--rate-window <duration>', 'the {w} of the templates: rate() window (default: the step)')
-    .option('--templates <file>', 'YAML map feature → PromQL template replacing the seed\'s ({ns}, {svc}, {w} are substituted); key `edges` replaces the Istio call-graph query ({ns}, {w})')
+    .option(
+      '--templates <file>',
+      "YAML map feature → PromQL template replacing the seed's ({ns}, {svc}, {w} are substituted); key `edges` replaces the Istio call-graph query ({ns}, {w})",
+    )
     .option('--graph <source>', 'call graph: istio, none, or a topology .yaml file', 'istio')
     .option('--format <format>', 'jsonl (self-describing, docs/datasets.md) or seed (<service>_<metric>.log files)', 'jsonl')
     .option('--prefix <prefix>', 'with --format seed: file name prefix (<prefix>_<service>_<metric>.log)')

@@ -9,12 +9,24 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_LOOK_AHEAD } from '../config/index.js';
 import { ConfigError, expectNumber } from '../core/index.js';
-import { loadGnnForecaster, type GnnForecaster, alignDataset, evaluateModel, type TuningData, loadTrainingData, splitBounds, type TrainingMetadata } from '../model/index.js';
+import {
+  loadGnnForecaster,
+  type GnnForecaster,
+  alignDataset,
+  evaluateModel,
+  type TuningData,
+  loadTrainingData,
+  splitBounds,
+  type TrainingMetadata,
+} from '../model/index.js';
 import { lookAheadSteps } from '../planning/index.js';
 import { formatEvaluation, writeEvaluationReport } from '../report/index.js';
 
 /** The model's own split when this is its training data, else the same fractions of it: test steps start at valEnd. */
-export function heldOutSplit(training: Pick<TrainingMetadata, 'split' | 'trainConfig'>, length: number): { readonly trainEnd: number; readonly valEnd: number } {
+export function heldOutSplit(
+  training: Pick<TrainingMetadata, 'split' | 'trainConfig'>,
+  length: number,
+): { readonly trainEnd: number; readonly valEnd: number } {
   const { split, trainConfig } = training;
   return split.length === length ? split : splitBounds(length, trainConfig['trainFraction']!, trainConfig['valFraction']!);
 }
@@ -69,16 +81,21 @@ export async function runEvaluate(options: EvaluateCliOptions): Promise<void> {
         ? DEFAULT_LOOK_AHEAD.podStartupSeconds + DEFAULT_LOOK_AHEAD.hpaSyncSeconds + info.stepSeconds
         : expectNumber(options.lookAhead, '--look-ahead', { min: 0.001 });
     const risk = expectNumber(options.risk, '--risk', { min: 0.001, max: 0.5 });
-    const plotStep = options.plotStep === undefined ? info.horizon : expectNumber(options.plotStep, '--plot-step', { integer: true, min: 1, max: info.horizon });
+    const plotStep =
+      options.plotStep === undefined ? info.horizon : expectNumber(options.plotStep, '--plot-step', { integer: true, min: 1, max: info.horizon });
     for (const dir of (options.compare ?? '').split(',').filter((d) => d !== '')) {
       const variant = await loadGnnForecaster(dir);
       variants.push(variant);
       if (variant.info.horizon !== info.horizon || variant.info.stepSeconds !== info.stepSeconds) {
-        throw new ConfigError(`--compare ${dir}: forecasts ${variant.info.horizon} steps of ${variant.info.stepSeconds} s, the model ${info.horizon} of ${info.stepSeconds} s`);
+        throw new ConfigError(
+          `--compare ${dir}: forecasts ${variant.info.horizon} steps of ${variant.info.stepSeconds} s, the model ${info.horizon} of ${info.stepSeconds} s`,
+        );
       }
     }
     const decision = { lookAheadSteps: lookAheadSteps(lookAheadSeconds, info.stepSeconds, info.horizon), risk };
-    process.stderr.write(`evaluating ${modelDir} on ${dataPath} from step ${testStart}${tunePath === undefined ? '' : `, baselines tuned on ${tunePath}`} (tuning ~1 min)…\n`);
+    process.stderr.write(
+      `evaluating ${modelDir} on ${dataPath} from step ${testStart}${tunePath === undefined ? '' : `, baselines tuned on ${tunePath}`} (tuning ~1 min)…\n`,
+    );
     const result = evaluateModel(model, dataset, testStart, decision, { tuning, variants });
     process.stdout.write(formatEvaluation(result) + '\n');
     const out = options.out ?? `${modelDir}/evaluation`;
@@ -100,14 +117,20 @@ export function registerEvaluate(program: Command): void {
     .option('--model-name <name>', 'model name (the folder under models/ unless --model-save-path is given)', 'deepscaler')
     .option('--model-save-path <dir>', 'model folder to evaluate (default models/<model-name>)')
     .option('--data <path>', 'dataset: a folder of seed .log files, a collect folder, or a .jsonl file (default: the data the model was trained on)')
-    .option('--topology <file>', 'topology YAML, to derive cpu_cores from the cpu fraction when the data lacks it (default: the one the model was trained with)')
+    .option(
+      '--topology <file>',
+      'topology YAML, to derive cpu_cores from the cpu fraction when the data lacks it (default: the one the model was trained with)',
+    )
     .option('--step-seconds <s>', "step of seed .log data (default: the model's step)")
     .option(
       '--test-start <step>',
       "first scored step. Default: the model's held-out split on its own training data; on other data, the same fractions (only its last " +
         '20 % is scored). Use 0 to score all of a recording the model never saw',
     )
-    .option('--tune-data <path>', 'data the baselines are fitted and tuned on (its train/validation split); default: the steps before --test-start, or the model\'s training data when too few')
+    .option(
+      '--tune-data <path>',
+      "data the baselines are fitted and tuned on (its train/validation split); default: the steps before --test-start, or the model's training data when too few",
+    )
     .option('--look-ahead <seconds>', 'look-ahead the planner sizes for (default: pod start-up 60 s + HPA sync 15 s + one step of data age)')
     .option('--risk <p>', 'accepted probability that the look-ahead peak exceeds the plan; the pinball loss is taken at 1 − risk', '0.05')
     .option('--compare <dirs>', 'comma-separated model folders of the same config trained with other --graph-mode values (the graph ablation)')

@@ -90,10 +90,10 @@ export function registerExplain(program: Command): void {
   program
     .command('explain')
     .description(
-      'Explain the running adapter\'s current decision for a namespace (or one service): the count and its reason, forecast vs actual, ' +
+      "Explain the running adapter's current decision for a namespace (or one service): the count and its reason, forecast vs actual, " +
         'fallbacks, and the preview scorecard. Reads the adapter through your kubeconfig (the API server, or a local adapter).',
     )
-    .argument('<namespace>', 'the application\'s namespace')
+    .argument('<namespace>', "the application's namespace")
     .argument('[service]', 'one service (its Deployment name); default: every service')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config or in-cluster)')
     .option('--context <name>', 'kubeconfig context to use')

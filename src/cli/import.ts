@@ -24,7 +24,9 @@ export async function runImportNezha(from: string, out: string): Promise<string>
 export function registerImport(program: Command): void {
   program
     .command('import-nezha')
-    .description('Convert a Nezha recording (multiservice/<app>-<date>/: <service>_<metric>.log at 60 s, callgraph_from_traces.csv) into a dataset folder like collect writes')
+    .description(
+      'Convert a Nezha recording (multiservice/<app>-<date>/: <service>_<metric>.log at 60 s, callgraph_from_traces.csv) into a dataset folder like collect writes',
+    )
     .requiredOption('--from <dir>', 'the recording folder')
     .requiredOption('--out <dir>', 'dataset folder to write (dataset.jsonl + graph.json; replaced whole)')
     .action(async (options: { from: string; out: string }) => {

@@ -16,7 +16,26 @@ import type { Command } from 'commander';
 import { loadServeConfig, lookAheadBaseSeconds, type ApplicationConfig } from '../config/index.js';
 import { ConfigError, expectNumber, ALL_FEATURES } from '../core/index.js';
 import { parseCallGraphSpec } from '../graph/index.js';
-import { loadGnnForecaster, evaluateModel, type DecisionSettings, DATA, LIVE, VERSIONS, judge, liveVersion, newVersion, promote, prune, recordDecision, summarizeScores, type ModelScore, type RetrainDecision, type Scored, loadTrainingData, trainInWorker } from '../model/index.js';
+import {
+  loadGnnForecaster,
+  evaluateModel,
+  type DecisionSettings,
+  DATA,
+  LIVE,
+  VERSIONS,
+  judge,
+  liveVersion,
+  newVersion,
+  promote,
+  prune,
+  recordDecision,
+  summarizeScores,
+  type ModelScore,
+  type RetrainDecision,
+  type Scored,
+  loadTrainingData,
+  trainInWorker,
+} from '../model/index.js';
 import { prometheusSourceConfig } from '../sources/index.js';
 import { log, type Logger } from '../telemetry/index.js';
 import { progressBar } from '../util/index.js';
@@ -124,7 +143,12 @@ export async function retrain(plan: RetrainPlan, steps: RetrainSteps, logger: Lo
  * Scores a saved model with `evaluate`'s code on the newest held-out window, the baselines fitted
  * and tuned on the steps before it. `decision` sizes the look-ahead peak the evaluation also scores.
  */
-export async function scoreModel(modelDir: string, dataDir: string, testStart: number | null, decision: (stepSeconds: number, horizon: number) => DecisionSettings): Promise<ScoredWindow> {
+export async function scoreModel(
+  modelDir: string,
+  dataDir: string,
+  testStart: number | null,
+  decision: (stepSeconds: number, horizon: number) => DecisionSettings,
+): Promise<ScoredWindow> {
   const model = await loadGnnForecaster(modelDir);
   try {
     const { info } = model;
@@ -166,12 +190,13 @@ function pickApp(apps: readonly ApplicationConfig[], name: string | undefined): 
 
 /** The real steps for one configured application. */
 export function realSteps(app: ApplicationConfig, flags: RetrainFlags, argv: readonly string[], now: number): RetrainSteps {
-  if (app.source.kind !== 'prometheus') throw new ConfigError(`application "${app.name}": retrain collects from Prometheus, but source.kind is "${app.source.kind}"`);
+  if (app.source.kind !== 'prometheus')
+    throw new ConfigError(`application "${app.name}": retrain collects from Prometheus, but source.kind is "${app.source.kind}"`);
   const days = expectNumber(flags.days, '--days', { min: 0.01, max: 90 });
   const services = app.services ?? [];
   // An empty list is fine here (collect discovers the services from Istio); the parser only needs one.
   const source = prometheusSourceConfig(app.source, app.namespace, services.length > 0 ? services : ['discovered'], app.stepSeconds);
-  const graph = parseCallGraphSpec(flags.graph ?? (app.topology ?? 'istio'), '--graph');
+  const graph = parseCallGraphSpec(flags.graph ?? app.topology ?? 'istio', '--graph');
   const trainOptions: TrainCliOptions = { ...flags, data: '', modelName: app.name };
   const { model, train } = resolveConfigs(trainOptions);
   return {
@@ -201,7 +226,14 @@ export function realSteps(app: ApplicationConfig, flags: RetrainFlags, argv: rea
       const bar = flags.progress ? progressBar(`train ${app.name}`, epochs) : null;
       let done = 0;
       const summary = await trainInWorker(
-        { dataset: data.dataset, callGraph: data.callGraph, modelConfig: model, trainConfig: train, saveDir, provenance: { modelName: app.name, data: dataDir, graph: data.graphSource, command: `deepscaler ${argv.join(' ')}` } },
+        {
+          dataset: data.dataset,
+          callGraph: data.callGraph,
+          modelConfig: model,
+          trainConfig: train,
+          saveDir,
+          provenance: { modelName: app.name, data: dataDir, graph: data.graphSource, command: `deepscaler ${argv.join(' ')}` },
+        },
         (p) => {
           if (p.batch === p.batches) done += 1;
           bar?.update(Math.min(done, epochs), `iter ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`);
@@ -247,22 +279,26 @@ export function registerRetrain(program: Command): void {
   program
     .command('retrain')
     .description(
-      'Retrain one application\'s model from its recent Prometheus data and promote the candidate atomically only if it beats the live model ' +
+      "Retrain one application's model from its recent Prometheus data and promote the candidate atomically only if it beats the live model " +
         'and the baselines on the newest held-out window (for a CronJob: manifests/retrain).',
     )
-    .option('--config <path>', 'the adapter\'s configuration (the application\'s Prometheus, namespace, services, step); env DEEPSCALER_CONFIG', process.env['DEEPSCALER_CONFIG'] ?? '/etc/deepscaler/config.yaml')
+    .option(
+      '--config <path>',
+      "the adapter's configuration (the application's Prometheus, namespace, services, step); env DEEPSCALER_CONFIG",
+      process.env['DEEPSCALER_CONFIG'] ?? '/etc/deepscaler/config.yaml',
+    )
     .option('--app <name>', 'the application to retrain (default: the only one)')
     .option('--models <dir>', `the application's folder on the model volume (default: the folder of its model path when that ends in /${LIVE})`)
     .option('--days <n>', 'days of history to collect, ending now', '7')
-    .option('--prometheus <url>', 'Prometheus URL (default: the application\'s source url)')
-    .option('--graph <source>', 'starting call graph: istio, none, or a topology .yaml (default: the application\'s topology, else istio)')
+    .option('--prometheus <url>', "Prometheus URL (default: the application's source url)")
+    .option('--graph <source>', "starting call graph: istio, none, or a topology .yaml (default: the application's topology, else istio)")
     .option('--model-config <file>', 'model config (YAML/JSON), as for train')
     .option('--train-config <file>', 'train config (YAML/JSON), as for train')
     .option('--num-epoch <n>', 'predictor epochs per iteration (overrides the train config)')
     .option('--num-iter <n>', 'alternating iterations (overrides the train config)')
     .option('--max-graph-num <n>', 'size of the graph pool (overrides the train config)')
     .option('--seed <n>', 'random seed (overrides the train config)')
-    .option('--min-improvement <ratio>', 'relative error the candidate must shave off the live model\'s (0.02 = 2 %)', '0')
+    .option('--min-improvement <ratio>', "relative error the candidate must shave off the live model's (0.02 = 2 %)", '0')
     .option('--keep <n>', 'model versions kept besides the live one', '3')
     .option('--no-progress', 'no progress bars')
     .action((flags: RetrainFlags) => runRetrain(flags, process.argv.slice(2)));

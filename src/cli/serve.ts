@@ -15,7 +15,16 @@ import { clusterConfig, deploymentsApi, eventsApi } from '../kube/index.js';
 import { DecisionJournal, ReplicaEvents, ScorecardMetrics, registerRetrainMetrics } from '../explain/index.js';
 import { readDecisionBeside } from '../model/index.js';
 import { ServingLoop } from '../loop/index.js';
-import { addApiServerFlags, localKubeconfig, resolveApiServerFlags, type ApiServerFlags, type LocalClientFiles, startApiServer, DESIRED_REPLICAS_METRIC, SnapshotMetricsProvider } from '../serving/index.js';
+import {
+  addApiServerFlags,
+  localKubeconfig,
+  resolveApiServerFlags,
+  type ApiServerFlags,
+  type LocalClientFiles,
+  startApiServer,
+  DESIRED_REPLICAS_METRIC,
+  SnapshotMetricsProvider,
+} from '../serving/index.js';
 import { SnapshotStore } from '../snapshot/index.js';
 import { log, registry } from '../telemetry/index.js';
 import { writeFileAtomic } from '../util/index.js';
@@ -50,13 +59,14 @@ export function tryItLines(url: string, config: ServeConfig, client: LocalClient
   const path = `/apis/external.metrics.k8s.io/v1beta1/namespaces/${app.namespace}/${DESIRED_REPLICAS_METRIC}`;
   const selector = service === undefined ? '' : `?labelSelector=service%3D${service}`;
   const auth = client !== null && !allowAll ? ` --cert ${client.certFile} --key ${client.keyFile}` : '';
-  const lines = [
-    `Desired replicas of every ${app.name} service (refreshed every step):`,
-    `  curl -sk${auth} ${url}${path}`,
-  ];
-  if (service !== undefined) lines.push(`Only ${service} (what an HPA with selector service=${service} reads):`, `  curl -sk${auth} '${url}${path}${selector}'`);
+  const lines = [`Desired replicas of every ${app.name} service (refreshed every step):`, `  curl -sk${auth} ${url}${path}`];
+  if (service !== undefined)
+    lines.push(`Only ${service} (what an HPA with selector service=${service} reads):`, `  curl -sk${auth} '${url}${path}${selector}'`);
   if (kubeconfigPath !== null) lines.push('With kubectl:', `  kubectl --kubeconfig ${kubeconfigPath} get --raw '${path}${selector}'`);
-  lines.push('Adapter state for Grafana/Prometheus:', `  curl -sk${auth} ${url}/metrics | grep -E '^deepscaler_(desired_replicas|fallback_active|model_loaded)'`);
+  lines.push(
+    'Adapter state for Grafana/Prometheus:',
+    `  curl -sk${auth} ${url}/metrics | grep -E '^deepscaler_(desired_replicas|fallback_active|model_loaded)'`,
+  );
   return lines;
 }
 
@@ -101,7 +111,11 @@ export async function runServe(given: ServeFlags): Promise<void> {
     registry,
     apps.flatMap(({ config: { name, model } }) => (model === null ? [] : [{ app: name, read: () => readDecisionBeside(model) }])),
   );
-  const scorecard = new ScorecardMetrics(journal, registry, apps.map(({ config: app }) => ({ namespace: app.namespace, app: app.name, preview: app.preview })));
+  const scorecard = new ScorecardMetrics(
+    journal,
+    registry,
+    apps.map(({ config: app }) => ({ namespace: app.namespace, app: app.name, preview: app.preview })),
+  );
   const eventIntervalSeconds = expectNumber(flags.eventInterval, '--event-interval', { min: 1 });
   const events =
     flags.events && kubeConfig !== null && needsCluster
@@ -150,7 +164,9 @@ export async function runServe(given: ServeFlags): Promise<void> {
       ...tryItLines(shownUrl, config, api.localClient, kubeconfigPath, api.insecureAllowAll),
       ...(grpc === null || grpcServer === null
         ? []
-        : [`KEDA external scaler and predictor: gRPC (${grpc.tls === 'plaintext' ? 'plaintext' : 'TLS'}) on ${grpc.host}:${grpcServer.port}, see docs/grpc.md`]),
+        : [
+            `KEDA external scaler and predictor: gRPC (${grpc.tls === 'plaintext' ? 'plaintext' : 'TLS'}) on ${grpc.host}:${grpcServer.port}, see docs/grpc.md`,
+          ]),
       'Stop with Ctrl-C.',
       '',
     ].join('\n') + '\n',
@@ -196,12 +212,23 @@ export function registerServe(program: Command): void {
         'through the external metrics API. Without a cluster: the default run (Online Boutique replayed from shipped data).',
     )
     .option('--config <path>', 'applications to serve (YAML; see docs/serving.md); env DEEPSCALER_CONFIG', process.env['DEEPSCALER_CONFIG'] ?? DEFAULT_CONFIG)
-    .option('--step-interval <seconds>', 'wall-clock seconds per replayed step, for every replay application; env DEEPSCALER_STEP_INTERVAL', process.env['DEEPSCALER_STEP_INTERVAL'])
+    .option(
+      '--step-interval <seconds>',
+      'wall-clock seconds per replayed step, for every replay application; env DEEPSCALER_STEP_INTERVAL',
+      process.env['DEEPSCALER_STEP_INTERVAL'],
+    )
     .option('--fallback <policy>', 'on stale data: last-value, reactive or unavailable (503); env DEEPSCALER_FALLBACK', process.env['DEEPSCALER_FALLBACK'])
     .option('--max-age <seconds>', 'data older than this is stale; env DEEPSCALER_MAX_AGE', process.env['DEEPSCALER_MAX_AGE'])
     .option('--model <dir>', 'model folder (only with a single application); env DEEPSCALER_MODEL', process.env['DEEPSCALER_MODEL'])
-    .option('--no-events', 'do not write a Kubernetes Event on a Deployment when its desired count changes (written in a cluster with capacity.fromDeployments)')
-    .option('--event-interval <seconds>', 'at most one replica-change Event per Deployment this often; env DEEPSCALER_EVENT_INTERVAL', process.env['DEEPSCALER_EVENT_INTERVAL'] ?? '60')
+    .option(
+      '--no-events',
+      'do not write a Kubernetes Event on a Deployment when its desired count changes (written in a cluster with capacity.fromDeployments)',
+    )
+    .option(
+      '--event-interval <seconds>',
+      'at most one replica-change Event per Deployment this often; env DEEPSCALER_EVENT_INTERVAL',
+      process.env['DEEPSCALER_EVENT_INTERVAL'] ?? '60',
+    )
     .option(
       '--shutdown-delay <seconds>',
       'on SIGTERM, seconds to keep serving while /readyz is unready, so the endpoint is removed before the listener closes (default 5 in a pod, 0 otherwise)',

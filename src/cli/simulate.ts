@@ -8,7 +8,15 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, expectNumber, expectOneOf } from '../core/index.js';
-import { outcomeJson, AUTOSCALER_NAMES, DEFAULT_RISK_SWEEP, DEFAULT_PROMETHEUS_LAG_SECONDS, DEFAULT_TARGET_SWEEP, type AutoscalerName, runScenario } from '../experiment/index.js';
+import {
+  outcomeJson,
+  AUTOSCALER_NAMES,
+  DEFAULT_RISK_SWEEP,
+  DEFAULT_PROMETHEUS_LAG_SECONDS,
+  DEFAULT_TARGET_SWEEP,
+  type AutoscalerName,
+  runScenario,
+} from '../experiment/index.js';
 import { parseCpuCosts, DEFAULT_CPU_METRICS_LAG_SECONDS, DEFAULT_SCALING, DEFAULT_QUEUE_TIMEOUT_SECONDS } from '../sim/index.js';
 import { writeFileAtomic, progressBar, type Progress } from '../util/index.js';
 
@@ -47,7 +55,8 @@ interface SimulateFlags {
 
 function parseStartup(text: string): [number, number] {
   const [min, max] = text.split('-').map(Number);
-  if (min === undefined || max === undefined || !(min >= 0) || !(max >= min)) throw new ConfigError(`--startup: expected <min>-<max> seconds, e.g. 30-60, got "${text}"`);
+  if (min === undefined || max === undefined || !(min >= 0) || !(max >= min))
+    throw new ConfigError(`--startup: expected <min>-<max> seconds, e.g. 30-60, got "${text}"`);
   return [min, max];
 }
 
@@ -102,7 +111,8 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
       bar.progress.update(done);
       if (done === total) bar.progress.finish();
     },
-    onTrainProgress: (p) => process.stderr.write(`\rtraining: iteration ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}   `),
+    onTrainProgress: (p) =>
+      process.stderr.write(`\rtraining: iteration ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}   `),
   });
   for (const o of outcomes) process.stdout.write(`${o.markdown}\n(${o.wallSeconds.toFixed(0)} s)\n\n`);
   if (flags.json) {
@@ -124,8 +134,15 @@ export function registerSimulate(program: Command): void {
         'report SLO violations against CPU cost as frontiers, with a cost floor and a perfect-foresight reference.',
     )
     .option('--topology <file>', 'application topology YAML (services, CPU, call edges)', `${DATA}topologies/online-boutique.yaml`)
-    .option('--trace <file>', 'workload: per-minute counts (.csv: "minute,requests" with a header, or WorldCup98 "YYYY-MM-DD HH:MM:SS,count") or concurrent users every 5 s (.req)', `${DATA}traces/worldcup98-per-minute.csv`)
-    .option('--train-trace <file>', 'train the learning autoscalers on this trace instead of the first --train-fraction of --trace (then all of --trace is scored)')
+    .option(
+      '--trace <file>',
+      'workload: per-minute counts (.csv: "minute,requests" with a header, or WorldCup98 "YYYY-MM-DD HH:MM:SS,count") or concurrent users every 5 s (.req)',
+      `${DATA}traces/worldcup98-per-minute.csv`,
+    )
+    .option(
+      '--train-trace <file>',
+      'train the learning autoscalers on this trace instead of the first --train-fraction of --trace (then all of --trace is scored)',
+    )
     .option('--peak <req/s>', 'external requests/s at the peak of the simulated part of the trace', '100')
     .option('--hours <h>', 'simulated length (a shorter trace loops)', '24')
     .option('--offset-hours <h>', 'start this far into the trace', '0')
@@ -136,7 +153,11 @@ export function registerSimulate(program: Command): void {
     .option('--autoscalers <list>', `comma-separated, from ${AUTOSCALER_NAMES.join(', ')}`, 'cpu-hpa,holt,phpa,periodic,perfect-foresight')
     .option('--target-utilization <f>', "CPU target of the predictive autoscalers' capacity and of the cost floor", String(DEFAULT_SCALING.targetUtilization))
     .option('--cpu-targets <list>', "the CPU HPA's and PHPA's knob: target utilizations swept", DEFAULT_TARGET_SWEEP.join(','))
-    .option('--risks <list>', "the adapter's knob (risk: accepted probability of under-provisioning the look-ahead peak) swept for deepscaler, holt and periodic", DEFAULT_RISK_SWEEP.join(','))
+    .option(
+      '--risks <list>',
+      "the adapter's knob (risk: accepted probability of under-provisioning the look-ahead peak) swept for deepscaler, holt and periodic",
+      DEFAULT_RISK_SWEEP.join(','),
+    )
     .option('--max-replicas <n>', 'maxReplicas of every HPA', String(DEFAULT_SCALING.maxReplicas))
     .option('--scale-down-window <s>', "every HPA's behavior.scaleDown.stabilizationWindowSeconds", String(DEFAULT_SCALING.scaleDownWindowSeconds))
     .option('--tolerance <f>', "every HPA's tolerance (inclusive, as Kubernetes ≥ 1.33)", String(DEFAULT_SCALING.tolerance))
@@ -150,7 +171,10 @@ export function registerSimulate(program: Command): void {
     .option('--train-fraction <f>', 'share of --trace used for training (deepscaler, periodic) and never scored', '0.5')
     .option('--epochs <n>', 'predictor epochs per training iteration (default: the model defaults)')
     .option('--out <dir>', 'where reports and plots go', 'sim-results')
-    .option('--json <file>', 'write the outcome {app, trace, seed, floorCoreHours, autoscalers:[{name, knob, points:[{knob, violationPct, coreHours}]}]} (an array of them for several seeds)')
+    .option(
+      '--json <file>',
+      'write the outcome {app, trace, seed, floorCoreHours, autoscalers:[{name, knob, points:[{knob, violationPct, coreHours}]}]} (an array of them for several seeds)',
+    )
     .addHelpText(
       'after',
       `

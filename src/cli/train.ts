@@ -6,7 +6,16 @@
  */
 import type { Command } from 'commander';
 import { expectNumber, expectOneOf } from '../core/index.js';
-import { GRAPH_MODES, parseModelConfig, parseTrainConfig, readConfigFile, type ModelConfig, type TrainConfig, loadTrainingData, trainInWorker } from '../model/index.js';
+import {
+  GRAPH_MODES,
+  parseModelConfig,
+  parseTrainConfig,
+  readConfigFile,
+  type ModelConfig,
+  type TrainConfig,
+  loadTrainingData,
+  trainInWorker,
+} from '../model/index.js';
 import { progressBar } from '../util/index.js';
 
 export interface TrainCliOptions {
@@ -59,7 +68,10 @@ export async function runTrain(options: TrainCliOptions, argv: readonly string[]
     },
     (p) => {
       const done = (p.iteration - 1) * epochsPerIteration + (p.phase === 'graph' ? train.numEpoch : 0) + p.epoch - 1;
-      bar.update(done, `iter ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}${p.valLoss === null ? '' : ` val ${p.valLoss.toFixed(4)}`}`);
+      bar.update(
+        done,
+        `iter ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}${p.valLoss === null ? '' : ` val ${p.valLoss.toFixed(4)}`}`,
+      );
     },
   );
   bar.finish(`best validation loss ${summary.bestValLoss.toFixed(4)}`);

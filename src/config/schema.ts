@@ -135,7 +135,7 @@ export function parseServeConfig(raw: unknown, baseDir: string, origin = 'config
 
 /** What `margin` became: named in the error an old configuration gets. */
 const MARGIN_REPLACED =
-  'replaced by risk (the accepted probability that a service\'s peak demand in the look-ahead exceeds its planned capacity, ' +
+  "replaced by risk (the accepted probability that a service's peak demand in the look-ahead exceeds its planned capacity, " +
   'default 0.05; per service under serviceOverrides.<service>.risk): the correction over the forecast is now calibrated ' +
   'from its own record (calibration.*). Remove margin and set risk';
 
@@ -158,11 +158,13 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
     }, null);
   const before = p.count;
   const services = p.take(
-    () => (obj['services'] === undefined ? null : expectArray(obj['services'], `${path}.services`).map((s, j) => expectString(s, `${path}.services[${j}]`, NAME))),
+    () =>
+      obj['services'] === undefined ? null : expectArray(obj['services'], `${path}.services`).map((s, j) => expectString(s, `${path}.services[${j}]`, NAME)),
     null,
   );
   const selector = p.take(() => optionalString(obj['selector'], `${path}.selector`) ?? null, null);
-  if ((services === null) === (selector === null) && p.count === before) p.add(`${path}: set exactly one of services (a list) or selector (Deployments' labels)`);
+  if ((services === null) === (selector === null) && p.count === before)
+    p.add(`${path}: set exactly one of services (a list) or selector (Deployments' labels)`);
   if (services !== null && services.length === 0) p.add(`${path}.services: list at least one service`);
   if (services !== null && new Set(services).size !== services.length) p.add(`${path}.services: a service is listed twice`);
 
@@ -170,12 +172,16 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
   const lookAhead = section('lookAhead', ['podStartupSeconds', 'hpaSyncSeconds', 'scaleDownWindowSeconds']);
   const calibration = section('calibration', ['window', 'adaptSteps', 'stepSize', 'minCorrection', 'maxCorrection']);
   const fallback = section('fallback', ['policy', 'maxAgeSeconds']);
-  const number = (value: unknown, field: string, rule: NumberRule, standIn: number): number => p.take(() => optionalNumber(value, `${path}.${field}`, rule) ?? standIn, standIn);
+  const number = (value: unknown, field: string, rule: NumberRule, standIn: number): number =>
+    p.take(() => optionalNumber(value, `${path}.${field}`, rule) ?? standIn, standIn);
   const minReplicas = number(obj['minReplicas'], 'minReplicas', { min: 0, integer: true }, 1);
   const maxReplicas = number(obj['maxReplicas'], 'maxReplicas', { min: 1, integer: true }, 20);
   if (maxReplicas < minReplicas) p.add(`${path}.maxReplicas: must be at least minReplicas (${minReplicas}), got ${maxReplicas}`);
   const stepSeconds = number(obj['stepSeconds'], 'stepSeconds', { min: 1 }, 30);
-  const fromDeployments = p.take(() => (capacity['fromDeployments'] === undefined ? false : expectBoolean(capacity['fromDeployments'], `${path}.capacity.fromDeployments`)), false);
+  const fromDeployments = p.take(
+    () => (capacity['fromDeployments'] === undefined ? false : expectBoolean(capacity['fromDeployments'], `${path}.capacity.fromDeployments`)),
+    false,
+  );
   if (selector !== null && !fromDeployments) p.add(`${path}.selector: a selector needs capacity.fromDeployments: true (it lists Deployments)`);
   const risk = number(obj['risk'], 'risk', RISK_RULE, DEFAULT_RISK);
   const scaleIn = p.take(() => (obj['scaleIn'] === undefined ? 'forecast' : expectOneOf(obj['scaleIn'], `${path}.scaleIn`, SCALE_IN_MODES)), 'forecast');
@@ -186,7 +192,10 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
     namespace: p.take(() => expectString(obj['namespace'], `${path}.namespace`, NAME), ''),
     services,
     selector,
-    source: p.take(() => parseSourceConfig(obj['source'], { path: `${path}.source`, baseDir, namespace: String(obj['namespace']), services, stepSeconds }), STAND_IN_SOURCE),
+    source: p.take(
+      () => parseSourceConfig(obj['source'], { path: `${path}.source`, baseDir, namespace: String(obj['namespace']), services, stepSeconds }),
+      STAND_IN_SOURCE,
+    ),
     topology: file('topology'),
     model: file('model'),
     baseline: p.take(() => (obj['baseline'] === undefined ? 'holt' : expectOneOf(obj['baseline'], `${path}.baseline`, BASELINE_NAMES)), 'holt'),
@@ -215,7 +224,10 @@ function parseApplication(raw: unknown, path: string, baseDir: string): Applicat
       maxCorrection: number(calibration['maxCorrection'], 'calibration.maxCorrection', { min: 1, max: 100 }, DEFAULT_CALIBRATION.maxCorrection),
     },
     fallback: {
-      policy: p.take(() => (fallback['policy'] === undefined ? 'last-value' : expectOneOf(fallback['policy'], `${path}.fallback.policy`, FALLBACK_POLICIES)), 'last-value'),
+      policy: p.take(
+        () => (fallback['policy'] === undefined ? 'last-value' : expectOneOf(fallback['policy'], `${path}.fallback.policy`, FALLBACK_POLICIES)),
+        'last-value',
+      ),
       maxAgeSeconds: number(fallback['maxAgeSeconds'], 'fallback.maxAgeSeconds', { min: 1 }, 4 * stepSeconds),
     },
     modelPollSeconds: number(obj['modelPollSeconds'], 'modelPollSeconds', { min: 0.05 }, 2),
@@ -269,7 +281,9 @@ function checkUnique(apps: readonly ApplicationConfig[], origin: string): void {
       const key = `${app.namespace}/${service}`;
       const owner = owners.get(key);
       if (owner !== undefined) {
-        throw new ConfigError(`${origin}.applications[${i}].services: "${service}" in namespace "${app.namespace}" is already served by application "${owner}"`);
+        throw new ConfigError(
+          `${origin}.applications[${i}].services: "${service}" in namespace "${app.namespace}" is already served by application "${owner}"`,
+        );
       }
       owners.set(key, app.name);
     }

@@ -28,7 +28,9 @@ export function framesToDataset(frames: readonly Frame[], stepSeconds: number): 
     }
     const expected = first.timestamp + t * stepSeconds * 1000;
     if (frame.timestamp !== expected) {
-      throw new DatasetError(`frame ${t} is at ${new Date(frame.timestamp).toISOString()}, expected ${new Date(expected).toISOString()} (step ${stepSeconds} s)`);
+      throw new DatasetError(
+        `frame ${t} is at ${new Date(frame.timestamp).toISOString()}, expected ${new Date(expected).toISOString()} (step ${stepSeconds} s)`,
+      );
     }
     values.set(frame.values, t * size);
   });

@@ -73,13 +73,16 @@ function parseHeader(raw: unknown, where: string): Header {
   if (!isRecord(raw) || raw['format'] !== JSONL_FORMAT) {
     throw new DatasetError(`${where}: not a dataset header (expected {"format":"${JSONL_FORMAT}", ...} on the first line)`);
   }
-  if (raw['version'] !== JSONL_VERSION) throw new DatasetError(`${where}: version ${String(raw['version'])} is not supported (this build reads version ${JSONL_VERSION})`);
+  if (raw['version'] !== JSONL_VERSION)
+    throw new DatasetError(`${where}: version ${String(raw['version'])} is not supported (this build reads version ${JSONL_VERSION})`);
   const step = raw['stepSeconds'];
   if (typeof step !== 'number' || !(step > 0)) throw new DatasetError(`${where}: stepSeconds must be a positive number, got ${JSON.stringify(step)}`);
   const start = raw['start'];
-  if (typeof start !== 'string' || Number.isNaN(Date.parse(start))) throw new DatasetError(`${where}: start must be an ISO-8601 time, got ${JSON.stringify(start)}`);
+  if (typeof start !== 'string' || Number.isNaN(Date.parse(start)))
+    throw new DatasetError(`${where}: start must be an ISO-8601 time, got ${JSON.stringify(start)}`);
   const length = raw['length'];
-  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) throw new DatasetError(`${where}: length must be a whole number, got ${JSON.stringify(length)}`);
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0)
+    throw new DatasetError(`${where}: length must be a whole number, got ${JSON.stringify(length)}`);
   const services = raw['services'];
   if (!Array.isArray(services) || services.length === 0 || !services.every((s) => typeof s === 'string' && s !== '')) {
     throw new DatasetError(`${where}: services must be a non-empty list of names`);
@@ -88,7 +91,8 @@ function parseHeader(raw: unknown, where: string): Header {
   const features = raw['features'];
   if (!Array.isArray(features) || features.length === 0) throw new DatasetError(`${where}: features must be a non-empty list`);
   features.forEach((f, i) => {
-    if (typeof f !== 'string' || !isFeature(f)) throw new DatasetError(`${where}: features[${i}]: unknown metric ${JSON.stringify(f)} (known: ${ALL_FEATURES.join(', ')})`);
+    if (typeof f !== 'string' || !isFeature(f))
+      throw new DatasetError(`${where}: features[${i}]: unknown metric ${JSON.stringify(f)} (known: ${ALL_FEATURES.join(', ')})`);
   });
   const units = isRecord(raw['units']) ? raw['units'] : {};
   for (const f of features as Feature[]) {
@@ -96,7 +100,16 @@ function parseHeader(raw: unknown, where: string): Header {
       throw new DatasetError(`${where}: units.${f} is ${JSON.stringify(units[f])}, but ${f} is read in "${FEATURE_UNITS[f]}"`);
     }
   }
-  return { format: JSONL_FORMAT, version: JSONL_VERSION, stepSeconds: step, start, length, services, features: features as Feature[], units: units as Record<string, string> };
+  return {
+    format: JSONL_FORMAT,
+    version: JSONL_VERSION,
+    stepSeconds: step,
+    start,
+    length,
+    services,
+    features: features as Feature[],
+    units: units as Record<string, string>,
+  };
 }
 
 /** Parses the format; `origin` (a path) prefixes every error with the line it is about. */
@@ -126,7 +139,8 @@ export function parseJsonlDataset(text: string, origin: string): Dataset {
       );
     }
     const perService = row['values'];
-    if (perService.length !== ds.services.length) throw new DatasetError(`${where}: values has ${perService.length} services, the header lists ${ds.services.length}`);
+    if (perService.length !== ds.services.length)
+      throw new DatasetError(`${where}: values has ${perService.length} services, the header lists ${ds.services.length}`);
     perService.forEach((cells: unknown, s) => {
       const service = ds.services[s]!;
       if (!Array.isArray(cells) || cells.length !== ds.features.length) {

@@ -55,12 +55,16 @@ export function readNezhaRecording(dir: string): { dataset: Dataset; graph: Call
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (services.length === 0) throw new DatasetError(`${join(dir, 'services.txt')}: no services listed`);
-  const series = services.map((service) => NEZHA_METRICS.map(({ feature, metric, scale }) => readSeries(join(dir, `${service}_${metric}.log`), feature, scale)));
+  const series = services.map((service) =>
+    NEZHA_METRICS.map(({ feature, metric, scale }) => readSeries(join(dir, `${service}_${metric}.log`), feature, scale)),
+  );
   const length = series[0]![0]!.length;
   services.forEach((service, s) =>
     NEZHA_METRICS.forEach(({ metric }, f) => {
       if (series[s]![f]!.length !== length) {
-        throw new DatasetError(`${dir}: ragged lengths: ${service}_${metric}.log has ${series[s]![f]!.length} lines but ${services[0]}_${NEZHA_METRICS[0]!.metric}.log has ${length}`);
+        throw new DatasetError(
+          `${dir}: ragged lengths: ${service}_${metric}.log has ${series[s]![f]!.length} lines but ${services[0]}_${NEZHA_METRICS[0]!.metric}.log has ${length}`,
+        );
       }
     }),
   );

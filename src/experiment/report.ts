@@ -114,9 +114,22 @@ export function comparisonTable(result: ExperimentResult): string {
 export function frontierSvg(result: ExperimentResult, title: string): string {
   const series = result.frontiers.map((f) => {
     const points = costPoints(f).sort((a, b) => a.coreHours - b.coreHours);
-    return { name: f.name, x: points.map((p) => p.coreHours / result.floorCoreHours), values: points.map((p) => p.violationPct), dashed: f.name === 'perfect-foresight' };
+    return {
+      name: f.name,
+      x: points.map((p) => p.coreHours / result.floorCoreHours),
+      values: points.map((p) => p.violationPct),
+      dashed: f.name === 'perfect-foresight',
+    };
   });
-  return lineChartSvg(series, { title, xLabel: 'CPU requested ÷ cost floor', yLabel: 'SLO violations (% of requests)', width: 820, height: 380, markers: true, legendOutside: true });
+  return lineChartSvg(series, {
+    title,
+    xLabel: 'CPU requested ÷ cost floor',
+    yLabel: 'SLO violations (% of requests)',
+    width: 820,
+    height: 380,
+    markers: true,
+    legendOutside: true,
+  });
 }
 
 export function markdownReport(result: ExperimentResult, description: string): string {

@@ -15,7 +15,24 @@ import { topologyCallGraph, type Topology } from '../graph/index.js';
 import { DEFAULT_RISK } from '../config/index.js';
 import { AdapterAutoscaler, simulatedAppConfig, ModelHost } from '../loop/index.js';
 import { DEFAULT_TRAIN_CONFIG, parseModelConfig, trainInWorker, type ModelConfig, type TrainConfig, type TrainProgress } from '../model/index.js';
-import { buildApp, type AppModel, type AppOptions, CpuHpaAutoscaler, DEFAULT_CPU_METRICS_LAG_SECONDS, hpaSpecFor, OracleForecaster, type Autoscaler, type ScalingSettings, DEFAULT_STARTUP_SECONDS, HPA_DEFAULTS, PhpaAutoscaler, settledReplicas, simulate, type RunResult, type SimulationSpec } from '../sim/index.js';
+import {
+  buildApp,
+  type AppModel,
+  type AppOptions,
+  CpuHpaAutoscaler,
+  DEFAULT_CPU_METRICS_LAG_SECONDS,
+  hpaSpecFor,
+  OracleForecaster,
+  type Autoscaler,
+  type ScalingSettings,
+  DEFAULT_STARTUP_SECONDS,
+  HPA_DEFAULTS,
+  PhpaAutoscaler,
+  settledReplicas,
+  simulate,
+  type RunResult,
+  type SimulationSpec,
+} from '../sim/index.js';
 import { createLogger } from '../telemetry/index.js';
 
 /** Names as they appear in reports and `--json` (stable). */
@@ -125,7 +142,13 @@ export function floorCoreHours(app: AppModel, rates: ArrayLike<number>, stepSeco
 
 /** The model host `serve` would run for the model folder; refuses a model that cannot serve this app. */
 export async function startModelHost(modelDir: string, app: AppModel, stepSeconds: number, lookAheadSeconds: number): Promise<ModelHost> {
-  const host = new ModelHost({ dir: modelDir, requiredServices: app.services, stepSeconds, pollMs: 3_600_000, logger: createLogger({ model: modelDir }, () => {}) });
+  const host = new ModelHost({
+    dir: modelDir,
+    requiredServices: app.services,
+    stepSeconds,
+    pollMs: 3_600_000,
+    logger: createLogger({ model: modelDir }, () => {}),
+  });
   await host.start();
   const info = host.loaded;
   if (info === null || info.horizon * stepSeconds < lookAheadSeconds) {
@@ -148,7 +171,10 @@ function seriesOf(dataset: Dataset): Map<string, Map<Feature, Float32Array>> {
     const byFeature = new Map<Feature, Float32Array>();
     for (const feature of DEMAND_FEATURES) {
       const f = dataset.features.indexOf(feature);
-      byFeature.set(feature, Float32Array.from({ length: dataset.length }, (_, t) => dataset.values[(t * n + s) * nf + f]!));
+      byFeature.set(
+        feature,
+        Float32Array.from({ length: dataset.length }, (_, t) => dataset.values[(t * n + s) * nf + f]!),
+      );
     }
     out.set(service, byFeature);
   });
@@ -166,7 +192,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const wants = (name: AutoscalerName): boolean => options.autoscalers.includes(name);
 
   // A given model is checked against the application before anything runs.
-  let host: ModelHost | null = wants('deepscaler') && options.modelDir !== undefined ? await startModelHost(options.modelDir, app, stepSeconds, lookAheadSeconds) : null;
+  let host: ModelHost | null =
+    wants('deepscaler') && options.modelDir !== undefined ? await startModelHost(options.modelDir, app, stepSeconds, lookAheadSeconds) : null;
   try {
     const separate = options.trainRates !== undefined;
     const trainRates = options.trainRates ?? rates.subarray(0, Math.floor(rates.length * options.trainFraction));
@@ -191,7 +218,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     let trainingSeconds: number | null = null;
     let modelDir = options.modelDir;
     if (wants('deepscaler') && host === null) {
-      if (recorded === null) throw new Error(`DeepScaler needs training data: the training part has ${trainRates.length} steps (give --train-fraction, --train-trace or --model)`);
+      if (recorded === null)
+        throw new Error(`DeepScaler needs training data: the training part has ${trainRates.length} steps (give --train-fraction, --train-trace or --model)`);
       modelDir = join(options.outDir, 'model');
       const base = shippedModelConfig();
       const summary = await trainInWorker(
@@ -259,7 +287,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         case 'cpu-hpa':
           return new CpuHpaAutoscaler({ ...scaling, targetUtilization: knob }, cpuLag);
         case 'phpa':
-          return new PhpaAutoscaler({ ...scaling, targetUtilization: knob }, startup[1] + HPA_DEFAULTS.syncPeriodSeconds, HPA_DEFAULTS.syncPeriodSeconds, cpuLag);
+          return new PhpaAutoscaler(
+            { ...scaling, targetUtilization: knob },
+            startup[1] + HPA_DEFAULTS.syncPeriodSeconds,
+            HPA_DEFAULTS.syncPeriodSeconds,
+            cpuLag,
+          );
         case 'holt':
           return adapter(name, knob, null);
         case 'deepscaler':
@@ -271,7 +304,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       }
     };
     const knobsOf = (name: AutoscalerName): readonly number[] =>
-      options.knobs?.[name] ?? (name === 'perfect-foresight' ? [DEFAULT_RISK] : KNOB_OF[name] === 'targetUtilization' ? DEFAULT_TARGET_SWEEP : DEFAULT_RISK_SWEEP);
+      options.knobs?.[name] ??
+      (name === 'perfect-foresight' ? [DEFAULT_RISK] : KNOB_OF[name] === 'targetUtilization' ? DEFAULT_TARGET_SWEEP : DEFAULT_RISK_SWEEP);
     const frontiers: AutoscalerFrontier[] = [];
     for (const name of options.autoscalers) {
       const points: FrontierRun[] = [];

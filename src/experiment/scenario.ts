@@ -65,7 +65,14 @@ export async function runScenario(options: ScenarioOptions): Promise<SeedOutcome
   for (const seed of options.seeds) {
     const began = performance.now();
     const workload = (t: Trace, offsetHours: number) =>
-      buildWorkload(t, { stepSeconds: options.stepSeconds, durationSeconds: options.hours * 3600, offsetSeconds: offsetHours * 3600, peak: options.peak, noise: options.noise, seed });
+      buildWorkload(t, {
+        stepSeconds: options.stepSeconds,
+        durationSeconds: options.hours * 3600,
+        offsetSeconds: offsetHours * 3600,
+        peak: options.peak,
+        noise: options.noise,
+        seed,
+      });
     const rates = workload(trace, options.offsetHours);
     const outDir = options.seeds.length > 1 ? join(options.outDir, `seed${seed}`) : options.outDir;
     const result = await runExperiment({

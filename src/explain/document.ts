@@ -84,7 +84,8 @@ export interface Explanation {
   readonly applications: readonly ApplicationExplanation[];
 }
 
-const num = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(Math.round(x * 10 ** digits) / 10 ** digits));
+const num = (x: number | null | undefined, digits = 3): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : String(Math.round(x * 10 ** digits) / 10 ** digits);
 const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
 
 /** ", risk 5%, correction ×1.21" for a forecast count; nothing for one current usage decided. */
@@ -107,19 +108,27 @@ function forecastLine(s: ServiceExplanation): string {
   const parts: string[] = [];
   const pair = (label: string, unit: string, actual: number | null, forecast: number | null | undefined): void => {
     if (actual === null && (forecast === null || forecast === undefined)) return;
-    const error = actual !== null && forecast !== null && forecast !== undefined && actual > 0 ? ` (${forecast >= actual ? '+' : ''}${pct((forecast - actual) / actual)})` : '';
-    parts.push(forecast === undefined ? `${label} ${num(actual)} ${unit} actual` : `${label} ${num(forecast)} forecast vs ${num(actual)} ${unit} actual${error}`);
+    const error =
+      actual !== null && forecast !== null && forecast !== undefined && actual > 0
+        ? ` (${forecast >= actual ? '+' : ''}${pct((forecast - actual) / actual)})`
+        : '';
+    parts.push(
+      forecast === undefined ? `${label} ${num(actual)} ${unit} actual` : `${label} ${num(forecast)} forecast vs ${num(actual)} ${unit} actual${error}`,
+    );
   };
   pair('cpu', 'cores', s.actual.cpuCores, s.forecastForNow === null ? undefined : s.forecastForNow.cpuCores);
   pair('req', 'req/s', s.actual.req, s.forecastForNow === null ? undefined : s.forecastForNow.req);
   const now = parts.length === 0 ? 'no observation yet' : parts.join('; ');
-  const peaks = [s.peak.cpuCores === null ? null : `cpu ${num(s.peak.cpuCores)} cores`, s.peak.req === null ? null : `req ${num(s.peak.req)} req/s`].filter((p) => p !== null);
+  const peaks = [s.peak.cpuCores === null ? null : `cpu ${num(s.peak.cpuCores)} cores`, s.peak.req === null ? null : `req ${num(s.peak.req)} req/s`].filter(
+    (p) => p !== null,
+  );
   const peak = peaks.length > 0 ? `; peak ahead ${peaks.join(', ')}` : '';
   return `    now: ${now}${s.forecastForNow === null ? ' (no forecast from the previous step)' : ''}${peak}; running ${s.actual.replicas === null ? 'unknown' : replicas(s.actual.replicas)}`;
 }
 
 function scorecardLines(s: ServiceScorecard, delaySeconds: number): string[] {
-  if (s.scoredMinutes === 0) return [`    scorecard: nothing scored yet (${s.skippedSteps} steps without demand, running replicas or a plan ${delaySeconds} s old)`];
+  if (s.scoredMinutes === 0)
+    return [`    scorecard: nothing scored yet (${s.skippedSteps} steps without demand, running replicas or a plan ${delaySeconds} s old)`];
   return [
     `    scorecard over ${num(s.scoredMinutes, 1)} min: under-provisioned ${num(s.actual.underProvisionedMinutes, 1)} min as run vs ${num(s.planned.underProvisionedMinutes, 1)} min as planned; ` +
       `replica-hours ${num(s.actual.replicaHours, 2)} used vs ${num(s.planned.replicaHours, 2)} planned`,

@@ -8,7 +8,15 @@ import { forecastValue } from '../forecast/index.js';
 import type { Recommendation, ServiceCapacity, CurrentUsage } from '../planning/index.js';
 import { ApiError, type ExplanationProvider } from '../serving/index.js';
 import type { AppSnapshot, SnapshotStore } from '../snapshot/index.js';
-import { EXPLANATION_API_VERSION, EXPLANATION_KIND, type ApplicationExplanation, type Explanation, type ModeChange, type RetrainSummary, type ServiceExplanation } from './document.js';
+import {
+  EXPLANATION_API_VERSION,
+  EXPLANATION_KIND,
+  type ApplicationExplanation,
+  type Explanation,
+  type ModeChange,
+  type RetrainSummary,
+  type ServiceExplanation,
+} from './document.js';
 import { PlanDelayLine, ScorecardAccumulator, delaySteps, type ServiceScorecard } from './scorecard.js';
 
 export interface JournalApp {
@@ -154,7 +162,10 @@ export class DecisionJournal implements ExplanationProvider {
       throw new ApiError(404, 'NotFound', `no application is configured for namespace "${namespace}" (configured namespaces: ${known || 'none'})`);
     }
     if (service !== undefined && !journals.some((j) => j.info.capacities.some((c) => c.service === service))) {
-      const services = journals.flatMap((j) => j.info.capacities.map((c) => c.service)).sort().join(', ');
+      const services = journals
+        .flatMap((j) => j.info.capacities.map((c) => c.service))
+        .sort()
+        .join(', ');
       throw new ApiError(404, 'NotFound', `service "${service}" is not scaled by deepscaler in namespace "${namespace}" (services: ${services})`);
     }
     const applications = journals

@@ -15,13 +15,13 @@ export class ScorecardMetrics {
     const labelNames = ['namespace', 'app', 'service', 'scenario'] as const;
     const under = new Gauge({
       name: 'deepscaler_scorecard_underprovisioned_minutes',
-      help: 'Minutes demand exceeded replicas × capacity per pod, since start: scenario actual (replicas that ran) or planned (DeepScaler\'s plan)',
+      help: "Minutes demand exceeded replicas × capacity per pod, since start: scenario actual (replicas that ran) or planned (DeepScaler's plan)",
       labelNames,
       registers,
     });
     const replicaHours = new Gauge({
       name: 'deepscaler_scorecard_replica_hours',
-      help: 'Replica-hours since start: scenario actual (replicas that ran) or planned (DeepScaler\'s plan), over the scored steps',
+      help: "Replica-hours since start: scenario actual (replicas that ran) or planned (DeepScaler's plan), over the scored steps",
       labelNames,
       registers,
     });

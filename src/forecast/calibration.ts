@@ -236,7 +236,8 @@ export class PeakCalibrator {
   private lastFrameAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: PeakCalibratorOptions) {
-    if (!Number.isInteger(options.lookAheadSteps) || options.lookAheadSteps < 1) throw new Error(`lookAheadSteps must be a whole number ≥ 1, got ${options.lookAheadSteps}`);
+    if (!Number.isInteger(options.lookAheadSteps) || options.lookAheadSteps < 1)
+      throw new Error(`lookAheadSteps must be a whole number ≥ 1, got ${options.lookAheadSteps}`);
     this.lookAheadSteps = options.lookAheadSteps;
     this.stepMs = options.stepSeconds * 1000;
     const calibration = options.calibration ?? DEFAULT_CALIBRATION;

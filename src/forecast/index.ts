@@ -46,7 +46,17 @@ export function forecastPeak(fc: Forecast, service: number, target: number, step
   return peak;
 }
 
-export { BASELINE_NAMES, baselineForecaster, holtLinear, movingAverage, persistence, recentMax, seasonalNaive, type BaselineName, type SeriesPredictor } from './baselines.js';
+export {
+  BASELINE_NAMES,
+  baselineForecaster,
+  holtLinear,
+  movingAverage,
+  persistence,
+  recentMax,
+  seasonalNaive,
+  type BaselineName,
+  type SeriesPredictor,
+} from './baselines.js';
 export { calibrationMemory, DEFAULT_CALIBRATION, PeakCalibrator, plannedDemand, type CalibrationOptions, type ServiceCalibration } from './calibration.js';
 export { scorePeaks, type PeakScore, type PeakScoreOptions, type SeriesArrays } from './peak-score.js';
 export { PeriodicForecaster } from './periodic.js';

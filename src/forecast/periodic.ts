@@ -42,7 +42,7 @@ export function dominantPeriod(series: ArrayLike<number>, minLag: number, minCor
     let sum = 0;
     for (let t = 0; t + lag < n; t++) sum += (x[t]! - mean) * (x[t + lag]! - mean);
     // Normalized per overlapping pair, so a long lag (few pairs) is not penalized for being long.
-    return (sum / (n - lag)) / (variance / n);
+    return sum / (n - lag) / (variance / n);
   };
   const maxLag = Math.floor(n / 2);
   const peaks: Array<{ lag: number; correlation: number }> = [];
@@ -138,6 +138,14 @@ export class PeriodicForecaster implements Forecaster {
       }
     }
     this.lastIssued = Math.max(this.lastIssued, issuedAt);
-    return { model: this.name, issuedAt, stepSeconds: window.stepSeconds, horizon: this.horizon, services: window.services, targets: this.options.targets, values };
+    return {
+      model: this.name,
+      issuedAt,
+      stepSeconds: window.stepSeconds,
+      horizon: this.horizon,
+      services: window.services,
+      targets: this.options.targets,
+      values,
+    };
   }
 }

@@ -58,7 +58,10 @@ export function parseTopology(text: string, origin: string): Topology {
 export function expectEdgeEnds(obj: Record<string, unknown>, path: string, known: ReadonlySet<string>): { from: string; to: string } {
   const from = expectString(obj['from'], `${path}.from`);
   const to = expectString(obj['to'], `${path}.to`);
-  for (const [field, value] of [['from', from], ['to', to]] as const) {
+  for (const [field, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
     if (!known.has(value)) throw new ConfigError(`${path}.${field}: "${value}" is not one of the services`);
   }
   return { from, to };

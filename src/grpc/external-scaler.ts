@@ -6,13 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { SnapshotStore } from '../snapshot/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { GrpcStatusError, type OpenStreams, toStatus, unaryHandler } from './calls.js';
-import type {
-  GetMetricSpecResponse,
-  GetMetricsRequest,
-  GetMetricsResponse,
-  IsActiveResponse,
-  ScaledObjectRef,
-} from './messages.js';
+import type { GetMetricSpecResponse, GetMetricsRequest, GetMetricsResponse, IsActiveResponse, ScaledObjectRef } from './messages.js';
 import { isActive, resolveScalerTarget } from './scaled-object.js';
 
 export function externalScalerHandlers(store: SnapshotStore, streams: OpenStreams, logger: Logger): grpc.UntypedServiceImplementation {
@@ -26,7 +20,10 @@ export function externalScalerHandlers(store: SnapshotStore, streams: OpenStream
 
   const GetMetrics = unaryHandler<GetMetricsRequest, GetMetricsResponse>(logger, 'GetMetrics', (request) => {
     if (!request.scaledObjectRef) {
-      throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'GetMetricsRequest.scaledObjectRef is required: it carries the trigger metadata naming the service');
+      throw new GrpcStatusError(
+        grpc.status.INVALID_ARGUMENT,
+        'GetMetricsRequest.scaledObjectRef is required: it carries the trigger metadata naming the service',
+      );
     }
     const target = resolveScalerTarget(request.scaledObjectRef, store);
     const replicas = target.recommendation.desiredReplicas;
@@ -43,19 +40,23 @@ export function externalScalerHandlers(store: SnapshotStore, streams: OpenStream
       return;
     }
     let lastSent: boolean | undefined;
-    streams.follow(call, (notify) => store.subscribe(notify), () => {
-      let active: boolean;
-      try {
-        active = isActive(resolveScalerTarget(ref, store));
-      } catch (err) {
-        // Withheld or missing predictions push nothing: losing data must never read as "inactive" (a scale to zero).
-        logger.debug('StreamIsActive holds its last answer', { reason: err instanceof Error ? err.message : String(err) });
-        return [];
-      }
-      if (active === lastSent) return [];
-      lastSent = active;
-      return [{ result: active }];
-    });
+    streams.follow(
+      call,
+      (notify) => store.subscribe(notify),
+      () => {
+        let active: boolean;
+        try {
+          active = isActive(resolveScalerTarget(ref, store));
+        } catch (err) {
+          // Withheld or missing predictions push nothing: losing data must never read as "inactive" (a scale to zero).
+          logger.debug('StreamIsActive holds its last answer', { reason: err instanceof Error ? err.message : String(err) });
+          return [];
+        }
+        if (active === lastSent) return [];
+        lastSent = active;
+        return [{ result: active }];
+      },
+    );
   };
 
   return { IsActive, StreamIsActive, GetMetricSpec, GetMetrics };

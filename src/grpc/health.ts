@@ -44,7 +44,10 @@ export function healthHandlers(health: HealthStatus, streams: OpenStreams, logge
   const Check = unaryHandler<HealthCheckRequest, HealthCheckResponse>(logger, 'Check', (request) => {
     const status = health.status(request.service);
     if (status === undefined) {
-      throw new GrpcStatusError(grpc.status.NOT_FOUND, `no service "${request.service}" here; health is reported for: ${HEALTH_CHECKED_SERVICES.map((s) => `"${s}"`).join(', ')}`);
+      throw new GrpcStatusError(
+        grpc.status.NOT_FOUND,
+        `no service "${request.service}" here; health is reported for: ${HEALTH_CHECKED_SERVICES.map((s) => `"${s}"`).join(', ')}`,
+      );
     }
     return { status };
   });
@@ -56,12 +59,16 @@ export function healthHandlers(health: HealthStatus, streams: OpenStreams, logge
   // Per the protocol, an unknown service is reported as SERVICE_UNKNOWN and the watch stays open.
   const Watch: grpc.handleServerStreamingCall<HealthCheckRequest, HealthCheckResponse> = (call) => {
     let lastSent: ServingStatus | undefined;
-    streams.follow(call, (notify) => health.subscribe(notify), () => {
-      const status = health.status(call.request.service) ?? 'SERVICE_UNKNOWN';
-      if (status === lastSent) return [];
-      lastSent = status;
-      return [{ status }];
-    });
+    streams.follow(
+      call,
+      (notify) => health.subscribe(notify),
+      () => {
+        const status = health.status(call.request.service) ?? 'SERVICE_UNKNOWN';
+        if (status === lastSent) return [];
+        lastSent = status;
+        return [{ status }];
+      },
+    );
   };
 
   return { Check, List, Watch };

@@ -8,14 +8,7 @@ import type { Reason } from '../planning/index.js';
 import { type AppSnapshot, type SnapshotStore, assertNotWithheld, findApp, servicesOf } from '../snapshot/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { type OpenStreams, toStatus, unaryHandler } from './calls.js';
-import type {
-  ApplicationMessage,
-  ApplicationRequest,
-  ListApplicationsResponse,
-  PredictionMessage,
-  ReasonMessage,
-  ServiceForecastMessage,
-} from './messages.js';
+import type { ApplicationMessage, ApplicationRequest, ListApplicationsResponse, PredictionMessage, ReasonMessage, ServiceForecastMessage } from './messages.js';
 
 /** NaN means "unknown" in the snapshot; on the wire an unknown value is an absent optional field. */
 function known(value: number): number | undefined {
@@ -105,14 +98,18 @@ export function predictorHandlers(store: SnapshotStore, streams: OpenStreams, lo
     }
     // Snapshot entries are replaced, never mutated: a new object is a new publish of that application.
     const sent = new Set<AppSnapshot>();
-    streams.follow(call, (notify) => store.subscribe(notify), () => {
-      const snapshot = store.current();
-      const apps = only === '' ? [...snapshot.apps.values()] : [snapshot.apps.get(only)!];
-      const fresh = apps.filter((app) => !sent.has(app));
-      sent.clear();
-      for (const app of apps) sent.add(app);
-      return fresh.map((app) => predictionMessage(app, snapshot.version));
-    });
+    streams.follow(
+      call,
+      (notify) => store.subscribe(notify),
+      () => {
+        const snapshot = store.current();
+        const apps = only === '' ? [...snapshot.apps.values()] : [snapshot.apps.get(only)!];
+        const fresh = apps.filter((app) => !sent.has(app));
+        sent.clear();
+        for (const app of apps) sent.add(app);
+        return fresh.map((app) => predictionMessage(app, snapshot.version));
+      },
+    );
   };
 
   return { ListApplications, GetPrediction, WatchPredictions };

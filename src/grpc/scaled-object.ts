@@ -45,7 +45,10 @@ function parseActivationReplicas(ref: ScaledObjectRef): number {
   if (raw === undefined) return 0;
   const value = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(value <= MAX_REPLICAS)) {
-    throw invalid(ref, `trigger metadata ${METADATA_KEYS.activationReplicas} must be a whole number from 0 to ${MAX_REPLICAS} (replicas), got ${quoteInput(raw)}`);
+    throw invalid(
+      ref,
+      `trigger metadata ${METADATA_KEYS.activationReplicas} must be a whole number from 0 to ${MAX_REPLICAS} (replicas), got ${quoteInput(raw)}`,
+    );
   }
   return value;
 }
@@ -60,7 +63,10 @@ function resolveApp(ref: ScaledObjectRef, store: SnapshotStore): AppSnapshot {
   if (candidates.length === 0) {
     throw new GrpcStatusError(grpc.status.NOT_FOUND, `${describeRef(ref)}: no application is served in namespace "${ref.namespace}"; ${setIt}`);
   }
-  throw invalid(ref, `namespace "${ref.namespace}" serves several applications (${listOrNone(candidates.map((a) => a.app))}); set trigger metadata ${METADATA_KEYS.application} to pick one`);
+  throw invalid(
+    ref,
+    `namespace "${ref.namespace}" serves several applications (${listOrNone(candidates.map((a) => a.app))}); set trigger metadata ${METADATA_KEYS.application} to pick one`,
+  );
 }
 
 /** Reads the current snapshot; throws a GrpcStatusError or SnapshotRefusal that tells the ScaledObject's author what to fix. */

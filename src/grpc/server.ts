@@ -71,7 +71,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       reject(new Error(`gRPC: cannot listen on ${address}: ${err.message}`));
     });
   });
-  logger.info('gRPC listening', { address: bindAddress(options.host, port), tls: options.tls === 'plaintext' ? 'off' : 'on', clientCertificates: options.clientCa === undefined ? 'not requested' : 'required' });
+  logger.info('gRPC listening', {
+    address: bindAddress(options.host, port),
+    tls: options.tls === 'plaintext' ? 'off' : 'on',
+    clientCertificates: options.clientCa === undefined ? 'not requested' : 'required',
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

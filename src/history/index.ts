@@ -68,8 +68,7 @@ export class History {
         const fs = frame.services.indexOf(this.services[s]!);
         for (let f = 0; f < nf; f++) {
           const ff = frame.features.indexOf(this.features[f]!);
-          this.buffer[offset + s * nf + f] =
-            fs < 0 || ff < 0 ? Number.NaN : frame.values[fs * frame.features.length + ff]!;
+          this.buffer[offset + s * nf + f] = fs < 0 || ff < 0 ? Number.NaN : frame.values[fs * frame.features.length + ff]!;
         }
       }
     }

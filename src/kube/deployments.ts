@@ -82,7 +82,13 @@ function toInfo(d: k8s.V1Deployment, namespace: string): DeploymentInfo {
     if (q === undefined) continue;
     const cores = parseCpuQuantity(q);
     if (cores === null) {
-      throw new KubeAccessError(`deployment ${namespace}/${name}: container "${c.name}" has an unreadable CPU request "${String(q)}"`, 200, 'get', 'deployments', namespace);
+      throw new KubeAccessError(
+        `deployment ${namespace}/${name}: container "${c.name}" has an unreadable CPU request "${String(q)}"`,
+        200,
+        'get',
+        'deployments',
+        namespace,
+      );
     }
     total += cores;
     anyRequestDeclared = true;
@@ -99,8 +105,22 @@ function toInfo(d: k8s.V1Deployment, namespace: string): DeploymentInfo {
 }
 
 const SUFFIX: Readonly<Record<string, number>> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** A Kubernetes CPU quantity ("250m", "1", "0.5", "2k", "1e3") in cores; null when malformed. */
@@ -134,14 +154,32 @@ function accessError(e: unknown, verb: 'get' | 'list', namespace: string, name?:
       return new KubeAccessError(
         `cannot ${verb} ${what}: forbidden — the adapter's identity lacks "${verb}" on "deployments" (apiGroup "apps") in namespace "${namespace}"; ` +
           `grant it with a Role/ClusterRole (see manifests/rbac.yaml)${suffix}`,
-        code, verb, 'deployments.apps', namespace, { cause: e },
+        code,
+        verb,
+        'deployments.apps',
+        namespace,
+        { cause: e },
       );
     }
     if (code === 401) {
-      return new KubeAccessError(`cannot ${verb} ${what}: the API server rejected the adapter's credentials (expired token or wrong kubeconfig)${suffix}`, code, verb, 'deployments.apps', namespace, { cause: e });
+      return new KubeAccessError(
+        `cannot ${verb} ${what}: the API server rejected the adapter's credentials (expired token or wrong kubeconfig)${suffix}`,
+        code,
+        verb,
+        'deployments.apps',
+        namespace,
+        { cause: e },
+      );
     }
     if (code === 404) {
-      return new KubeAccessError(`${what} not found: check the service → Deployment mapping in the configuration${suffix}`, code, verb, 'deployments.apps', namespace, { cause: e });
+      return new KubeAccessError(
+        `${what} not found: check the service → Deployment mapping in the configuration${suffix}`,
+        code,
+        verb,
+        'deployments.apps',
+        namespace,
+        { cause: e },
+      );
     }
     return new KubeAccessError(`cannot ${verb} ${what}: API server answered ${code}${suffix}`, code, verb, 'deployments.apps', namespace, { cause: e });
   }

@@ -36,7 +36,12 @@ export type EventOutcome = 'created' | 'duplicate';
 const MAX_MESSAGE = 1024;
 
 function truncate(text: string): string {
-  return Buffer.byteLength(text) <= MAX_MESSAGE ? text : Buffer.from(text).subarray(0, MAX_MESSAGE - 3).toString().replace(/\uFFFD$/, '') + '...';
+  return Buffer.byteLength(text) <= MAX_MESSAGE
+    ? text
+    : Buffer.from(text)
+        .subarray(0, MAX_MESSAGE - 3)
+        .toString()
+        .replace(/\uFFFD$/, '') + '...';
 }
 
 export async function createDeploymentEvent(api: EventsApi, event: DeploymentEvent): Promise<EventOutcome> {
@@ -65,7 +70,8 @@ export async function createDeploymentEvent(api: EventsApi, event: DeploymentEve
         { cause: e },
       );
     }
-    const detail = e instanceof k8s.ApiException ? `API server answered ${e.code}` : `Kubernetes API unreachable (${e instanceof Error ? e.message : String(e)})`;
+    const detail =
+      e instanceof k8s.ApiException ? `API server answered ${e.code}` : `Kubernetes API unreachable (${e instanceof Error ? e.message : String(e)})`;
     throw new Error(`cannot create an event for deployment ${event.namespace}/${event.deployment}: ${detail}`, { cause: e });
   }
 }

@@ -3,8 +3,23 @@
  * the delegated authentication and authorization of an extension API server. Each request is
  * aborted after the review deadline, so a hanging apiserver leaves no sockets open behind it.
  */
-import { AuthenticationV1Api, AuthorizationV1Api, Observable, type ConfigurationOptions, type KubeConfig, type V1SubjectAccessReviewSpec } from '@kubernetes/client-node';
-import { type AccessAttributes, type AccessDecision, type AccessReviewer, type TokenReviewer, type TokenReviewResult, type UserInfo, DEFAULT_REVIEW_TIMEOUT_MS } from '../auth/index.js';
+import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  Observable,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type V1SubjectAccessReviewSpec,
+} from '@kubernetes/client-node';
+import {
+  type AccessAttributes,
+  type AccessDecision,
+  type AccessReviewer,
+  type TokenReviewer,
+  type TokenReviewResult,
+  type UserInfo,
+  DEFAULT_REVIEW_TIMEOUT_MS,
+} from '../auth/index.js';
 
 /** Per-call options that abort the HTTP request after `timeoutMs`. */
 function deadline(timeoutMs: number): ConfigurationOptions {
@@ -33,7 +48,10 @@ export class KubeTokenReviewer implements TokenReviewer {
   }
 
   async review(token: string): Promise<TokenReviewResult> {
-    const review = await this.api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } }, deadline(this.timeoutMs));
+    const review = await this.api.createTokenReview(
+      { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } },
+      deadline(this.timeoutMs),
+    );
     const status = review.status;
     if (!status?.authenticated || !status.user?.username) {
       return { authenticated: false, ...(status?.error ? { error: status.error } : {}) };

@@ -16,7 +16,15 @@
 import { History } from '../history/index.js';
 import { type Forecast, type Forecaster, calibrationMemory, PeakCalibrator, type ServiceCalibration } from '../forecast/index.js';
 import { type ApplicationConfig, lookAheadBaseSeconds, servicePolicy } from '../config/index.js';
-import { ForecastErrorTracker, decide, lookAheadSteps, type CurrentUsage, type Recommendation, type ServiceCapacity, type ServicePolicy } from '../planning/index.js';
+import {
+  ForecastErrorTracker,
+  decide,
+  lookAheadSteps,
+  type CurrentUsage,
+  type Recommendation,
+  type ServiceCapacity,
+  type ServicePolicy,
+} from '../planning/index.js';
 import type { AppSnapshot, AppState, LearnedGraph, SnapshotStore } from '../snapshot/index.js';
 import { frameValue, SourceError, type Feature, type Frame, type MetricsSource } from '../core/index.js';
 import type { Logger } from '../telemetry/index.js';
@@ -175,7 +183,8 @@ export class AppLoop {
     const { source, timeline, metrics, config } = this.deps;
     try {
       const frame = await withTimeout(source.frame(wallNow), budgetMs(timeline.intervalMs), 'reading the source');
-      if (!hasDemand(frame, this.deps.services)) throw new SourceError(`no demand values for any service at ${new Date(frame.timestamp).toISOString()} (all gaps)`, 'no-data');
+      if (!hasDemand(frame, this.deps.services))
+        throw new SourceError(`no demand values for any service at ${new Date(frame.timestamp).toISOString()} (all gaps)`, 'no-data');
       this.history.push(frame);
       this.tracker.observe(frame);
       if (this.calibrated !== null) {
@@ -242,7 +251,10 @@ export class AppLoop {
     } catch (err) {
       this.forecastError = `forecast: ${(err as Error).message}`;
       this.deps.metrics.forecastFailures.inc({ app: config.name });
-      this.log.error('forecast failed; serving the reactive estimate, never below the last served values', { forecaster: forecaster.name, error: (err as Error).message });
+      this.log.error('forecast failed; serving the reactive estimate, never below the last served values', {
+        forecaster: forecaster.name,
+        error: (err as Error).message,
+      });
       const reactive = this.reactive(latest.frame);
       return { ...reactive, recommendations: this.atLeastLastServed(reactive.recommendations), fallback: 'reactive' };
     }
@@ -275,7 +287,12 @@ export class AppLoop {
    */
   private async recalibrate(forecaster: Forecaster): Promise<Calibrated> {
     const { config, services } = this.deps;
-    const calibrator = new PeakCalibrator({ services, stepSeconds: config.stepSeconds, lookAheadSteps: this.steps(forecaster).lookAhead, calibration: config.calibration });
+    const calibrator = new PeakCalibrator({
+      services,
+      stepSeconds: config.stepSeconds,
+      lookAheadSteps: this.steps(forecaster).lookAhead,
+      calibration: config.calibration,
+    });
     const span = Math.min(this.history.size - 1, calibrationMemory(config.calibration) + calibrator.lookAheadSteps + forecaster.inputSteps);
     const began = performance.now();
     let failures = 0;
@@ -360,7 +377,15 @@ export class AppLoop {
       return this.unavailable(`${why}; the HPA holds the current scale until fresh data arrives — check the adapter's source and logs`);
     }
     if (policy === 'last-value') {
-      return { recommendations: this.lastServed, forecast: null, forecaster: 'last-value', modelUsed: false, fallback: 'last-value', unavailableReason: null, windowSeconds: null };
+      return {
+        recommendations: this.lastServed,
+        forecast: null,
+        forecaster: 'last-value',
+        modelUsed: false,
+        fallback: 'last-value',
+        unavailableReason: null,
+        windowSeconds: null,
+      };
     }
     // Reactive on stale data: a current-usage estimate, but never below what was served (no silent scale-in).
     const reactive = this.reactive(frame);
@@ -392,13 +417,26 @@ export class AppLoop {
   }
 
   private unavailable(reason: string): Decision {
-    return { recommendations: [], forecast: null, forecaster: 'none', modelUsed: false, fallback: 'unavailable', unavailableReason: reason, windowSeconds: null };
+    return {
+      recommendations: [],
+      forecast: null,
+      forecaster: 'none',
+      modelUsed: false,
+      fallback: 'unavailable',
+      unavailableReason: reason,
+      windowSeconds: null,
+    };
   }
 
   private logModeChange(snapshot: AppSnapshot): void {
     const mode = modeOf(snapshot);
     if (mode === this.lastMode) return;
-    const fields = { mode, previous: this.lastMode || null, forecaster: snapshot.state.forecaster, reason: snapshot.unavailableReason ?? snapshot.state.lastError };
+    const fields = {
+      mode,
+      previous: this.lastMode || null,
+      forecaster: snapshot.state.forecaster,
+      reason: snapshot.unavailableReason ?? snapshot.state.lastError,
+    };
     if (snapshot.state.fallback === null && !snapshot.state.stale) this.log.info('serving forecasts', fields);
     else this.log.warn('serving a fallback', fields);
     this.lastMode = mode;

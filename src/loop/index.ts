@@ -127,7 +127,8 @@ async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: Se
   const topology = app.topology === null ? null : loadTopology(app.topology);
   const deployments = app.capacity.fromDeployments ? await readDeployments(app, options.deployments ?? null) : null;
   const services = app.services ?? [...(deployments?.keys() ?? [])].sort();
-  if (services.length === 0) throw new ConfigError(`application "${app.name}": selector "${app.selector}" matches no Deployment in namespace "${app.namespace}"`);
+  if (services.length === 0)
+    throw new ConfigError(`application "${app.name}": selector "${app.selector}" matches no Deployment in namespace "${app.namespace}"`);
   const capacities = capacitiesFor(app, services, deployments, topology);
   const sourcePlan = planSource(app.source, {
     app: app.name,

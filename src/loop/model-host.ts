@@ -154,7 +154,13 @@ export class ModelHost {
   private load(signature: string): Promise<void> {
     this.attempted = signature;
     const dir = this.options.dir;
-    this.loading = this.request({ type: 'load', id: this.nextId++, dir, requiredServices: this.options.requiredServices, stepSeconds: this.options.stepSeconds })
+    this.loading = this.request({
+      type: 'load',
+      id: this.nextId++,
+      dir,
+      requiredServices: this.options.requiredServices,
+      stepSeconds: this.options.stepSeconds,
+    })
       .then((reply) => {
         if (reply.type !== 'loaded') throw new Error(`model worker answered ${reply.type} to a load`);
         const replaced = this.info !== null;
@@ -162,7 +168,12 @@ export class ModelHost {
         this.workerHasModel = true;
         this.deaths = 0;
         this.lastError = null;
-        this.options.logger.info(replaced ? 'model reloaded' : 'model loaded', { dir, model: reply.info.name, inputSteps: reply.info.inputSteps, horizon: reply.info.horizon });
+        this.options.logger.info(replaced ? 'model reloaded' : 'model loaded', {
+          dir,
+          model: reply.info.name,
+          inputSteps: reply.info.inputSteps,
+          horizon: reply.info.horizon,
+        });
         this.options.onLoadAttempt?.({ ok: true, info: reply.info });
       })
       .catch((err: Error) => {

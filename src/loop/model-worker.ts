@@ -102,6 +102,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
 parentPort!.on('message', (request: WorkerRequest) => {
   handle(request).then(
     (reply) => parentPort!.postMessage(reply),
-    (err: unknown) => parentPort!.postMessage({ type: 'error', id: request.id, message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
+    (err: unknown) =>
+      parentPort!.postMessage({ type: 'error', id: request.id, message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
   );
 });

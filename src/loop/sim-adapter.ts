@@ -58,7 +58,11 @@ export function simulatedAppConfig(app: AppModel, settings: SimulatedAppSettings
           minReplicas: settings.minReplicas,
           maxReplicas: settings.maxReplicas,
           serviceOverrides: overrides,
-          lookAhead: { podStartupSeconds: settings.podStartupSeconds, hpaSyncSeconds: settings.hpaSyncSeconds, scaleDownWindowSeconds: settings.scaleDownWindowSeconds },
+          lookAhead: {
+            podStartupSeconds: settings.podStartupSeconds,
+            hpaSyncSeconds: settings.hpaSyncSeconds,
+            scaleDownWindowSeconds: settings.scaleDownWindowSeconds,
+          },
           ...(settings.risk !== undefined ? { risk: settings.risk } : {}),
         },
       ],

@@ -59,11 +59,12 @@ export class LoopMetrics {
       registers,
     });
     this.modelWorkerRestarts = counter('deepscaler_model_worker_restarts_total', 'Model worker threads that died and were started again (with backoff)');
-    this.dataMissing = gauge(
-      'deepscaler_service_data_missing',
-      'The newest frame has no value of this demand feature for this service: 1, else 0',
-      ['namespace', 'app', 'service', 'feature'],
-    );
+    this.dataMissing = gauge('deepscaler_service_data_missing', 'The newest frame has no value of this demand feature for this service: 1, else 0', [
+      'namespace',
+      'app',
+      'service',
+      'feature',
+    ]);
     this.serviceHeld = gauge(
       'deepscaler_service_held',
       'The service is served its last value because its data is missing (never a scale-in on missing data): 1, else 0',
@@ -71,15 +72,25 @@ export class LoopMetrics {
     );
     this.forecastFailures = counter('deepscaler_forecast_failures_total', 'Forecasts that failed or timed out (the reactive estimate was served)');
     this.forecastSeconds = gauge('deepscaler_forecast_duration_seconds', 'Duration of the latest forecast', ['app']);
-    this.predictedDemand = gauge(
-      'deepscaler_predicted_demand',
-      'Peak forecast demand inside the look-ahead window (cpu_cores in cores, req in requests/s)',
-      ['namespace', 'app', 'service', 'feature'],
-    );
-    this.actualDemand = gauge('deepscaler_actual_demand', 'Newest observed demand (cpu_cores in cores, req in requests/s)', ['namespace', 'app', 'service', 'feature']);
+    this.predictedDemand = gauge('deepscaler_predicted_demand', 'Peak forecast demand inside the look-ahead window (cpu_cores in cores, req in requests/s)', [
+      'namespace',
+      'app',
+      'service',
+      'feature',
+    ]);
+    this.actualDemand = gauge('deepscaler_actual_demand', 'Newest observed demand (cpu_cores in cores, req in requests/s)', [
+      'namespace',
+      'app',
+      'service',
+      'feature',
+    ]);
     this.desiredReplicas = gauge('deepscaler_desired_replicas', 'Desired replicas served to the HPA', ['namespace', 'app', 'service']);
     this.currentReplicas = gauge('deepscaler_current_replicas', 'Replicas running now, as the source reports them', ['namespace', 'app', 'service']);
-    this.forecastError = gauge('deepscaler_forecast_error_ratio', 'Mean absolute percentage error of recent forecasts (0.1 = 10 %)', ['namespace', 'app', 'service']);
+    this.forecastError = gauge('deepscaler_forecast_error_ratio', 'Mean absolute percentage error of recent forecasts (0.1 = 10 %)', [
+      'namespace',
+      'app',
+      'service',
+    ]);
     this.underprovision = gauge(
       'deepscaler_underprovision_ratio',
       'Realized miss rate: share of recent resolved look-aheads whose peak demand exceeded the calibrated plan (compare with deepscaler_risk_ratio)',
@@ -90,7 +101,11 @@ export class LoopMetrics {
       'Factor the forecast peak is multiplied by to reach the (1 − risk) quantile of the realized peak (1.2 = +20 %)',
       ['namespace', 'app', 'service', 'feature'],
     );
-    this.risk = gauge('deepscaler_risk_ratio', 'Target: the accepted probability that the look-ahead peak exceeds the planned capacity', ['namespace', 'app', 'service']);
+    this.risk = gauge('deepscaler_risk_ratio', 'Target: the accepted probability that the look-ahead peak exceeds the planned capacity', [
+      'namespace',
+      'app',
+      'service',
+    ]);
     new Gauge({
       name: 'deepscaler_prediction_age_seconds',
       help: 'Now minus the time the served data arrived',

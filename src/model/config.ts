@@ -5,7 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { DEMAND_FEATURES } from '../forecast/index.js';
-import { ALL_FEATURES, type Feature, ConfigError, expectArray, expectBoolean, expectNumber, expectObject, expectOneOf, rejectUnknownKeys } from '../core/index.js';
+import {
+  ALL_FEATURES,
+  type Feature,
+  ConfigError,
+  expectArray,
+  expectBoolean,
+  expectNumber,
+  expectObject,
+  expectOneOf,
+  rejectUnknownKeys,
+} from '../core/index.js';
 
 /**
  * Which graph the network passes messages on: learned from the call graph (DeepScaler), the call

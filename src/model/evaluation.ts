@@ -92,7 +92,14 @@ class Accumulator {
  * Scores predictions [B, H, N, K] (original units) made at `origins` against the recording.
  * Pairs whose actual or prediction is a gap are skipped.
  */
-export function scoreForecasts(name: string, data: AlignedData, targets: readonly Feature[], origins: readonly number[], predicted: Float32Array, horizon: number): ForecasterScore {
+export function scoreForecasts(
+  name: string,
+  data: AlignedData,
+  targets: readonly Feature[],
+  origins: readonly number[],
+  predicted: Float32Array,
+  horizon: number,
+): ForecasterScore {
   const n = data.services.length;
   const nf = data.features.length;
   const k = targets.length;
@@ -301,7 +308,15 @@ export function evaluateModel(
   const tuningWarmup = tuningOrigins.length - validationOrigins.length;
   const validationLoss = (predicted: Float32Array, at: readonly number[]): number =>
     scaleFreePinball(scorePeaks('', tuning.data, targets, at, predicted, horizon, peakOptions(tuningWarmup)), tuning.data, targets, at.slice(tuningWarmup));
-  const baselines = tuneBaselines({ data: tuning.data, targets, horizon, trainEnd: tuning.trainEnd, trainOrigins, validationOrigins: tuningOrigins, validationLoss });
+  const baselines = tuneBaselines({
+    data: tuning.data,
+    targets,
+    horizon,
+    trainEnd: tuning.trainEnd,
+    trainOrigins,
+    validationOrigins: tuningOrigins,
+    validationLoss,
+  });
   // The same validation loss for the models, so that configs and graph modes trained on different objectives compare.
   const validation = (m: EvaluableModel): ModelValidation => ({
     graphMode: m.info.graphMode,
@@ -314,9 +329,16 @@ export function evaluateModel(
   const all = [...warmup, ...origins];
   const score = (name: string, predictedAll: Float32Array): { mae: ForecasterScore; peak: PeakScore; test: Float32Array } => {
     const test = predictedAll.subarray(warmup.length * horizon * services.length * targets.length);
-    return { mae: scoreForecasts(name, data, targets, origins, test, horizon), peak: scorePeaks(name, data, targets, all, predictedAll, horizon, peakOptions(warmup.length)), test };
+    return {
+      mae: scoreForecasts(name, data, targets, origins, test, horizon),
+      peak: scorePeaks(name, data, targets, all, predictedAll, horizon, peakOptions(warmup.length)),
+      test,
+    };
   };
-  const forecasters = [{ name: model.name, predicted: model.predictWindows(data.values, all) }, ...baselines.map((b) => ({ name: b.name, predicted: b.predict(data.values, all) }))];
+  const forecasters = [
+    { name: model.name, predicted: model.predictWindows(data.values, all) },
+    ...baselines.map((b) => ({ name: b.name, predicted: b.predict(data.values, all) })),
+  ];
   const scored = forecasters.map((f) => score(f.name, f.predicted));
   const variants = (options.variants ?? []).map((v): VariantResult => {
     const name = `${v.name} (${v.info.graphMode} graph)`;

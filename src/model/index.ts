@@ -37,6 +37,21 @@ export async function loadGnnForecaster(modelDir: string): Promise<GnnForecaster
 
 export { GRAPH_MODES } from './config.js';
 export { alignDataset, evaluateModel, type DecisionSettings, type ErrorStats, type EvaluationResult, type TuningData } from './evaluation.js';
-export { DATA, judge, LIVE, liveVersion, newVersion, promote, prune, readDecisionBeside, recordDecision, summarizeScores, VERSIONS, type ModelScore, type RetrainDecision, type Scored } from './lifecycle.js';
+export {
+  DATA,
+  judge,
+  LIVE,
+  liveVersion,
+  newVersion,
+  promote,
+  prune,
+  readDecisionBeside,
+  recordDecision,
+  summarizeScores,
+  VERSIONS,
+  type ModelScore,
+  type RetrainDecision,
+  type Scored,
+} from './lifecycle.js';
 export { loadTrainingData } from './training-data.js';
 export { splitBounds } from './windows.js';

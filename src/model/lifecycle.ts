@@ -69,7 +69,10 @@ export function judge(candidate: ModelScore, live: ModelScore | null, minImprove
   if (live === null) return { promote: true, reason: `no usable live model; the candidate beats the best baseline (relative error ${r3(c)} < 1)` };
   const bar = live.relativeError * (1 - minImprovement);
   if (Number.isFinite(live.relativeError) && c >= bar) {
-    return { promote: false, reason: `the candidate (relative error ${r3(c)}) does not beat the live model (${r3(live.relativeError)}${minImprovement > 0 ? ` less ${minImprovement * 100}%` : ''}); kept the live model` };
+    return {
+      promote: false,
+      reason: `the candidate (relative error ${r3(c)}) does not beat the live model (${r3(live.relativeError)}${minImprovement > 0 ? ` less ${minImprovement * 100}%` : ''}); kept the live model`,
+    };
   }
   return { promote: true, reason: `the candidate (relative error ${r3(c)}) beats the live model (${r3(live.relativeError)}) and the best baseline` };
 }
@@ -109,7 +112,14 @@ export function promote(modelsDir: string, version: string): void {
 
 /** A new version name that sorts by time. */
 export function newVersion(now = new Date()): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') + '-' + randomBytes(2).toString('hex');
+  return (
+    now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z') +
+    '-' +
+    randomBytes(2).toString('hex')
+  );
 }
 
 /**

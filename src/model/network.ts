@@ -54,7 +54,11 @@ export class GnnNetwork {
   readonly learner: GraphLearner;
   private graphTensor: tf.Tensor2D;
 
-  constructor(readonly meta: ModelMeta, seed: number, graph: Float32Array) {
+  constructor(
+    readonly meta: ModelMeta,
+    seed: number,
+    graph: Float32Array,
+  ) {
     const n = meta.services.length;
     const shape = windowShape(meta);
     if (shape.targetIndex.some((i) => i < 0)) {

@@ -51,7 +51,9 @@ export class AdapGlaPredictor {
     if (config.autoregressive) {
       const persistence = new Float32Array(config.inputSteps * config.horizon);
       persistence.fill(1, (config.inputSteps - 1) * config.horizon);
-      targetIndex.forEach((_, k) => this.autoregressive.push(params.create(`${PREDICTOR_PREFIX}readout/ar${k}`, [config.inputSteps, config.horizon], persistence)));
+      targetIndex.forEach((_, k) =>
+        this.autoregressive.push(params.create(`${PREDICTOR_PREFIX}readout/ar${k}`, [config.inputSteps, config.horizon], persistence)),
+      );
     }
     if (config.linearSkip) this.skip = params.create(`${PREDICTOR_PREFIX}readout/skip`, [config.inputSteps * inputFeatures, outputs], 'zeros');
   }
@@ -75,7 +77,13 @@ export class AdapGlaPredictor {
       });
       const forecast: tf.Tensor4D = linear.length === 0 ? out : tf.add(out, tf.concat(linear, 3));
       if (level === null) return forecast;
-      return tf.add(forecast, tf.concat(this.targetIndex.map((f) => tf.slice(level, [0, 0, 0, f], [-1, -1, 1, 1])), 3)) as tf.Tensor4D;
+      return tf.add(
+        forecast,
+        tf.concat(
+          this.targetIndex.map((f) => tf.slice(level, [0, 0, 0, f], [-1, -1, 1, 1])),
+          3,
+        ),
+      ) as tf.Tensor4D;
     });
   }
 }

@@ -71,7 +71,16 @@ export class RidgeForecaster {
    * Fits on the windows at `trainOrigins` (whose targets lie in the first `trainEnd` steps), one
    * ridge per λ in `lambdas` sharing the Gram matrices; returns one forecaster per λ.
    */
-  static fit(data: SeriesArrays, targets: readonly Feature[], horizon: number, trainEnd: number, trainOrigins: readonly number[], scope: RidgeScope, lags: number, lambdas: readonly number[]): RidgeForecaster[] {
+  static fit(
+    data: SeriesArrays,
+    targets: readonly Feature[],
+    horizon: number,
+    trainEnd: number,
+    trainOrigins: readonly number[],
+    scope: RidgeScope,
+    lags: number,
+    lambdas: readonly number[],
+  ): RidgeForecaster[] {
     const stats = fitNormalization(data, trainEnd);
     const problems = buildProblems(data, targets, horizon, scope, lags);
     const z = (cell: number, t: number): number => {
@@ -171,6 +180,17 @@ function buildProblems(data: SeriesArrays, targets: readonly Feature[], horizon:
     services.flatMap((s) => targetIndex.flatMap((f) => Array.from({ length: horizon }, (_, step) => ({ cell: s * nf + f, step }))));
   const make = (cells: number[], services: number[]): Problem => ({ cells, lags, d: cells.length * lags + 1, outputs: outputsFor(services) });
   const all = data.services.map((_, s) => s);
-  if (scope === 'all') return [make(all.flatMap((s) => targetIndex.map((f) => s * nf + f)), all)];
-  return all.map((s) => make(Array.from({ length: nf }, (_, f) => s * nf + f), [s]));
+  if (scope === 'all')
+    return [
+      make(
+        all.flatMap((s) => targetIndex.map((f) => s * nf + f)),
+        all,
+      ),
+    ];
+  return all.map((s) =>
+    make(
+      Array.from({ length: nf }, (_, f) => s * nf + f),
+      [s],
+    ),
+  );
 }

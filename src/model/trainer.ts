@@ -194,7 +194,9 @@ function runEpoch(run: Run, where: Where, optimizer: tf.Optimizer, vars: tf.Vari
   });
   const mean = total / batches.length;
   if (!Number.isFinite(mean)) {
-    throw new Error(`training diverged: the ${where.phase} loss is ${mean} in iteration ${where.iteration}, epoch ${where.epoch} (lower learningRate, or check the data for extreme values)`);
+    throw new Error(
+      `training diverged: the ${where.phase} loss is ${mean} in iteration ${where.iteration}, epoch ${where.epoch} (lower learningRate, or check the data for extreme values)`,
+    );
   }
   return mean;
 }
@@ -220,10 +222,17 @@ function trainGraph(run: Run, iteration: number, optimizer: tf.Optimizer, curren
   const { network, trainConfig } = run;
   for (let epoch = 1; epoch <= trainConfig.graphEpochs; epoch++) {
     const where = { iteration, numIter: trainConfig.numIter, phase: 'graph' as const, epoch, epochs: trainConfig.graphEpochs };
-    const trainLoss = runEpoch(run, where, optimizer, run.graphVars, (b) => {
-      const learned = network.learner.learn(current);
-      return tf.add(network.loss(b, learned, trainConfig), newEdgePenalty(learned, current, trainConfig.newEdgeDelta));
-    }, 0);
+    const trainLoss = runEpoch(
+      run,
+      where,
+      optimizer,
+      run.graphVars,
+      (b) => {
+        const learned = network.learner.learn(current);
+        return tf.add(network.loss(b, learned, trainConfig), newEdgePenalty(learned, current, trainConfig.newEdgeDelta));
+      },
+      0,
+    );
     const learned = network.learner.learn(current);
     let pooled = false;
     try {

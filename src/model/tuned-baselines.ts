@@ -42,7 +42,13 @@ interface Candidate {
 const HOLT_HISTORY = 240;
 
 /** Applies a one-series predictor to each service × target over the `history` steps up to each origin. */
-export function seriesPredictions(data: SeriesArrays, targets: readonly Feature[], horizon: number, predictor: SeriesPredictor, history: number): WindowPredict {
+export function seriesPredictions(
+  data: SeriesArrays,
+  targets: readonly Feature[],
+  horizon: number,
+  predictor: SeriesPredictor,
+  history: number,
+): WindowPredict {
   const n = data.services.length;
   const nf = data.features.length;
   const k = targets.length;
@@ -98,29 +104,44 @@ export function candidatePeriods(data: SeriesArrays, targets: readonly Feature[]
   for (let lag = horizon + 2; lag < maxLag; lag++) {
     if (acf[lag]! > acf[lag - 1]! && acf[lag]! >= acf[lag + 1]! && acf[lag]! / series > 0.1) peaks.push({ lag, value: acf[lag]! });
   }
-  return peaks.sort((a, b) => b.value - a.value).slice(0, 3).map((p) => p.lag);
+  return peaks
+    .sort((a, b) => b.value - a.value)
+    .slice(0, 3)
+    .map((p) => p.lag);
 }
 
 function families(input: TuningInput): { name: string; candidates: () => Candidate[] }[] {
   const { data, targets, horizon, trainEnd, trainOrigins } = input;
-  const series = (label: string, predictor: SeriesPredictor, history: number): Candidate => ({ label, predict: seriesPredictions(data, targets, horizon, predictor, history) });
+  const series = (label: string, predictor: SeriesPredictor, history: number): Candidate => ({
+    label,
+    predict: seriesPredictions(data, targets, horizon, predictor, history),
+  });
   const spans = [2, 4, 8, 16, 32, 64];
-  const ridge = (scope: 'own' | 'all', lagsList: number[], lambdas: number[]): (() => Candidate[]) => () =>
-    lagsList.flatMap((lags) =>
-      RidgeForecaster.fit(data, targets, horizon, trainEnd, trainOrigins, scope, lags, lambdas).map((model, i) => ({
-        label: `lags ${lags}, λ ${lambdas[i]}`,
-        predict: (values: Float32Array, origins: readonly number[]) => model.predict(values, origins),
-      })),
-    );
+  const ridge =
+    (scope: 'own' | 'all', lagsList: number[], lambdas: number[]): (() => Candidate[]) =>
+    () =>
+      lagsList.flatMap((lags) =>
+        RidgeForecaster.fit(data, targets, horizon, trainEnd, trainOrigins, scope, lags, lambdas).map((model, i) => ({
+          label: `lags ${lags}, λ ${lambdas[i]}`,
+          predict: (values: Float32Array, origins: readonly number[]) => model.predict(values, origins),
+        })),
+      );
   return [
     { name: 'persistence', candidates: () => [series('last value', persistence, 1)] },
     { name: 'moving-average', candidates: () => spans.map((span) => series(`span ${span}`, movingAverage(span), span)) },
     { name: 'recent-max', candidates: () => spans.map((span) => series(`span ${span}`, recentMax(span), span)) },
     {
       name: 'holt',
-      candidates: () => [0.05, 0.1, 0.2, 0.3, 0.5, 0.8].flatMap((alpha) => [0, 0.02, 0.1, 0.3].map((beta) => series(`α ${alpha}, β ${beta}`, holtLinear(alpha, beta), HOLT_HISTORY))),
+      candidates: () =>
+        [0.05, 0.1, 0.2, 0.3, 0.5, 0.8].flatMap((alpha) =>
+          [0, 0.02, 0.1, 0.3].map((beta) => series(`α ${alpha}, β ${beta}`, holtLinear(alpha, beta), HOLT_HISTORY)),
+        ),
     },
-    { name: 'seasonal-naive', candidates: () => candidatePeriods(data, targets, trainEnd, horizon).map((period) => series(`period ${period} steps`, seasonalNaive(period), period + horizon)) },
+    {
+      name: 'seasonal-naive',
+      candidates: () =>
+        candidatePeriods(data, targets, trainEnd, horizon).map((period) => series(`period ${period} steps`, seasonalNaive(period), period + horizon)),
+    },
     { name: 'ridge-own', candidates: ridge('own', [1, 3, 6, 12], [1, 10, 100, 1000]) },
     { name: 'ridge-all', candidates: ridge('all', [1, 3, 6], [10, 100, 1000, 10000]) },
   ];
@@ -136,7 +157,8 @@ export function tuneBaselines(input: TuningInput): TunedBaseline[] {
       const loss = input.validationLoss(candidate.predict(input.data.values, input.validationOrigins), input.validationOrigins);
       if (best === null || loss < best.loss) best = { candidate, loss };
     }
-    if (best !== null) out.push({ name: family.name, chosen: best.candidate.label, validationLoss: best.loss, candidates: candidates.length, predict: best.candidate.predict });
+    if (best !== null)
+      out.push({ name: family.name, chosen: best.candidate.label, validationLoss: best.loss, candidates: candidates.length, predict: best.candidate.predict });
   }
   return out;
 }

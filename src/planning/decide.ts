@@ -45,7 +45,10 @@ const UNCALIBRATED: Readonly<Record<DemandFeature, number>> = Object.fromEntries
 /** A service's sizing: its risk and the correction its calibration gives per feature. */
 export function sizingFor(service: string, inputs: Pick<DecisionInputs, 'policy' | 'calibration'>): ServiceSizing {
   const calibration = inputs.calibration.get(service);
-  const correction = calibration === undefined ? UNCALIBRATED : (Object.fromEntries(DEMAND_FEATURES.map((f) => [f, calibration[f].correction])) as Record<DemandFeature, number>);
+  const correction =
+    calibration === undefined
+      ? UNCALIBRATED
+      : (Object.fromEntries(DEMAND_FEATURES.map((f) => [f, calibration[f].correction])) as Record<DemandFeature, number>);
   return { risk: inputs.policy(service).risk, correction };
 }
 

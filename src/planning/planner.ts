@@ -86,15 +86,7 @@ export function decideReplicas(
   };
 }
 
-function explain(
-  capacity: ServiceCapacity,
-  point: DemandPoint,
-  perPod: number,
-  risk: number | null,
-  pods: number,
-  desired: number,
-  kind: ReasonKind,
-): string {
+function explain(capacity: ServiceCapacity, point: DemandPoint, perPod: number, risk: number | null, pods: number, desired: number, kind: ReasonKind): string {
   const when = point.horizonStep < 0 ? 'current' : `forecast peak at step ${point.horizonStep + 1}`;
   const unit = UNITS[point.driver];
   const base =

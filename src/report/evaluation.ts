@@ -47,7 +47,10 @@ function formatDecision(result: EvaluationResult): string[] {
     const rows = peaks.map((p, i) => {
       const stats = p.overall[k]!;
       const main = result.graphModes.main;
-      const tuned = i === 0 ? `${main.graphMode} graph, val ${main.validationDecisionLoss.toFixed(4)}` : `${baselines[i - 1]!.chosen}, val ${baselines[i - 1]!.validationLoss.toFixed(4)}`;
+      const tuned =
+        i === 0
+          ? `${main.graphMode} graph, val ${main.validationDecisionLoss.toFixed(4)}`
+          : `${baselines[i - 1]!.chosen}, val ${baselines[i - 1]!.validationLoss.toFixed(4)}`;
       return [p.name, tuned, stats.pinball, stats.pinball / best, percent(stats.underProvision), stats.excessPercent.toFixed(1)];
     });
     out.push(formatTable(['forecaster', 'chosen on validation', 'pinball', '/best baseline', 'under-provision %', 'excess %'], rows));
@@ -69,7 +72,12 @@ function formatDecision(result: EvaluationResult): string[] {
     out.push(
       formatTable(
         ['graph mode', 'val decision loss', 'val training loss', ...result.targets.flatMap((t) => [`test pinball ${t}`, `test MAE ${t}`])],
-        rows.map((r) => [r.graphMode, r.validationDecisionLoss, r.validationLoss, ...result.targets.flatMap((_, k) => [r.peak.overall[k]!.pinball, r.mae.overall[k]!.mae])]),
+        rows.map((r) => [
+          r.graphMode,
+          r.validationDecisionLoss,
+          r.validationLoss,
+          ...result.targets.flatMap((_, k) => [r.peak.overall[k]!.pinball, r.mae.overall[k]!.mae]),
+        ]),
       ),
     );
     const byValidation = (r: (typeof rows)[number]): number => (Number.isNaN(r.validationDecisionLoss) ? r.validationLoss : r.validationDecisionLoss);
@@ -79,13 +87,17 @@ function formatDecision(result: EvaluationResult): string[] {
     const chosen = identity !== undefined && byValidation(best) > GRAPH_GAIN_REQUIRED * byValidation(identity) ? identity : best;
     out.push(
       `by validation: ship the ${chosen.graphMode} graph` +
-        (identity !== undefined && chosen !== best ? ` (the ${best.graphMode} graph is best on validation but not ${Math.round(100 * (1 - GRAPH_GAIN_REQUIRED))} % better than identity)` : ''),
+        (identity !== undefined && chosen !== best
+          ? ` (the ${best.graphMode} graph is best on validation but not ${Math.round(100 * (1 - GRAPH_GAIN_REQUIRED))} % better than identity)`
+          : ''),
     );
     if (identity !== undefined) {
       for (const r of rows.filter((x) => x.graphMode !== 'identity')) {
         const ratios = result.targets.map((t, k) => `${t} ${(r.peak.overall[k]!.pinball / identity.peak.overall[k]!.pinball).toFixed(3)}`);
         const helps = result.targets.every((_, k) => r.peak.overall[k]!.pinball <= GRAPH_GAIN_REQUIRED * identity.peak.overall[k]!.pinball);
-        out.push(`${r.graphMode} / identity test pinball: ${ratios.join(', ')} — ${helps ? 'beats identity by ≥ 5 % on every target' : 'does NOT beat the identity graph by 5 % on every target (message passing over this graph does not earn its place here)'}`);
+        out.push(
+          `${r.graphMode} / identity test pinball: ${ratios.join(', ')} — ${helps ? 'beats identity by ≥ 5 % on every target' : 'does NOT beat the identity graph by 5 % on every target (message passing over this graph does not earn its place here)'}`,
+        );
       }
     }
   }
@@ -121,8 +133,15 @@ export function formatEvaluation(result: EvaluationResult): string {
     }
   });
   const { jaccard } = result.graph;
-  out.push(`\nlearned graph vs the starting call graph: weighted Jaccard similarity ${jaccard.mean.toFixed(3)} (mean over services; 1 = same edges and weights; "-" = no edges but self-loops in either graph)`);
-  out.push(formatTable(['service', 'jaccard'], result.services.map((s, i) => [s, jaccard.perNode[i]!])));
+  out.push(
+    `\nlearned graph vs the starting call graph: weighted Jaccard similarity ${jaccard.mean.toFixed(3)} (mean over services; 1 = same edges and weights; "-" = no edges but self-loops in either graph)`,
+  );
+  out.push(
+    formatTable(
+      ['service', 'jaccard'],
+      result.services.map((s, i) => [s, jaccard.perNode[i]!]),
+    ),
+  );
   return out.join('\n');
 }
 
@@ -136,7 +155,12 @@ function forecastChart(result: EvaluationResult, s: number, k: number, step: num
   const actual: LineSeries = { name: 'actual', x: hours, values: origins.map((o) => data.values[((o + 1 + step) * n + s) * nf + f]!), color: '#000000' };
   const series = forecasters.map((name, i) => {
     const values = result.predictions.get(name)!;
-    return { name: `${name} (+${(((step + 1) * result.stepSeconds) / 60).toFixed(1)} min)`, x: hours, values: origins.map((_, b) => values[((b * horizon + step) * n + s) * targets.length + k]!), dashed: i > 0 };
+    return {
+      name: `${name} (+${(((step + 1) * result.stepSeconds) / 60).toFixed(1)} min)`,
+      x: hours,
+      values: origins.map((_, b) => values[((b * horizon + step) * n + s) * targets.length + k]!),
+      dashed: i > 0,
+    };
   });
   return lineChartSvg([actual, ...series], {
     title: `${services[s]} ${targets[k]}: forecast ${step + 1} steps ahead vs actual`,

@@ -166,7 +166,9 @@ export function heatmapSvg(matrix: ArrayLike<number>, rowLabels: readonly string
       const fill = Number.isFinite(v) ? `rgb(${shade(8)},${shade(48)},${shade(107)})` : '#f0f0f0';
       const x = labelW + j * cell;
       const y = top + i * cell;
-      body.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}" stroke="#ddd"><title>${escapeXml(`${rowLabels[i]} → ${colLabels[j]}: ${v}`)}</title></rect>`);
+      body.push(
+        `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}" stroke="#ddd"><title>${escapeXml(`${rowLabels[i]} → ${colLabels[j]}: ${v}`)}</title></rect>`,
+      );
       if (options.cellDigits !== undefined && Number.isFinite(v)) {
         const ink = share > 0.5 ? 'white' : 'black';
         body.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" font-size="9" fill="${ink}">${v.toFixed(options.cellDigits)}</text>`);
@@ -174,7 +176,8 @@ export function heatmapSvg(matrix: ArrayLike<number>, rowLabels: readonly string
     }
   }
   if (options.xLabel) body.push(`<text x="${labelW + (cell * cols) / 2}" y="${height - 4}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
-  if (options.yLabel) body.push(`<text transform="translate(12 ${top + (cell * rows) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
+  if (options.yLabel)
+    body.push(`<text transform="translate(12 ${top + (cell * rows) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
   return frame(width, height, options.title, body);
 }
 

@@ -20,29 +20,45 @@ export class ApiMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.requests = getOrCreate(registry, 'deepscaler_api_requests_total', () =>
-      new Counter({ name: 'deepscaler_api_requests_total', help: 'API requests by route and HTTP status code.', labelNames: ['route', 'code'], registers }),
+    this.requests = getOrCreate(
+      registry,
+      'deepscaler_api_requests_total',
+      () =>
+        new Counter({ name: 'deepscaler_api_requests_total', help: 'API requests by route and HTTP status code.', labelNames: ['route', 'code'], registers }),
     );
-    this.duration = getOrCreate(registry, 'deepscaler_api_request_duration_seconds', () =>
-      new Histogram({
-        name: 'deepscaler_api_request_duration_seconds',
-        help: 'Time from request to response written, by route.',
-        labelNames: ['route'],
-        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-        registers,
-      }),
+    this.duration = getOrCreate(
+      registry,
+      'deepscaler_api_request_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'deepscaler_api_request_duration_seconds',
+          help: 'Time from request to response written, by route.',
+          labelNames: ['route'],
+          buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+          registers,
+        }),
     );
-    this.age = getOrCreate(registry, 'deepscaler_api_metric_value_age_seconds', () =>
-      new Histogram({
-        name: 'deepscaler_api_metric_value_age_seconds',
-        help: 'Freshness of served values: now minus the value timestamp, per served item.',
-        labelNames: ['metric'],
-        buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
-        registers,
-      }),
+    this.age = getOrCreate(
+      registry,
+      'deepscaler_api_metric_value_age_seconds',
+      () =>
+        new Histogram({
+          name: 'deepscaler_api_metric_value_age_seconds',
+          help: 'Freshness of served values: now minus the value timestamp, per served item.',
+          labelNames: ['metric'],
+          buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+          registers,
+        }),
     );
-    this.allowAll = getOrCreate(registry, 'deepscaler_api_authorization_disabled', () =>
-      new Gauge({ name: 'deepscaler_api_authorization_disabled', help: '1 when the allow-all development switch is on: every request is authorized.', registers }),
+    this.allowAll = getOrCreate(
+      registry,
+      'deepscaler_api_authorization_disabled',
+      () =>
+        new Gauge({
+          name: 'deepscaler_api_authorization_disabled',
+          help: '1 when the allow-all development switch is on: every request is authorized.',
+          registers,
+        }),
     );
   }
 

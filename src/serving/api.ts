@@ -181,9 +181,14 @@ export function answer(
   try {
     if (!isRead(method)) throw methodNotAllowed(target, method);
     if (target.route === 'health') return OK;
-    if (target.route === 'other' || target.route === 'metrics') throw new ApiError(404, 'NotFound', `the server could not find the requested resource ${target.path}`);
+    if (target.route === 'other' || target.route === 'metrics')
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource ${target.path}`);
     if (!acceptsJson(accept)) {
-      throw new ApiError(406, 'NotAcceptable', `only application/json is served here (asked for "${accept}"); aggregated discovery is not supported, use legacy discovery`);
+      throw new ApiError(
+        406,
+        'NotAcceptable',
+        `only application/json is served here (asked for "${accept}"); aggregated discovery is not supported, use legacy discovery`,
+      );
     }
     if (target.route === 'explain') return explanation(target, explainer);
     return target.route === 'metric' ? metricValues(target, provider) : discovery(target.path, provider);

@@ -6,7 +6,20 @@
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AccessReviewer, type AuthenticationSource, type TokenReviewer, issueCertificate, fileAuthentication, watchCertificateFile, type PemSource, ensureSelfSignedCertificate, readKeyPair, watchKeyPair, type KeyPairFiles, type KeyPairSource } from '../auth/index.js';
+import {
+  type AccessReviewer,
+  type AuthenticationSource,
+  type TokenReviewer,
+  issueCertificate,
+  fileAuthentication,
+  watchCertificateFile,
+  type PemSource,
+  ensureSelfSignedCertificate,
+  readKeyPair,
+  watchKeyPair,
+  type KeyPairFiles,
+  type KeyPairSource,
+} from '../auth/index.js';
 import { expectNumber, ConfigError } from '../core/index.js';
 import { watchAuthenticationConfigMap, clusterConfig, KubeAccessReviewer, KubeTokenReviewer } from '../kube/index.js';
 import type { Logger } from '../telemetry/index.js';
@@ -36,7 +49,11 @@ export function addApiServerFlags(command: Command): Command {
     .option('--secure-port <port>', 'HTTPS port of the external metrics API', '6443')
     .option('--tls-cert-file <path>', 'serving certificate (PEM, chain allowed); reloaded when it changes')
     .option('--tls-private-key-file <path>', 'key of --tls-cert-file')
-    .option('--cert-dir <dir>', 'where the self-signed serving certificate and the local client CA are kept when no --tls-cert-file is given', '.deepscaler/certs')
+    .option(
+      '--cert-dir <dir>',
+      'where the self-signed serving certificate and the local client CA are kept when no --tls-cert-file is given',
+      '.deepscaler/certs',
+    )
     .option('--client-ca-file <path>', 'CA bundle for client certificates (user = CN, groups = O); instead of the cluster ConfigMap')
     .option('--requestheader-client-ca-file <path>', 'CA bundle of the front proxy (aggregator) client certificate; instead of the cluster ConfigMap')
     .option('--requestheader-allowed-names <names>', 'comma-separated CNs allowed as front proxy (empty: any certificate from that CA)')
@@ -49,7 +66,11 @@ export function addApiServerFlags(command: Command): Command {
     .option('--review-cache-ttl <seconds>', 'how long TokenReview and SubjectAccessReview answers are reused', '10');
 }
 
-const list = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
 export interface ResolvedApiServer {
   readonly host: string;
@@ -81,7 +102,12 @@ export interface LocalClientFiles {
  * system:masters certificate once, so the default run is reachable with curl and kubectl securely.
  */
 export function ensureLocalClientCertificate(certDir: string, serving: KeyPairFiles): LocalClientFiles {
-  const files = { caFile: join(certDir, 'local-client-ca.crt'), certFile: join(certDir, 'local-admin.crt'), keyFile: join(certDir, 'local-admin.key'), serverCaFile: serving.certFile };
+  const files = {
+    caFile: join(certDir, 'local-client-ca.crt'),
+    certFile: join(certDir, 'local-admin.crt'),
+    keyFile: join(certDir, 'local-admin.key'),
+    serverCaFile: serving.certFile,
+  };
   const caKeyFile = join(certDir, 'local-client-ca.key');
   const present = [files.caFile, caKeyFile, files.certFile, files.keyFile].every((f) => existsSync(f));
   if (present) {
@@ -133,9 +159,10 @@ export async function resolveApiServerFlags(flags: ApiServerFlags, logger: Logge
   if (Boolean(flags.tlsCertFile) !== Boolean(flags.tlsPrivateKeyFile)) {
     throw new ConfigError('--tls-cert-file and --tls-private-key-file: give both or neither');
   }
-  const servingFiles = flags.tlsCertFile && flags.tlsPrivateKeyFile
-    ? { certFile: flags.tlsCertFile, keyFile: flags.tlsPrivateKeyFile }
-    : ensureSelfSignedCertificate(flags.certDir, ['localhost', '127.0.0.1', '::1', ...(flags.bindAddress === '127.0.0.1' ? [] : [flags.bindAddress])]);
+  const servingFiles =
+    flags.tlsCertFile && flags.tlsPrivateKeyFile
+      ? { certFile: flags.tlsCertFile, keyFile: flags.tlsPrivateKeyFile }
+      : ensureSelfSignedCertificate(flags.certDir, ['localhost', '127.0.0.1', '::1', ...(flags.bindAddress === '127.0.0.1' ? [] : [flags.bindAddress])]);
   const tls = watchKeyPair(servingFiles, logger);
 
   const kubeConfig = clusterConfig(flags.kubeconfig);

@@ -5,7 +5,18 @@
  */
 import { ApiError, EXPLAIN_RESOURCE, type ExplanationProvider, type MetricsProvider } from './index.js';
 import { answer, errorAnswer, GROUP, VERSION, type ApiAnswer, type Target } from './api.js';
-import { type AccessAttributes, type AccessDecision, type AuthenticationSettings, type UserInfo, type AuthenticationResult, type Authenticator, type CertificateIdentity, type DistinctHeaders, forbiddenMessage, type Authorizer } from '../auth/index.js';
+import {
+  type AccessAttributes,
+  type AccessDecision,
+  type AuthenticationSettings,
+  type UserInfo,
+  type AuthenticationResult,
+  type Authenticator,
+  type CertificateIdentity,
+  type DistinctHeaders,
+  forbiddenMessage,
+  type Authorizer,
+} from '../auth/index.js';
 import type { Logger } from '../telemetry/index.js';
 
 export interface RequestInput {
@@ -26,15 +37,21 @@ export function accessAttributes(target: Target, method: string): AccessAttribut
   }
   if (target.route === 'explain') {
     // As the aggregator's RequestInfo sees the path: a collection is list, a named item get.
-    return { kind: 'resource', namespace: target.namespace, verb: target.service === undefined ? 'list' : 'get', group: GROUP, version: VERSION, resource: EXPLAIN_RESOURCE };
+    return {
+      kind: 'resource',
+      namespace: target.namespace,
+      verb: target.service === undefined ? 'list' : 'get',
+      group: GROUP,
+      version: VERSION,
+      resource: EXPLAIN_RESOURCE,
+    };
   }
   // HEAD and OPTIONS read what GET reads: authorized as get, so neither is a way around RBAC.
   const verb = method === 'HEAD' || method === 'OPTIONS' ? 'get' : method.toLowerCase();
   return { kind: 'nonResource', path: target.path, verb };
 }
 
-const then = <T, U>(value: T | Promise<T>, next: (v: T) => U | Promise<U>): U | Promise<U> =>
-  value instanceof Promise ? value.then(next) : next(value);
+const then = <T, U>(value: T | Promise<T>, next: (v: T) => U | Promise<U>): U | Promise<U> => (value instanceof Promise ? value.then(next) : next(value));
 
 export class ApiHandler {
   constructor(
@@ -59,13 +76,16 @@ export class ApiHandler {
     const authenticated = this.authenticator.authenticate(input.certificate, input.headers, input.settings);
     return then(authenticated, (result: AuthenticationResult): Gate | Promise<Gate> => {
       if (!result.ok) {
-        if (result.detail !== undefined) this.logger.warn('request not authenticated', { path: input.target.path, reason: result.reason, detail: result.detail });
+        if (result.detail !== undefined)
+          this.logger.warn('request not authenticated', { path: input.target.path, reason: result.reason, detail: result.detail });
         else this.logger.debug('unauthenticated request', { path: input.target.path, reason: result.reason });
         return { denied: errorAnswer(new ApiError(401, 'Unauthorized', `Unauthorized: ${result.reason}`)) };
       }
       const attributes = accessAttributes(input.target, input.method);
       const decide = (decision: AccessDecision): Gate =>
-        decision.allowed ? { user: result.user } : { denied: errorAnswer(new ApiError(403, 'Forbidden', forbiddenMessage(result.user, attributes, decision.reason))) };
+        decision.allowed
+          ? { user: result.user }
+          : { denied: errorAnswer(new ApiError(403, 'Forbidden', forbiddenMessage(result.user, attributes, decision.reason))) };
       const decision = this.authorizer.authorize(result.user, attributes);
       if (!(decision instanceof Promise)) return decide(decision);
       return decision.then(decide, (err: unknown) => ({ denied: this.internalAnswer(err, 'authorization check (SubjectAccessReview) failed') }));

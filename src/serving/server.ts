@@ -16,7 +16,20 @@ import { statusBody } from './status.js';
 import { errorAnswer, isRead, methodNotAllowed, parseTarget, READ_METHODS, type ApiAnswer, type Target } from './api.js';
 import { ApiHandler, type RequestInput } from './handler.js';
 import { ApiMetrics } from './api-metrics.js';
-import { type AccessReviewer, type AuthenticationSettings, type AuthenticationSource, type TokenReviewer, Authenticator, classifyCertificate, type CertificateIdentity, type DistinctHeaders, Authorizer, acceptableCAsPem, type KeyPairSource, peerChain } from '../auth/index.js';
+import {
+  type AccessReviewer,
+  type AuthenticationSettings,
+  type AuthenticationSource,
+  type TokenReviewer,
+  Authenticator,
+  classifyCertificate,
+  type CertificateIdentity,
+  type DistinctHeaders,
+  Authorizer,
+  acceptableCAsPem,
+  type KeyPairSource,
+  peerChain,
+} from '../auth/index.js';
 import { log as defaultLogger, type Logger, enableProcessMetrics, registry as sharedRegistry } from '../telemetry/index.js';
 
 export interface ApiServerOptions {
@@ -113,7 +126,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   if (registry === sharedRegistry) enableProcessMetrics();
   const metrics = new ApiMetrics(registry);
   const reviews = { cacheTtlMs: options.reviewCacheTtlMs, reviewTimeoutMs: options.reviewTimeoutMs };
-  const authenticator = new Authenticator({ tokenReviewer: options.tokenReviewer ?? null, tokenCacheTtlMs: reviews.cacheTtlMs, reviewTimeoutMs: reviews.reviewTimeoutMs });
+  const authenticator = new Authenticator({
+    tokenReviewer: options.tokenReviewer ?? null,
+    tokenCacheTtlMs: reviews.cacheTtlMs,
+    reviewTimeoutMs: reviews.reviewTimeoutMs,
+  });
   const authorizer = new Authorizer({ reviewer: options.accessReviewer ?? null, allowAll: options.insecureAllowAll ?? false, ...reviews });
   metrics.setAllowAll(authorizer.allowsAll);
   if (authorizer.allowsAll) {
@@ -181,7 +198,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     Promise.resolve(handler.gate(input(req, parseTarget(req.originalUrl))))
       .then(async (g) => {
         if ('denied' in g) return send(res, g.denied);
-        res.set(COMMON_HEADERS).type(registry.contentType).send(await registry.metrics());
+        res
+          .set(COMMON_HEADERS)
+          .type(registry.contentType)
+          .send(await registry.metrics());
       })
       .catch(next);
   });
@@ -296,14 +316,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
           logger.warn('requests still in flight after the grace period; closing their connections', { inFlight });
           server.closeAllConnections();
         }, graceMs);
-        void finished.then(() => {
-          // Answered: keep-alive connections now idle close; nothing is cut mid-answer.
-          server.closeIdleConnections();
-          return stopped;
-        }).then(() => {
-          clearTimeout(grace);
-          resolve();
-        });
+        void finished
+          .then(() => {
+            // Answered: keep-alive connections now idle close; nothing is cut mid-answer.
+            server.closeIdleConnections();
+            return stopped;
+          })
+          .then(() => {
+            clearTimeout(grace);
+            resolve();
+          });
       }),
   };
 }

@@ -134,7 +134,10 @@ export function serviceTime(app: AppModel, s: number): number {
 /** Parses `name=ms,name=ms` (CPU milliseconds per request) as given on the command line. */
 export function parseCpuCosts(text: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p.length > 0)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)) {
     const [name, ms] = part.split('=');
     const value = Number(ms);
     if (!name || ms === undefined || !(value > 0)) throw new Error(`CPU cost "${part}": expected <service>=<milliseconds>, e.g. frontend=4`);

@@ -38,14 +38,24 @@ export function prometheusText(cluster: Cluster, namespace: string): string {
       if (calls > 0) sources.push([app.services[from]!, (app.visits[from]! * calls) / visits]);
     }
     for (const [source, share] of sources) {
-      for (const [code, total] of [['200', cluster.totalServed[to]!], ['503', cluster.totalDropped[to]!]] as const) {
-        const l = labels({ reporter: 'destination', source_workload: source, destination_workload: app.services[to]!, destination_workload_namespace: namespace, response_code: code });
+      for (const [code, total] of [
+        ['200', cluster.totalServed[to]!],
+        ['503', cluster.totalDropped[to]!],
+      ] as const) {
+        const l = labels({
+          reporter: 'destination',
+          source_workload: source,
+          destination_workload: app.services[to]!,
+          destination_workload_namespace: namespace,
+          response_code: code,
+        });
         lines.push(`istio_requests_total${l} ${Math.round(total * share)}`);
       }
     }
   }
 
-  const durationLabels = (s: number): string => labels({ reporter: 'destination', destination_workload: app.services[s]!, destination_workload_namespace: namespace });
+  const durationLabels = (s: number): string =>
+    labels({ reporter: 'destination', destination_workload: app.services[s]!, destination_workload_namespace: namespace });
   family('istio_request_duration_milliseconds_sum', 'counter', 'Summed request duration at the destination, ms (simulated).');
   for (let s = 0; s < n; s++) lines.push(`istio_request_duration_milliseconds_sum${durationLabels(s)} ${(cluster.totalLatencySeconds[s]! * 1000).toFixed(3)}`);
   family('istio_request_duration_milliseconds_count', 'counter', 'Requests timed at the destination (simulated).');
@@ -53,17 +63,22 @@ export function prometheusText(cluster: Cluster, namespace: string): string {
 
   family('container_cpu_usage_seconds_total', 'counter', 'CPU seconds used by all pods of the container (simulated).');
   for (let s = 0; s < n; s++) {
-    lines.push(`container_cpu_usage_seconds_total${labels({ namespace, container: app.services[s]!, pod: `${app.services[s]}-all` })} ${cluster.totalCpuSeconds[s]!.toFixed(6)}`);
+    lines.push(
+      `container_cpu_usage_seconds_total${labels({ namespace, container: app.services[s]!, pod: `${app.services[s]}-all` })} ${cluster.totalCpuSeconds[s]!.toFixed(6)}`,
+    );
   }
   const perPod = (name: string, help: string, value: (s: number) => number): void => {
     family(name, 'gauge', help);
     for (let s = 0; s < n; s++) {
-      for (let p = 0; p < cluster.replicas(s); p++) lines.push(`${name}${labels({ namespace, container: app.services[s]!, pod: `${app.services[s]}-${p}` })} ${value(s)}`);
+      for (let p = 0; p < cluster.replicas(s); p++)
+        lines.push(`${name}${labels({ namespace, container: app.services[s]!, pod: `${app.services[s]}-${p}` })} ${value(s)}`);
     }
   };
   perPod('container_spec_cpu_quota', 'CFS quota of one pod, µs per period (simulated).', (s) => Math.round(app.cpuLimitCores[s]! * CFS_PERIOD_US));
   perPod('container_spec_cpu_period', 'CFS period, µs (simulated).', () => CFS_PERIOD_US);
   perPod('container_spec_memory_limit_bytes', 'Memory limit of one pod (simulated).', () => SIMULATED_MEMORY_LIMIT_BYTES);
-  perPod('container_memory_usage_bytes', 'Memory used by one pod (simulated: grows with utilization).', (s) => Math.round(cluster.memoryShare(s) * SIMULATED_MEMORY_LIMIT_BYTES));
+  perPod('container_memory_usage_bytes', 'Memory used by one pod (simulated: grows with utilization).', (s) =>
+    Math.round(cluster.memoryShare(s) * SIMULATED_MEMORY_LIMIT_BYTES),
+  );
   return lines.join('\n') + '\n';
 }

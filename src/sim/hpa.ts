@@ -149,11 +149,7 @@ export function externalValueReplicas(usage: number, value: number, currentRepli
  * GetResourceUtilizationRatio). Missing pods count as at-target on scale-down and idle on scale-up;
  * unready pods count as idle on scale-up; a proposal that would flip direction keeps the count.
  */
-export function resourceUtilizationReplicas(
-  metric: Extract<HpaMetric, { type: 'Resource' }>,
-  currentReplicas: number,
-  tolerance: number,
-): MetricProposal {
+export function resourceUtilizationReplicas(metric: Extract<HpaMetric, { type: 'Resource' }>, currentReplicas: number, tolerance: number): MetricProposal {
   const requestMilli = milli(metric.podRequestCores);
   const utilizationOf = (usageMilli: number, pods: number): number => Math.floor((usageMilli * 100) / (requestMilli * pods));
   const readyMilli = milli(metric.readyUsageCores);
@@ -217,7 +213,10 @@ function validateSpec(spec: HpaSpec): void {
   if (!Number.isInteger(spec.maxReplicas) || spec.maxReplicas < spec.minReplicas) {
     throw new Error(`HPA maxReplicas must be a whole number ≥ minReplicas (${spec.minReplicas}), got ${spec.maxReplicas}`);
   }
-  for (const [name, rules] of [['scaleUp', spec.behavior?.scaleUp], ['scaleDown', spec.behavior?.scaleDown]] as const) {
+  for (const [name, rules] of [
+    ['scaleUp', spec.behavior?.scaleUp],
+    ['scaleDown', spec.behavior?.scaleDown],
+  ] as const) {
     for (const [i, p] of (rules?.policies ?? []).entries()) {
       if (!(p.value > 0) || !(p.periodSeconds > 0) || p.periodSeconds > 1800) {
         throw new Error(`HPA behavior.${name}.policies[${i}]: value must be > 0 and periodSeconds in (0, 1800], got ${p.value}/${p.periodSeconds}s`);

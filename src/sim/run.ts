@@ -65,7 +65,15 @@ export function clusterFrameValues(cluster: Cluster, out: Float32Array, offset =
   const dt = cluster.stepSeconds;
   const nf = ALL_FEATURES.length;
   const at = (feature: Feature): number => ALL_FEATURES.indexOf(feature);
-  const [cpu, mem, res, req, pod, cores, request] = (['cpu', 'mem', 'res', 'req', 'pod', 'cpu_cores', 'cpu_request'] as const).map(at) as [number, number, number, number, number, number, number];
+  const [cpu, mem, res, req, pod, cores, request] = (['cpu', 'mem', 'res', 'req', 'pod', 'cpu_cores', 'cpu_request'] as const).map(at) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   for (let s = 0; s < cluster.n; s++) {
     const base = offset + s * nf;
     const pods = cluster.replicas(s);
@@ -82,7 +90,12 @@ export function clusterFrameValues(cluster: Cluster, out: Float32Array, offset =
 
 /** Replicas that carry the first step's load at the target utilization, so a run starts settled. */
 export function settledReplicas(app: AppModel, rate: number, targetUtilization: number): Map<string, number> {
-  return new Map(app.services.map((name, s) => [name, Math.max(1, Math.ceil((app.visits[s]! * rate * app.cpuSecondsPerRequest[s]!) / (app.cpuRequestCores[s]! * targetUtilization)))] as const));
+  return new Map(
+    app.services.map(
+      (name, s) =>
+        [name, Math.max(1, Math.ceil((app.visits[s]! * rate * app.cpuSecondsPerRequest[s]!) / (app.cpuRequestCores[s]! * targetUtilization)))] as const,
+    ),
+  );
 }
 
 /**
@@ -190,6 +203,8 @@ export async function simulate(spec: SimulationSpec, autoscaler: Autoscaler, opt
       autoscalerSeconds: sim.autoscalerMs / 1000,
     },
     series,
-    dataset: datasetValues ? { services: app.services, features: ALL_FEATURES, stepSeconds: dt, startMs: spec.startMs + dt * 1000, length: steps, values: datasetValues } : null,
+    dataset: datasetValues
+      ? { services: app.services, features: ALL_FEATURES, stepSeconds: dt, startMs: spec.startMs + dt * 1000, length: steps, values: datasetValues }
+      : null,
   };
 }

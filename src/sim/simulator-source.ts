@@ -7,7 +7,19 @@
  * closing the loop the way a cluster would.
  */
 import { resolve } from 'node:path';
-import { ConfigError, expectOneOf, expectString, optionalNumber, rejectUnknownKeys, stepIntervalSeconds, ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback } from '../core/index.js';
+import {
+  ConfigError,
+  expectOneOf,
+  expectString,
+  optionalNumber,
+  rejectUnknownKeys,
+  stepIntervalSeconds,
+  ALL_FEATURES,
+  type Feature,
+  type Frame,
+  type MetricsSource,
+  type ProgressCallback,
+} from '../core/index.js';
 import type { Topology } from '../graph/index.js';
 import type { HpaMetric, HpaSpec } from './hpa.js';
 import { buildApp, type AppModel } from './app.js';
@@ -133,7 +145,11 @@ export function servedReplicasAutoscaler(served: (service: string) => number | n
     metrics: async (view: ScalingView): Promise<HpaMetric[][]> =>
       view.cluster.app.services.map((service) => {
         const value = served(service);
-        return [value === null ? { type: 'Failed', error: `no served value for ${service}` } : { type: 'External', target: 'AverageValue', usage: value, averageValue: 1 }];
+        return [
+          value === null
+            ? { type: 'Failed', error: `no served value for ${service}` }
+            : { type: 'External', target: 'AverageValue', usage: value, averageValue: 1 },
+        ];
       }),
   };
 }
@@ -184,7 +200,12 @@ export class SimulatorSource implements MetricsSource {
   }
 
   private gap(timestamp: number): Frame {
-    return { timestamp, services: this.services, features: this.features, values: new Float32Array(this.services.length * this.features.length).fill(Number.NaN) };
+    return {
+      timestamp,
+      services: this.services,
+      features: this.features,
+      values: new Float32Array(this.services.length * this.features.length).fill(Number.NaN),
+    };
   }
 
   /** The frame of step k (stamped at its end), or a gap when it is not retained. */

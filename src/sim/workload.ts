@@ -35,7 +35,8 @@ export function parseWorldCupCsv(text: string, origin: string): Trace {
     if (!Number.isFinite(when) || count === undefined || !Number.isFinite(value) || value < 0) {
       throw new Error(`${origin}:${i + 1}: expected "YYYY-MM-DD HH:MM:SS,<requests per minute>", got "${line}"`);
     }
-    if (previous !== null && when - previous !== 60_000) throw new Error(`${origin}:${i + 1}: rows must be one minute apart (got ${(when - previous) / 1000} s)`);
+    if (previous !== null && when - previous !== 60_000)
+      throw new Error(`${origin}:${i + 1}: rows must be one minute apart (got ${(when - previous) / 1000} s)`);
     previous = when;
     rates.push(value / 60);
   }
@@ -46,7 +47,10 @@ export function parseWorldCupCsv(text: string, origin: string): Trace {
 /** `minute,requests` with a header; minutes consecutive from any start. */
 export function parseMinuteCsv(text: string, origin: string): Trace {
   const lines = text.split('\n').map((l) => l.trim());
-  const header = lines[0]?.replace(/^\uFEFF/, '').toLowerCase().replace(/\s/g, '');
+  const header = lines[0]
+    ?.replace(/^\uFEFF/, '')
+    .toLowerCase()
+    .replace(/\s/g, '');
   if (header !== 'minute,requests') throw new Error(`${origin}:1: expected the header "minute,requests", got "${lines[0] ?? ''}"`);
   const rates: number[] = [];
   let previous: number | null = null;

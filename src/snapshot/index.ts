@@ -96,4 +96,17 @@ export class SnapshotStore {
   }
 }
 
-export { assertNotWithheld, assertServable, findApp, listOrNone, namespaceNotConfigured, noPredictionYet, notPublishedYet, previewOnly, servicesOf, SnapshotRefusal, withheld, type RefusalKind } from './query.js';
+export {
+  assertNotWithheld,
+  assertServable,
+  findApp,
+  listOrNone,
+  namespaceNotConfigured,
+  noPredictionYet,
+  notPublishedYet,
+  previewOnly,
+  servicesOf,
+  SnapshotRefusal,
+  withheld,
+  type RefusalKind,
+} from './query.js';

@@ -52,11 +52,19 @@ export function withheld(app: AppSnapshot): SnapshotRefusal {
 }
 
 export function notPublishedYet(names: readonly string[], namespace: string): SnapshotRefusal {
-  return new SnapshotRefusal('unavailable', `application ${names.map((m) => `"${m}"`).join(', ')} in namespace "${namespace}" is starting and has no values yet; retry shortly`, 5);
+  return new SnapshotRefusal(
+    'unavailable',
+    `application ${names.map((m) => `"${m}"`).join(', ')} in namespace "${namespace}" is starting and has no values yet; retry shortly`,
+    5,
+  );
 }
 
 export function noPredictionYet(app: AppSnapshot, service: string): SnapshotRefusal {
-  return new SnapshotRefusal('unavailable', `no prediction for service "${service}" of application "${app.app}" yet; the first one comes with the next serving step`, app.stepSeconds);
+  return new SnapshotRefusal(
+    'unavailable',
+    `no prediction for service "${service}" of application "${app.app}" yet; the first one comes with the next serving step`,
+    app.stepSeconds,
+  );
 }
 
 /** Preview mode: values are computed, scored and explained, but an autoscaler must not act on them. */

@@ -20,7 +20,8 @@ export const ISTIO_EDGES_TEMPLATE =
 export function checkEdgesTemplate(template: string, path: string): string {
   checkPlaceholders(template, path, ['{ns}', '{w}']);
   for (const label of ['source_workload', 'destination_workload']) {
-    if (!template.includes(label)) throw new ConfigError(`${path}: the edges template must keep the ${label} label (e.g. sum by (source_workload, destination_workload) (...))`);
+    if (!template.includes(label))
+      throw new ConfigError(`${path}: the edges template must keep the ${label} label (e.g. sum by (source_workload, destination_workload) (...))`);
   }
   return template;
 }

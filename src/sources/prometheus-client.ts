@@ -143,7 +143,8 @@ export class PrometheusClient {
     const body = new URLSearchParams({ 'match[]': match, start: String(startMs / 1000), end: String(endMs / 1000) });
     // This endpoint takes GET only (Prometheus 2.x answers POST with 405).
     return this.call(`/api/v1/label/${encodeURIComponent(label)}/values`, body, 'GET', `label values of ${label} for ${match}`, (data) => {
-      if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) throw new Attempt('the label values answer is not a list of strings', false, 'bad-answer');
+      if (!Array.isArray(data) || !data.every((v) => typeof v === 'string'))
+        throw new Attempt('the label values answer is not a list of strings', false, 'bad-answer');
       return data;
     });
   }

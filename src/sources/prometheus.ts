@@ -5,7 +5,21 @@
  * MAX_POINTS_PER_QUERY steps; optionally several services share a request (joined with `or`, each
  * tagged by label_replace). A sample Prometheus does not return stays a gap (NaN).
  */
-import { ALL_FEATURES, type Feature, type Frame, type MetricsSource, type ProgressCallback, ConfigError, expectArray, expectNumber, expectObject, expectOneOf, expectString, optionalNumber, rejectUnknownKeys } from '../core/index.js';
+import {
+  ALL_FEATURES,
+  type Feature,
+  type Frame,
+  type MetricsSource,
+  type ProgressCallback,
+  ConfigError,
+  expectArray,
+  expectNumber,
+  expectObject,
+  expectOneOf,
+  expectString,
+  optionalNumber,
+  rejectUnknownKeys,
+} from '../core/index.js';
 import { PrometheusClient, type PrometheusClientOptions } from './prometheus-client.js';
 import type { SourceBuildContext, SourceParseContext, SourcePlan } from './registry.js';
 
@@ -82,7 +96,19 @@ export function expectNamespace(value: unknown, path: string): string {
 export function parsePrometheusSourceConfig(raw: unknown, path: string): PrometheusSourceConfig {
   const obj = expectObject(raw, path);
   rejectUnknownKeys(obj, path, [
-    'url', 'namespace', 'services', 'features', 'stepSeconds', 'rateWindow', 'templates', 'timeoutMs', 'retries', 'backoffMs', 'servicesPerQuery', 'concurrency', 'headers',
+    'url',
+    'namespace',
+    'services',
+    'features',
+    'stepSeconds',
+    'rateWindow',
+    'templates',
+    'timeoutMs',
+    'retries',
+    'backoffMs',
+    'servicesPerQuery',
+    'concurrency',
+    'headers',
   ]);
   const url = expectPrometheusUrl(obj['url'], `${path}.url`);
   const namespace = expectNamespace(obj['namespace'], `${path}.namespace`);
@@ -91,13 +117,21 @@ export function parsePrometheusSourceConfig(raw: unknown, path: string): Prometh
   );
   if (services.length === 0) throw new ConfigError(`${path}.services: expected at least one service`);
   const features =
-    obj['features'] === undefined ? [...ALL_FEATURES] : expectArray(obj['features'], `${path}.features`).map((f, i) => expectOneOf(f, `${path}.features[${i}]`, ALL_FEATURES));
+    obj['features'] === undefined
+      ? [...ALL_FEATURES]
+      : expectArray(obj['features'], `${path}.features`).map((f, i) => expectOneOf(f, `${path}.features[${i}]`, ALL_FEATURES));
   const stepSeconds = expectNumber(obj['stepSeconds'] ?? 30, `${path}.stepSeconds`, { min: 1, integer: true });
-  const rateWindow = expectString(obj['rateWindow'] ?? `${stepSeconds}s`, `${path}.rateWindow`, { pattern: DURATION, hint: 'a Prometheus duration such as 30s or 1m' });
+  const rateWindow = expectString(obj['rateWindow'] ?? `${stepSeconds}s`, `${path}.rateWindow`, {
+    pattern: DURATION,
+    hint: 'a Prometheus duration such as 30s or 1m',
+  });
   const rawTemplates = obj['templates'] === undefined ? {} : expectObject(obj['templates'], `${path}.templates`);
   rejectUnknownKeys(rawTemplates, `${path}.templates`, ALL_FEATURES);
   const templates = Object.fromEntries(
-    Object.entries(rawTemplates).map(([feature, t]) => [feature, checkTemplate(expectString(t, `${path}.templates.${feature}`), `${path}.templates.${feature}`)]),
+    Object.entries(rawTemplates).map(([feature, t]) => [
+      feature,
+      checkTemplate(expectString(t, `${path}.templates.${feature}`), `${path}.templates.${feature}`),
+    ]),
   ) as Partial<Record<Feature, string>>;
   const rawHeaders = obj['headers'] === undefined ? {} : expectObject(obj['headers'], `${path}.headers`);
   const headers = Object.fromEntries(Object.entries(rawHeaders).map(([k, v]) => [k, expectString(v, `${path}.headers.${k}`)]));
@@ -145,7 +179,12 @@ export function parsePrometheusSourceSpec(block: Readonly<Record<string, unknown
 }
 
 /** The Prometheus source's full configuration for an application's services. */
-export function prometheusSourceConfig(spec: PrometheusSourceSpec, namespace: string, services: readonly string[], stepSeconds: number): PrometheusSourceConfig {
+export function prometheusSourceConfig(
+  spec: PrometheusSourceSpec,
+  namespace: string,
+  services: readonly string[],
+  stepSeconds: number,
+): PrometheusSourceConfig {
   return parsePrometheusSourceConfig({ ...spec.options, namespace, services, stepSeconds }, spec.path);
 }
 
@@ -198,7 +237,10 @@ export class PrometheusSource implements MetricsSource {
   /** One query for `feature` over a batch of services, each result tagged with its service. */
   batchQuery(feature: Feature, services: readonly string[]): string {
     return services
-      .map((svc) => `label_replace(${renderTemplate(this.template(feature), this.config.namespace, svc, this.config.rateWindow)}, "${SERVICE_LABEL}", "${svc}", "", "")`)
+      .map(
+        (svc) =>
+          `label_replace(${renderTemplate(this.template(feature), this.config.namespace, svc, this.config.rateWindow)}, "${SERVICE_LABEL}", "${svc}", "", "")`,
+      )
       .join(' or ');
   }
 

@@ -7,7 +7,16 @@
  * consecutive frames are always exactly one step apart (what History and the forecaster expect).
  */
 import { resolve } from 'node:path';
-import { ConfigError, expectString, rejectUnknownKeys, stepIntervalSeconds, type Feature, type Frame, type MetricsSource, type ProgressCallback } from '../core/index.js';
+import {
+  ConfigError,
+  expectString,
+  rejectUnknownKeys,
+  stepIntervalSeconds,
+  type Feature,
+  type Frame,
+  type MetricsSource,
+  type ProgressCallback,
+} from '../core/index.js';
 import { cpuSettingsFromTopology, withCpuCores, readDataset, type Dataset, datasetFrame } from '../dataset/index.js';
 import type { SourceBuildContext, SourceParseContext, SourcePlan } from './registry.js';
 
@@ -36,7 +45,8 @@ export function planReplaySource(config: ReplaySourceConfig, { app, stepSeconds,
   let dataset = readDataset(config.path, { stepSeconds });
   // The seed's cpu is a fraction of limits; the planner needs cores, which the topology's limits give.
   if (!dataset.features.includes('cpu_cores')) {
-    if (topology === null) throw new ConfigError(`application "${app}": replaying ${config.path} needs a topology (CPU limits turn the cpu fraction into cores)`);
+    if (topology === null)
+      throw new ConfigError(`application "${app}": replaying ${config.path} needs a topology (CPU limits turn the cpu fraction into cores)`);
     dataset = withCpuCores(dataset, cpuSettingsFromTopology(topology));
   }
   const recording = dataset;

@@ -260,25 +260,46 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
   it('builds the manifests with kubectl 1.20 kustomize and the API server accepts every object of the base', async function () {
     const base = kustomize(join(REPO_ROOT, 'manifests'));
     const kinds = new Set(base.map((o) => o.kind));
-    for (const k of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'RoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'APIService']) {
+    for (const k of [
+      'Namespace',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'RoleBinding',
+      'ConfigMap',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Service',
+      'APIService',
+    ]) {
       expect(kinds, `manifests/ should contain a ${k}`).to.include(k);
     }
     const certManager = kustomize(join(REPO_ROOT, 'manifests', 'overlays', 'cert-manager'));
     const apiService = certManager.find((o) => o.kind === 'APIService');
-    expect((apiService?.metadata['annotations'] as Record<string, string> | undefined)?.['cert-manager.io/inject-ca-from']).to.equal('deepscaler/deepscaler-adapter-tls');
+    expect((apiService?.metadata['annotations'] as Record<string, string> | undefined)?.['cert-manager.io/inject-ca-from']).to.equal(
+      'deepscaler/deepscaler-adapter-tls',
+    );
     const operator = kustomize(join(REPO_ROOT, 'manifests', 'overlays', 'prometheus-operator'));
     expect(operator.map((o) => o.kind)).to.include.members(['ServiceMonitor', 'PrometheusRule']);
 
     // Server-side dry run validates every field against v1.20's schemas. v1.20 predates policy/v1
     // (same PodDisruptionBudget spec in v1beta1); the APIService is left out so the dry run cannot
     // touch the registered one.
-    const objs = base
-      .filter((o) => o.kind !== 'APIService')
-      .map((o) => (o.kind === 'PodDisruptionBudget' ? { ...o, apiVersion: 'policy/v1beta1' } : o));
+    const objs = base.filter((o) => o.kind !== 'APIService').map((o) => (o.kind === 'PodDisruptionBudget' ? { ...o, apiVersion: 'policy/v1beta1' } : o));
     const r = await kubectl(plane.adminKubeconfig, ['apply', '--dry-run=server', '-f', '-'], toYaml(objs));
     expect(r.code, r.stderr).to.equal(0);
     const apiSvc = base.find((o) => o.kind === 'APIService')!;
-    const r2 = await kubectl(plane.adminKubeconfig, ['create', '--dry-run=server', '-f', '-'], toYaml([{ ...apiSvc, metadata: { ...apiSvc.metadata, name: 'v1beta1.dryrun.example.com' }, spec: { ...(apiSvc['spec'] as object), group: 'dryrun.example.com' } }]));
+    const r2 = await kubectl(
+      plane.adminKubeconfig,
+      ['create', '--dry-run=server', '-f', '-'],
+      toYaml([
+        {
+          ...apiSvc,
+          metadata: { ...apiSvc.metadata, name: 'v1beta1.dryrun.example.com' },
+          spec: { ...(apiSvc['spec'] as object), group: 'dryrun.example.com' },
+        },
+      ]),
+    );
     expect(r2.code, r2.stderr).to.equal(0);
   });
 
@@ -355,7 +376,13 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     }, 1000);
     try {
       // Up: wait for the replay's high phase, then for the HPA to land on what is served.
-      const high = await waitFor('adapter to serve the high phase for frontend', async () => ((await servedReplicas()) >= 6 ? servedReplicas() : undefined), 180_000, adapter.proc, 1000);
+      const high = await waitFor(
+        'adapter to serve the high phase for frontend',
+        async () => ((await servedReplicas()) >= 6 ? servedReplicas() : undefined),
+        180_000,
+        adapter.proc,
+        1000,
+      );
       expect(high).to.equal(Math.ceil(HIGH / 0.1));
       const reachedHigh = await waitFor(
         `frontend .status.replicas to reach ${high}`,
@@ -367,9 +394,21 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
       expect(reachedHigh).to.equal(true);
 
       // Down: the low phase follows; the HPA (scale-down window 0) follows it down.
-      const low = await waitFor('adapter to serve the low phase for frontend', async () => ((await servedReplicas()) <= 4 ? servedReplicas() : undefined), 120_000, adapter.proc, 1000);
+      const low = await waitFor(
+        'adapter to serve the low phase for frontend',
+        async () => ((await servedReplicas()) <= 4 ? servedReplicas() : undefined),
+        120_000,
+        adapter.proc,
+        1000,
+      );
       expect(low).to.equal(Math.ceil(LOW / 0.1));
-      await waitFor(`frontend .status.replicas to come down to ${low}`, async () => ((await statusReplicas('frontend')) === low ? true : undefined), 40_000, plane.controllerManager, 1000);
+      await waitFor(
+        `frontend .status.replicas to come down to ${low}`,
+        async () => ((await statusReplicas('frontend')) === low ? true : undefined),
+        40_000,
+        plane.controllerManager,
+        1000,
+      );
 
       // Settled: the HPA's next sync reads the served count over as many replicas, average exactly
       // 1, and reports the metric active. (Ask for v2beta2: kubectl 1.20 reads HPAs as autoscaling/v1,
@@ -382,7 +421,9 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
       const settled = await waitFor(
         'the HPA to report average value 1 at the served count',
         async () => {
-          const hpaNow = JSON.parse(await kubectlOk(admin, ['-n', APP_NS, 'get', 'hpa.v2beta2.autoscaling', 'frontend', '-o', 'json'])) as { status: HpaStatus };
+          const hpaNow = JSON.parse(await kubectlOk(admin, ['-n', APP_NS, 'get', 'hpa.v2beta2.autoscaling', 'frontend', '-o', 'json'])) as {
+            status: HpaStatus;
+          };
           const st = hpaNow.status;
           return st.currentMetrics?.[0]?.external?.current?.averageValue === '1' && st.desiredReplicas === low ? st : undefined;
         },
@@ -401,13 +442,26 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
   it('writes an Event on the Deployment when the served count moves, saying why (kubectl describe shows it)', async function () {
     this.timeout(60_000);
     const admin = plane.adminKubeconfig;
-    type EventList = { items: { reason: string; message: string; type: string; involvedObject: { kind: string; name: string; uid: string }; source?: { component?: string } }[] };
+    type EventList = {
+      items: { reason: string; message: string; type: string; involvedObject: { kind: string; name: string; uid: string }; source?: { component?: string } }[];
+    };
     const uid = (await kubectlOk(admin, ['-n', APP_NS, 'get', 'deployment', 'frontend', '-o', 'jsonpath={.metadata.uid}'])).trim();
     // The HPA test above moved frontend 3 → 8 → 3; the first change is written at once, later ones at most once a minute.
     const events = await waitFor(
       'a DesiredReplicasChanged Event on deployment frontend',
       async () => {
-        const list = JSON.parse(await kubectlOk(admin, ['-n', APP_NS, 'get', 'events', '--field-selector', 'involvedObject.name=frontend,reason=DesiredReplicasChanged', '-o', 'json'])) as EventList;
+        const list = JSON.parse(
+          await kubectlOk(admin, [
+            '-n',
+            APP_NS,
+            'get',
+            'events',
+            '--field-selector',
+            'involvedObject.name=frontend,reason=DesiredReplicasChanged',
+            '-o',
+            'json',
+          ]),
+        ) as EventList;
         return list.items.length > 0 ? list.items : undefined;
       },
       45_000,
@@ -419,7 +473,9 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     expect(up!.involvedObject).to.deep.include({ kind: 'Deployment', name: 'frontend', uid });
     expect(up!.type).to.equal('Normal');
     expect(up!.source?.component).to.equal('deepscaler-adapter');
-    expect(up!.message).to.match(/\[reason [a-z-]+, driver cpu_cores, horizon [^,]+, demand 0\.75 cores, 0\.1 cores per pod, margin [0-9.]+%, forecaster persistence/);
+    expect(up!.message).to.match(
+      /\[reason [a-z-]+, driver cpu_cores, horizon [^,]+, demand 0\.75 cores, 0\.1 cores per pod, margin [0-9.]+%, forecaster persistence/,
+    );
     const described = await kubectlOk(admin, ['-n', APP_NS, 'describe', 'deployment', 'frontend']);
     expect(described).to.contain('DesiredReplicasChanged');
     process.stderr.write(`      events on frontend:\n${events.map((e) => `        ${e.reason}: ${e.message}`).join('\n')}\n`);
@@ -428,7 +484,8 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
   it('`deepscaler explain` through the aggregator prints the served decision and its reason; a user without the role gets the Forbidden Status', async function () {
     this.timeout(60_000);
     const admin = plane.adminKubeconfig;
-    const explain = (kubeconfig: string, ...args: string[]) => runNode([join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), 'explain', ...args, '--kubeconfig', kubeconfig]);
+    const explain = (kubeconfig: string, ...args: string[]) =>
+      runNode([join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), 'explain', ...args, '--kubeconfig', kubeconfig]);
     const served = await servedReplicas();
     const r = await explain(admin, APP_NS, 'frontend');
     expect(r.code, r.output).to.equal(0);
@@ -443,7 +500,10 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     process.stderr.write(`      deepscaler explain ${APP_NS} frontend:\n${r.output.replace(/^/gm, '        ')}\n`);
 
     // JSON through kubectl, and RBAC as shipped: e2e-nobody has no role, so the aggregator says no.
-    const doc = JSON.parse(await kubectlOk(admin, ['get', '--raw', `${GV}/namespaces/${APP_NS}/deepscaler-explain`])) as { kind: string; applications: { services: { service: string }[] }[] };
+    const doc = JSON.parse(await kubectlOk(admin, ['get', '--raw', `${GV}/namespaces/${APP_NS}/deepscaler-explain`])) as {
+      kind: string;
+      applications: { services: { service: string }[] }[];
+    };
     expect(doc.kind).to.equal('DeepScalerExplanation');
     expect(doc.applications[0]!.services.map((s) => s.service).sort()).to.deep.equal(['cartservice', 'frontend']);
     const denied = await explain(plane.userKubeconfig, APP_NS);
@@ -462,7 +522,13 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     // A user bound only now: the adapter cannot have a cached decision, so a 200 proves its
     // SubjectAccessReview client talks to the restarted apiserver.
     const readerCert = makeLeaf(join(plane.dir, 'pki'), plane.clusterCa, 'reader', { subject: '/CN=e2e-reader', usage: 'client' });
-    await kubectlOk(plane.adminKubeconfig, ['create', 'clusterrolebinding', 'e2e-reader', '--clusterrole=deepscaler-external-metrics-reader', '--user=e2e-reader']);
+    await kubectlOk(plane.adminKubeconfig, [
+      'create',
+      'clusterrolebinding',
+      'e2e-reader',
+      '--clusterrole=deepscaler-external-metrics-reader',
+      '--user=e2e-reader',
+    ]);
     const direct = await waitFor(
       'adapter to authorize e2e-reader after the restart',
       async () => {
@@ -474,14 +540,26 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
       1000,
     );
     expect((JSON.parse(direct.body) as MetricList).items).to.have.length(1);
-    const out = await waitFor('metric query through the restarted aggregator', async () => kubectlOk(plane.adminKubeconfig, ['get', '--raw', FRONTEND]), 60_000, undefined, 1000);
+    const out = await waitFor(
+      'metric query through the restarted aggregator',
+      async () => kubectlOk(plane.adminKubeconfig, ['get', '--raw', FRONTEND]),
+      60_000,
+      undefined,
+      1000,
+    );
     expect((JSON.parse(out) as MetricList).items[0]!.metricName).to.equal(METRIC);
   });
 
   it('is scraped by a real Prometheus, and every PromQL expression of the Grafana dashboard returns data', async function () {
     this.timeout(180_000);
     const p = prom!;
-    await waitFor('Prometheus to scrape the adapter', async () => ((await p.query('up{job="deepscaler-adapter"} == 1')).length === 1 ? true : undefined), 60_000, p.proc, 1000);
+    await waitFor(
+      'Prometheus to scrape the adapter',
+      async () => ((await p.query('up{job="deepscaler-adapter"} == 1')).length === 1 ? true : undefined),
+      60_000,
+      p.proc,
+      1000,
+    );
     const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, 'manifests', 'monitoring', 'grafana-dashboard.json'), 'utf8')) as {
       panels: { title: string; type: string; targets?: { expr: string }[] }[];
       templating: { list: { name: string; query?: { query?: string } | string }[] };
@@ -525,7 +603,8 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     expect(check.code, check.output).to.equal(0);
     const rules = parseYaml(readFileSync(rulesFile, 'utf8')) as { groups: { rules: { alert: string }[] }[] };
     const names = rules.groups.flatMap((g) => g.rules.map((r) => r.alert));
-    for (const a of ['DeepScalerPredictionsStale', 'DeepScalerFallbackActive', 'DeepScalerAPIErrors', 'DeepScalerModelLoadFailures']) expect(names).to.include(a);
+    for (const a of ['DeepScalerPredictionsStale', 'DeepScalerFallbackActive', 'DeepScalerAPIErrors', 'DeepScalerModelLoadFailures'])
+      expect(names).to.include(a);
 
     // The generated files match their generator (dashboard, rules, ConfigMaps, PrometheusRule).
     const gen = await runNode([join(REPO_ROOT, 'manifests', 'monitoring', 'generate.mjs'), '--check']);

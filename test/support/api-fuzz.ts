@@ -6,7 +6,18 @@
 import fc from 'fast-check';
 import { Agent, request } from 'node:https';
 
-export const REASONS = new Set(['BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'MethodNotAllowed', 'NotAcceptable', 'Timeout', 'TooManyRequests', 'InternalError', 'ServiceUnavailable']);
+export const REASONS = new Set([
+  'BadRequest',
+  'Unauthorized',
+  'Forbidden',
+  'NotFound',
+  'MethodNotAllowed',
+  'NotAcceptable',
+  'Timeout',
+  'TooManyRequests',
+  'InternalError',
+  'ServiceUnavailable',
+]);
 const GV = '/apis/external.metrics.k8s.io/v1beta1';
 
 export function checkAnswer(code: number, contentType: string | undefined, body: string): void {
@@ -27,18 +38,58 @@ export function checkAnswer(code: number, contentType: string | undefined, body:
 }
 
 const selectorToken = fc.oneof(
-  fc.constantFrom(' ', ',', '=', '==', '!=', '!', '(', ')', 'in', 'notin', 'service', 'frontend', 'cartservice', 'app.kubernetes.io/name', '>', '<', '', 'a/b/c', '%', '-x', 'x-'),
+  fc.constantFrom(
+    ' ',
+    ',',
+    '=',
+    '==',
+    '!=',
+    '!',
+    '(',
+    ')',
+    'in',
+    'notin',
+    'service',
+    'frontend',
+    'cartservice',
+    'app.kubernetes.io/name',
+    '>',
+    '<',
+    '',
+    'a/b/c',
+    '%',
+    '-x',
+    'x-',
+  ),
   fc.string({ maxLength: 8 }),
   fc.string({ unit: 'grapheme', maxLength: 4 }),
 );
 const selector = fc.array(selectorToken, { maxLength: 12 }).map((t) => t.join(''));
 const segment = fc.oneof(
-  fc.constantFrom('apis', 'external.metrics.k8s.io', 'v1beta1', 'namespaces', 'online-boutique', 'deepscaler_desired_replicas', 'deepscaler_predicted_cpu_cores', '.', '..', '', '%2F', '%', 'healthz', 'metrics', 'openapi'),
+  fc.constantFrom(
+    'apis',
+    'external.metrics.k8s.io',
+    'v1beta1',
+    'namespaces',
+    'online-boutique',
+    'deepscaler_desired_replicas',
+    'deepscaler_predicted_cpu_cores',
+    '.',
+    '..',
+    '',
+    '%2F',
+    '%',
+    'healthz',
+    'metrics',
+    'openapi',
+  ),
   fc.string({ maxLength: 10 }),
 );
 export const path = fc.oneof(
   fc.array(segment, { maxLength: 8 }).map((s) => '/' + s.join('/')),
-  fc.tuple(fc.constantFrom(`${GV}/namespaces/online-boutique/deepscaler_desired_replicas`, `${GV}/namespaces/default/x`, '/apis', GV), fc.constantFrom('', '/')).map(([p, s]) => p + s),
+  fc
+    .tuple(fc.constantFrom(`${GV}/namespaces/online-boutique/deepscaler_desired_replicas`, `${GV}/namespaces/default/x`, '/apis', GV), fc.constantFrom('', '/'))
+    .map(([p, s]) => p + s),
   fc.string({ maxLength: 40 }),
 );
 export const query = fc.oneof(
@@ -51,7 +102,14 @@ const headerValue = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('syst
 export const headers = fc.record(
   {
     accept: fc.oneof(
-      fc.constantFrom('application/json', '*/*', 'application/vnd.kubernetes.protobuf', 'text/html', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList', ''),
+      fc.constantFrom(
+        'application/json',
+        '*/*',
+        'application/vnd.kubernetes.protobuf',
+        'text/html',
+        'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+        '',
+      ),
       fc.string({ maxLength: 30 }),
     ),
     authorization: fc.oneof(fc.constantFrom('Bearer good', 'Bearer bad', 'Bearer', 'Basic x'), fc.string({ maxLength: 20 })),
@@ -62,7 +120,6 @@ export const headers = fc.record(
   { requiredKeys: [] },
 );
 export const method = fc.oneof(fc.constant('GET'), fc.constant('GET'), fc.constantFrom('POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH'));
-
 
 /** Methods as a hostile client sends them: the usual ones, WebDAV and made-up tokens. */
 export const anyMethod = fc.oneof(
@@ -80,19 +137,24 @@ export const body = fc.oneof(
 );
 
 /** Headers as above plus content types, encodings and odd values. */
-export const anyHeaders = fc.tuple(
-  headers,
-  fc.record(
-    {
-      'content-type': fc.oneof(fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x'), fc.string({ maxLength: 20 })),
-      'content-encoding': fc.constantFrom('gzip', 'br', 'identity', 'x'),
-      'x-forwarded-for': fc.string({ maxLength: 20 }),
-      expect: fc.constantFrom('100-continue'),
-      'transfer-encoding': fc.constantFrom('chunked'),
-    },
-    { requiredKeys: [] },
-  ),
-).map(([a, b]) => ({ ...a, ...b }));
+export const anyHeaders = fc
+  .tuple(
+    headers,
+    fc.record(
+      {
+        'content-type': fc.oneof(
+          fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x'),
+          fc.string({ maxLength: 20 }),
+        ),
+        'content-encoding': fc.constantFrom('gzip', 'br', 'identity', 'x'),
+        'x-forwarded-for': fc.string({ maxLength: 20 }),
+        expect: fc.constantFrom('100-continue'),
+        'transfer-encoding': fc.constantFrom('chunked'),
+      },
+      { requiredKeys: [] },
+    ),
+  )
+  .map(([a, b]) => ({ ...a, ...b }));
 
 export interface HttpsFuzzResult {
   /** Requests the server answered (the client refuses to send some generated ones at all). */
@@ -129,7 +191,9 @@ export async function fuzzOverHttps(url: string, ca: string, runs: number, seed?
             resolve(null);
             return;
           }
-          req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ERR_INVALID_CHAR' || err.code === 'ERR_HTTP_INVALID_HEADER_VALUE' ? resolve(null) : reject(err)));
+          req.on('error', (err: NodeJS.ErrnoException) =>
+            err.code === 'ERR_INVALID_CHAR' || err.code === 'ERR_HTTP_INVALID_HEADER_VALUE' ? resolve(null) : reject(err),
+          );
           req.end(m === 'HEAD' ? undefined : b);
         });
         if (result === null) return;

@@ -86,7 +86,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       tokenReviews.push(token);
       if (misbehave(res)) return;
       const user = options.tokens?.[token];
-      const status = user ? { authenticated: true, user: { username: user.username, uid: user.uid, groups: user.groups ?? [] } } : { authenticated: false, error: 'token not recognized' };
+      const status = user
+        ? { authenticated: true, user: { username: user.username, uid: user.uid, groups: user.groups ?? [] } }
+        : { authenticated: false, error: 'token not recognized' };
       return reply(res, 201, { ...review, status });
     }
     if (req.method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
@@ -99,7 +101,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     const configMapsPath = '/api/v1/namespaces/kube-system/configmaps';
     if (req.method === 'GET' && url.pathname === `${configMapsPath}/extension-apiserver-authentication`) {
-      return configMap ? reply(res, 200, configMap) : reply(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' });
+      return configMap
+        ? reply(res, 200, configMap)
+        : reply(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' });
     }
     if (req.method === 'GET' && url.pathname === configMapsPath && url.searchParams.get('watch') === 'true') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -108,7 +112,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (configMap && !url.searchParams.get('resourceVersion')) res.write(JSON.stringify({ type: 'ADDED', object: configMap }) + '\n');
       return;
     }
-    reply(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `fake apiserver: ${req.method} ${url.pathname}` });
+    reply(res, 404, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      reason: 'NotFound',
+      code: 404,
+      message: `fake apiserver: ${req.method} ${url.pathname}`,
+    });
   };
 
   const server: Server = createServer({ cert: serving.cert, key: serving.key }, (req, res) => {

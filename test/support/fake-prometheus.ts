@@ -20,7 +20,7 @@ export async function fakePrometheus(handler: Handler): Promise<FakePrometheus> 
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => {
-      const params = new URLSearchParams(req.method === 'GET' ? (req.url ?? '').split('?')[1] ?? '' : text);
+      const params = new URLSearchParams(req.method === 'GET' ? ((req.url ?? '').split('?')[1] ?? '') : text);
       requests.push(params);
       handler(req, params, res);
     });
@@ -44,11 +44,18 @@ export function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** A matrix answer over the asked range: one series per label set, `value` at every step. */
-export function matrix(params: URLSearchParams, labelSets: ReadonlyArray<Record<string, string>>, value = '1'): { status: string; data: { resultType: string; result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } } {
+export function matrix(
+  params: URLSearchParams,
+  labelSets: ReadonlyArray<Record<string, string>>,
+  value = '1',
+): { status: string; data: { resultType: string; result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } } {
   const start = Number(params.get('start'));
   const end = Number(params.get('end'));
   const step = Number(params.get('step'));
   const values: Array<[number, string]> = [];
   for (let t = start; t <= end; t += step) values.push([t, value]);
-  return { status: 'success', data: { resultType: 'matrix', result: labelSets.map((metric) => ({ metric: { ...metric }, values: values.map((v) => [...v]) })) } };
+  return {
+    status: 'success',
+    data: { resultType: 'matrix', result: labelSets.map((metric) => ({ metric: { ...metric }, values: values.map((v) => [...v]) })) },
+  };
 }

@@ -141,7 +141,10 @@ export function syntheticMetrics(app: SyntheticApp, options: SyntheticOptions): 
         add('kube_pod_container_resource_requests', `${pod},resource="cpu",unit="core"`, ms, s.cpuRequestCores);
       }
     }
-    const calls: Array<[string, string, number]> = [[LOAD_GENERATOR, app.entry, entryRate(k)], ...app.edges.map((e): [string, string, number] => [e.from, e.to, now.edges.get(`${e.from}>${e.to}`)!])];
+    const calls: Array<[string, string, number]> = [
+      [LOAD_GENERATOR, app.entry, entryRate(k)],
+      ...app.edges.map((e): [string, string, number] => [e.from, e.to, now.edges.get(`${e.from}>${e.to}`)!]),
+    ];
     for (const [from, to, rate] of calls) {
       // Istio reports an in-mesh call twice: at the caller's and at the callee's proxy.
       for (const reporter of ['source', 'destination']) {
@@ -166,7 +169,8 @@ export function syntheticMetrics(app: SyntheticApp, options: SyntheticOptions): 
 
   const truth = Array.from({ length: options.steps }, (_, k): StepTruth => {
     const now = interval(app, k);
-    const inbound = (to: string): number => (to === app.entry ? entryRate(k) : 0) + app.edges.filter((e) => e.to === to).reduce((sum, e) => sum + now.edges.get(`${e.from}>${e.to}`)!, 0);
+    const inbound = (to: string): number =>
+      (to === app.entry ? entryRate(k) : 0) + app.edges.filter((e) => e.to === to).reduce((sum, e) => sum + now.edges.get(`${e.from}>${e.to}`)!, 0);
     return {
       services: new Map(
         app.services.map((s) => [

@@ -6,7 +6,12 @@ export class LayerNorm {
   private readonly gamma: tf.Variable;
   private readonly beta: tf.Variable;
 
-  constructor(params: ParamStore, name: string, channels: number, private readonly epsilon = 1e-5) {
+  constructor(
+    params: ParamStore,
+    name: string,
+    channels: number,
+    private readonly epsilon = 1e-5,
+  ) {
     this.gamma = params.create(`${name}/gamma`, [channels], 'ones');
     this.beta = params.create(`${name}/beta`, [channels], 'zeros');
   }

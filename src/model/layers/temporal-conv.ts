@@ -12,7 +12,12 @@ export function timeShifts(x: tf.Tensor4D, kernel: number): tf.Tensor4D {
   return tf.tidy(() => {
     const t = x.shape[2];
     const before = Math.floor(kernel / 2);
-    const padded = tf.pad(x, [[0, 0], [0, 0], [before, kernel - 1 - before], [0, 0]]);
+    const padded = tf.pad(x, [
+      [0, 0],
+      [0, 0],
+      [before, kernel - 1 - before],
+      [0, 0],
+    ]);
     const shifts = Array.from({ length: kernel }, (_, o) => tf.slice(padded, [0, 0, o, 0], [-1, -1, t, -1]));
     return tf.concat(shifts, 3);
   });
@@ -22,7 +27,13 @@ export class TemporalConv {
   private readonly weight: tf.Variable; // [k·C, D]
   private readonly bias: tf.Variable; // [D]
 
-  constructor(params: ParamStore, name: string, inChannels: number, outChannels: number, readonly kernel: number) {
+  constructor(
+    params: ParamStore,
+    name: string,
+    inChannels: number,
+    outChannels: number,
+    readonly kernel: number,
+  ) {
     this.weight = params.create(`${name}/weight`, [kernel * inChannels, outChannels]);
     this.bias = params.create(`${name}/bias`, [outChannels], 'zeros');
   }

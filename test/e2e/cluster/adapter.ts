@@ -44,7 +44,9 @@ export async function startAdapter(opts: AdapterOptions): Promise<RunningAdapter
   // The gRPC scaler listens on a fixed default port (9443); give it a free one so parallel runs
   // on this machine cannot collide.
   const help = execFileSync(process.execPath, [main, 'serve', '--help'], { encoding: 'utf8' });
-  const grpcArgs = help.includes('--grpc-port') ? [`--grpc-port=${await freePort()}`, ...(help.includes('--grpc-bind-address') ? ['--grpc-bind-address=127.0.0.1'] : [])] : [];
+  const grpcArgs = help.includes('--grpc-port')
+    ? [`--grpc-port=${await freePort()}`, ...(help.includes('--grpc-bind-address') ? ['--grpc-bind-address=127.0.0.1'] : [])]
+    : [];
   const args = [
     main,
     'serve',

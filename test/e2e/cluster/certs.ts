@@ -66,7 +66,25 @@ export function makeLeaf(dir: string, ca: Ca, name: string, opts: LeafOptions): 
   if (opts.sans !== undefined && opts.sans.length > 0) lines.push(`subjectAltName = ${opts.sans.join(',')}`);
   writeFileSync(ext, lines.join('\n') + '\n');
   openssl(dir, ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', opts.subject]);
-  openssl(dir, ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext, '-extensions', 'ext']);
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+    '-extensions',
+    'ext',
+  ]);
   return { cert, key };
 }
 

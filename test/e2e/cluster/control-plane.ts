@@ -37,10 +37,7 @@ export interface ControlPlane {
 }
 
 function kubeconfig(path: string, server: string, ca: string, user: string, auth: { cert: string; key: string } | { token: string }): string {
-  const userLines =
-    'token' in auth
-      ? [`    token: ${auth.token}`]
-      : [`    client-certificate: ${auth.cert}`, `    client-key: ${auth.key}`];
+  const userLines = 'token' in auth ? [`    token: ${auth.token}`] : [`    client-certificate: ${auth.cert}`, `    client-key: ${auth.key}`];
   writeFileSync(
     path,
     [

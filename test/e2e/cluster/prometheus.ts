@@ -59,7 +59,11 @@ function scrapeConfigYaml(targets: readonly ScrapeTarget[], intervalSeconds: num
 }
 
 /** The shared test Prometheus (test/support/prometheus.ts), here scraping `targets` and evaluating `ruleFiles`. */
-export async function startScrapingPrometheus(dir: string, targets: readonly ScrapeTarget[], opts: { intervalSeconds?: number; ruleFiles?: readonly string[] } = {}): Promise<ScrapingPrometheus> {
+export async function startScrapingPrometheus(
+  dir: string,
+  targets: readonly ScrapeTarget[],
+  opts: { intervalSeconds?: number; ruleFiles?: readonly string[] } = {},
+): Promise<ScrapingPrometheus> {
   const prom = await startPrometheus({ workDir: dir, config: scrapeConfigYaml(targets, opts.intervalSeconds ?? 1, opts.ruleFiles ?? []) });
   const query = async (expr: string): Promise<readonly PromSample[]> => {
     const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`);

@@ -61,8 +61,19 @@ describe('collect from a real Prometheus', function () {
     before(async () => {
       const out = join(work, 'shop');
       ({ stdout } = await collect([
-        '--prometheus', prometheus.url, '--namespace', 'shop', '--start', new Date(START).toISOString(), '--end', new Date(END).toISOString(),
-        '--step', '30s', '--out', out, '--no-progress',
+        '--prometheus',
+        prometheus.url,
+        '--namespace',
+        'shop',
+        '--start',
+        new Date(START).toISOString(),
+        '--end',
+        new Date(END).toISOString(),
+        '--step',
+        '30s',
+        '--out',
+        out,
+        '--no-progress',
       ]));
       ds = readDataset(out);
     });
@@ -122,9 +133,27 @@ describe('collect from a real Prometheus', function () {
   it('writes the seed .log format for named services, with a topology graph, and replaces the folder whole', async () => {
     const out = join(work, 'seed');
     const args = [
-      '--prometheus', prometheus.url, '--namespace', 'shop', '--start', new Date(START).toISOString(), '--end', new Date(START + 9 * STEP * 1000).toISOString(),
-      '--services', 'frontend,emailservice', '--features', SEED_FEATURES.join(','), '--format', 'seed', '--prefix', '1',
-      '--graph', join(process.cwd(), 'data', 'topologies', 'online-boutique.yaml'), '--out', out, '--no-progress',
+      '--prometheus',
+      prometheus.url,
+      '--namespace',
+      'shop',
+      '--start',
+      new Date(START).toISOString(),
+      '--end',
+      new Date(START + 9 * STEP * 1000).toISOString(),
+      '--services',
+      'frontend,emailservice',
+      '--features',
+      SEED_FEATURES.join(','),
+      '--format',
+      'seed',
+      '--prefix',
+      '1',
+      '--graph',
+      join(process.cwd(), 'data', 'topologies', 'online-boutique.yaml'),
+      '--out',
+      out,
+      '--no-progress',
     ];
     await collect(args);
     await collect(args);
@@ -136,20 +165,37 @@ describe('collect from a real Prometheus', function () {
     expect(readCallGraphFile(join(out, 'graph.json')).graph.edges).to.deep.equal([]);
   });
 
-  it('fails with the query and Prometheus\'s reason on a broken template, and writes nothing', async () => {
+  it("fails with the query and Prometheus's reason on a broken template, and writes nothing", async () => {
     const out = join(work, 'broken');
     const templates = join(work, 'templates.yaml');
-    (await import('node:fs')).writeFileSync(templates, "req: \"sum(rate(istio_requests_total{destination_workload='{svc}'}[{w}])\"\n");
+    (await import('node:fs')).writeFileSync(templates, 'req: "sum(rate(istio_requests_total{destination_workload=\'{svc}\'}[{w}])"\n');
     const failure = await collect([
-      '--prometheus', prometheus.url, '--namespace', 'shop', '--start', new Date(START).toISOString(), '--end', new Date(END).toISOString(),
-      '--services', 'frontend', '--templates', templates, '--out', out, '--no-progress', '--graph', 'none',
+      '--prometheus',
+      prometheus.url,
+      '--namespace',
+      'shop',
+      '--start',
+      new Date(START).toISOString(),
+      '--end',
+      new Date(END).toISOString(),
+      '--services',
+      'frontend',
+      '--templates',
+      templates,
+      '--out',
+      out,
+      '--no-progress',
+      '--graph',
+      'none',
     ]).then(
       () => null,
       (err: { code: number; stderr: string }) => err,
     );
     expect(failure).to.not.equal(null);
     expect(failure!.code).to.equal(1);
-    expect(failure!.stderr).to.match(/prometheus query failed: HTTP 400 Bad Request: bad_data: .*parse error.*; query: label_replace\(sum\(rate\(istio_requests_total\{destination_workload='frontend'\}\[30s\]\)/);
+    expect(failure!.stderr).to.match(
+      /prometheus query failed: HTTP 400 Bad Request: bad_data: .*parse error.*; query: label_replace\(sum\(rate\(istio_requests_total\{destination_workload='frontend'\}\[30s\]\)/,
+    );
     expect(existsSync(out)).to.equal(false);
     expect(readdirSync(work).filter((n) => n.includes('broken'))).to.deep.equal([]);
   });

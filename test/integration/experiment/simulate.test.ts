@@ -34,11 +34,24 @@ describe('simulate (short runs)', function () {
   it('writes the outcome JSON in its stable format, every autoscaler at or above the cost floor at the shared target', async () => {
     const json = join(dir, 'outcome.json');
     const { code, stderr } = await simulate([
-      '--trace', 'data/traces/azure-functions-2019-total-per-minute.csv',
-      '--hours', '2', '--peak', '60', '--slo-ms', '400',
-      '--autoscalers', 'cpu-hpa,holt,phpa,periodic,perfect-foresight',
-      '--cpu-targets', '0.6', '--risks', '0.05,0.2',
-      '--out', join(dir, 'out'), '--json', json,
+      '--trace',
+      'data/traces/azure-functions-2019-total-per-minute.csv',
+      '--hours',
+      '2',
+      '--peak',
+      '60',
+      '--slo-ms',
+      '400',
+      '--autoscalers',
+      'cpu-hpa,holt,phpa,periodic,perfect-foresight',
+      '--cpu-targets',
+      '0.6',
+      '--risks',
+      '0.05,0.2',
+      '--out',
+      join(dir, 'out'),
+      '--json',
+      json,
     ]);
     expect(code, stderr).to.equal(0);
     const outcome = JSON.parse(readFileSync(json, 'utf8')) as OutcomeJson;
@@ -62,7 +75,18 @@ describe('simulate (short runs)', function () {
   });
 
   it('checks --model against the application before anything runs: a model without the services exits 2, naming them', async () => {
-    const { code, stderr, stdout } = await simulate(['--topology', 'data/topologies/bookinfo.yaml', '--autoscalers', 'cpu-hpa,deepscaler', '--model', 'models/online-boutique', '--hours', '1', '--out', join(dir, 'bad')]);
+    const { code, stderr, stdout } = await simulate([
+      '--topology',
+      'data/topologies/bookinfo.yaml',
+      '--autoscalers',
+      'cpu-hpa,deepscaler',
+      '--model',
+      'models/online-boutique',
+      '--hours',
+      '1',
+      '--out',
+      join(dir, 'bad'),
+    ]);
     expect(code).to.equal(2);
     expect(stderr).to.match(/--model .*online-boutique.*productpage/s);
     expect(stdout).to.not.contain('cpu-hpa');

@@ -19,7 +19,10 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, ou
     const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output:\n${output.join('')}`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output.push(chunk.toString());
-      const line = output.join('').split('\n').find((l) => pattern.test(l.trim()));
+      const line = output
+        .join('')
+        .split('\n')
+        .find((l) => pattern.test(l.trim()));
       if (line !== undefined) {
         clearTimeout(timer);
         resolve(line.trim());

@@ -51,7 +51,11 @@ function writeModel(dir: string, model: JsonModel | string): void {
   writeFileSync(join(dir, 'model.json'), typeof model === 'string' ? model : JSON.stringify(model));
 }
 
-async function startRun(stepIntervalSeconds: number, model: Omit<JsonModel, 'services'>, adjust: (app: ApplicationConfig) => ApplicationConfig = (a) => a): Promise<Running> {
+async function startRun(
+  stepIntervalSeconds: number,
+  model: Omit<JsonModel, 'services'>,
+  adjust: (app: ApplicationConfig) => ApplicationConfig = (a) => a,
+): Promise<Running> {
   const modelDir = mkdtempSync(join(tmpdir(), 'ds-loop-model-'));
   const config = loadServeConfig(DEFAULT_CONFIG, { stepIntervalSeconds, model: modelDir });
   writeModel(modelDir, { ...model, services: config.applications[0]!.services! });
@@ -117,7 +121,11 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
         expect(snap.windowSeconds).to.equal(120);
         for (const rec of snap.recommendations.filter((r) => r.reason.kind === 'forecast')) {
           const sizing = () => ({ risk: app.risk, correction: { cpu_cores: rec.reason.correction, req: 1 } });
-          const [planned] = planReplicas(snap.forecast!, capacities.filter((c) => c.service === rec.service), { lookAheadSteps: 4, sizing });
+          const [planned] = planReplicas(
+            snap.forecast!,
+            capacities.filter((c) => c.service === rec.service),
+            { lookAheadSteps: 4, sizing },
+          );
           expect(rec.desiredReplicas).to.equal(planned!.desiredReplicas);
           checked++;
         }
@@ -220,7 +228,10 @@ describe('serving loop on the replayed Online Boutique recording, through the HT
     // Each forecast blocks its thread for 800 ms; one starts every 1 s.
     const busyMs = 800;
     // No warm-up: rebuilding the calibration would replay this slow model over hours of history first.
-    const run = await startRun(1, { name: 'slow-model', inputSteps: 4, horizon: 6, scale: 1, busyMs }, (a) => ({ ...a, source: { ...a.source, warmupSteps: 0 } }));
+    const run = await startRun(1, { name: 'slow-model', inputSteps: 4, horizon: 6, scale: 1, busyMs }, (a) => ({
+      ...a,
+      source: { ...a.source, warmupSteps: 0 },
+    }));
     try {
       await eventually(() => run.store.current().apps.get('online-boutique')?.state.forecaster === 'slow-model', 'the model to serve', 20_000);
       const latencies: number[] = [];

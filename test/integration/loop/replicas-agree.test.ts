@@ -77,7 +77,8 @@ describe('two replicas on one Prometheus', function () {
     /** Per replica: the served counts by the data step they were computed from. */
     const served = [new Map<number, string>(), new Map<number, string>()];
     const record = (replica: number) => (snap: AppSnapshot | undefined) => {
-      if (snap?.forecast) served[replica]!.set(snap.forecast.issuedAt, JSON.stringify(snap.recommendations.map((r) => [r.service, r.desiredReplicas, r.reason.text])));
+      if (snap?.forecast)
+        served[replica]!.set(snap.forecast.issuedAt, JSON.stringify(snap.recommendations.map((r) => [r.service, r.desiredReplicas, r.reason.text])));
     };
     const startReplica = async (replica: number): Promise<void> => {
       const store = new SnapshotStore();

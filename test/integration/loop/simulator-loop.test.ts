@@ -26,7 +26,13 @@ describe('serving loop driving the simulated application (closed loop)', functio
             name: 'sim',
             namespace: 'sim',
             services: SERVICES,
-            source: { kind: 'simulator', trace: `${DATA}traces/worldcup98-per-minute.csv`, peakRequestsPerSecond: 150, stepIntervalSeconds: 0.1, warmupSteps: 30 },
+            source: {
+              kind: 'simulator',
+              trace: `${DATA}traces/worldcup98-per-minute.csv`,
+              peakRequestsPerSecond: 150,
+              stepIntervalSeconds: 0.1,
+              warmupSteps: 30,
+            },
             topology: `${DATA}topologies/online-boutique.yaml`,
             maxReplicas: 40,
             // More than cartservice's CPU needs: only an HPA reading the served value goes there.

@@ -54,8 +54,17 @@ applications:
     const app = config.applications[0]!;
     const trainConfig = join(work, 'train.yaml');
     writeFileSync(trainConfig, 'numEpoch: 1\nnumIter: 1\ngraphEpochs: 1\nbatchSize: 32\n');
-    const steps = realSteps(app, { config: '', days: String(((STEPS - 1) * STEP) / 86_400), minImprovement: '0', keep: '3', progress: false, trainConfig, graph: 'istio' }, ['retrain'], END);
-    const decision = await retrain({ app: 'shop', modelsDir: models, minImprovement: 0, keep: 3 }, steps, createLogger({}, () => {}));
+    const steps = realSteps(
+      app,
+      { config: '', days: String(((STEPS - 1) * STEP) / 86_400), minImprovement: '0', keep: '3', progress: false, trainConfig, graph: 'istio' },
+      ['retrain'],
+      END,
+    );
+    const decision = await retrain(
+      { app: 'shop', modelsDir: models, minImprovement: 0, keep: 3 },
+      steps,
+      createLogger({}, () => {}),
+    );
 
     // Real scores on a real window of the collected data.
     expect(decision.candidate).to.not.equal(null);
@@ -77,6 +86,8 @@ applications:
     const text = await registry.metrics();
     expect(text).to.contain(`deepscaler_retrain_last_promoted{app="shop"} ${decision.promoted ? 1 : 0}`);
     expect(text).to.match(/deepscaler_retrain_relative_error\{app="shop",model="candidate"\} [0-9.]+/);
-    process.stderr.write(`      retrain decision: ${decision.reason} (${decision.seconds.toFixed(1)} s); candidate MAE ${JSON.stringify(decision.candidate!.score.mae)}, baselines ${JSON.stringify(decision.baselines)}\n`);
+    process.stderr.write(
+      `      retrain decision: ${decision.reason} (${decision.seconds.toFixed(1)} s); candidate MAE ${JSON.stringify(decision.candidate!.score.mae)}, baselines ${JSON.stringify(decision.baselines)}\n`,
+    );
   });
 });

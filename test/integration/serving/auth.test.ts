@@ -63,7 +63,10 @@ describe('API authentication and authorization', function () {
   });
 
   it('rejects an expired client certificate with 401', async () => {
-    const expired = makeClientCert(h.pki.clientCa, 'admin', ['system:masters'], { notBefore: new Date(Date.now() - 3 * 864e5), notAfter: new Date(Date.now() - 864e5) });
+    const expired = makeClientCert(h.pki.clientCa, 'admin', ['system:masters'], {
+      notBefore: new Date(Date.now() - 3 * 864e5),
+      notAfter: new Date(Date.now() - 864e5),
+    });
     expectStatus(await h.get(METRIC, expired), 401, 'Unauthorized', /expired or not yet valid/);
   });
 
@@ -76,7 +79,13 @@ describe('API authentication and authorization', function () {
       user: HPA,
       groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
       extra: { 'authentication.kubernetes.io/pod-name': ['hpa-pod'] },
-      resourceAttributes: { namespace: 'online-boutique', verb: 'list', group: 'external.metrics.k8s.io', version: 'v1beta1', resource: 'deepscaler_desired_replicas' },
+      resourceAttributes: {
+        namespace: 'online-boutique',
+        verb: 'list',
+        group: 'external.metrics.k8s.io',
+        version: 'v1beta1',
+        resource: 'deepscaler_desired_replicas',
+      },
     });
   });
 
@@ -89,7 +98,12 @@ describe('API authentication and authorization', function () {
   });
 
   it('asks about discovery with non-resource attributes', async () => {
-    expectStatus(await h.get(GV, h.pki.frontProxy, { 'x-remote-user': 'mallory' }), 403, 'Forbidden', /^forbidden: User "mallory" cannot get path "\/apis\/external.metrics.k8s.io\/v1beta1"$/);
+    expectStatus(
+      await h.get(GV, h.pki.frontProxy, { 'x-remote-user': 'mallory' }),
+      403,
+      'Forbidden',
+      /^forbidden: User "mallory" cannot get path "\/apis\/external.metrics.k8s.io\/v1beta1"$/,
+    );
     expect(h.fake.accessReviews[0]!.nonResourceAttributes).to.deep.equal({ path: GV, verb: 'get' });
     expect(h.fake.accessReviews[0]!.resourceAttributes).to.equal(undefined);
   });
@@ -115,7 +129,7 @@ describe('API authentication and authorization', function () {
     expect(h.fake.accessReviews[0]).to.deep.include({ user: 'token-user', uid: 'u-1', groups: ['token-group', 'system:authenticated'] });
   });
 
-  it('bearer token that TokenReview does not accept: 401, never anonymous; the apiserver\'s reason only in the log', async () => {
+  it("bearer token that TokenReview does not accept: 401, never anonymous; the apiserver's reason only in the log", async () => {
     const res = await h.get(METRIC, undefined, { authorization: 'Bearer bad-token' });
     expectStatus(res, 401, 'Unauthorized', /^Unauthorized: token not accepted$/);
     expect(h.fake.accessReviews).to.be.empty;

@@ -23,7 +23,16 @@ function snapshot(): AppSnapshot {
         desiredReplicas: 3,
         peakCpuCores: 1.4,
         peakReq: Number.NaN,
-        reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 1, demand: 1.4, capacityPerPod: 0.5, risk: 0.05, correction: 1, text: 'forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas' },
+        reason: {
+          kind: 'forecast',
+          driver: 'cpu_cores',
+          horizonStep: 1,
+          demand: 1.4,
+          capacityPerPod: 0.5,
+          risk: 0.05,
+          correction: 1,
+          text: 'forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas',
+        },
       },
     ],
     forecast: null,
@@ -51,12 +60,21 @@ describe('the explain route over HTTPS, authorized like the metric API', functio
   let h: Harness;
   const store = new SnapshotStore();
   const journal = new DecisionJournal(store, [
-    { name: 'shop', namespace: 'shop', stepSeconds: 30, actuationSeconds: 30, capacities: [{ service: 'web', cpuPerPodCores: 0.5, minReplicas: 1, maxReplicas: 10 }] },
+    {
+      name: 'shop',
+      namespace: 'shop',
+      stepSeconds: 30,
+      actuationSeconds: 30,
+      capacities: [{ service: 'web', cpuPerPodCores: 0.5, minReplicas: 1, maxReplicas: 10 }],
+    },
   ]);
 
   before(async () => {
     store.publishApp(snapshot());
-    h = await startHarness({ explainer: journal, authorize: (spec) => ({ allowed: spec.user === 'alice' && spec.resourceAttributes?.resource === 'deepscaler-explain' }) });
+    h = await startHarness({
+      explainer: journal,
+      authorize: (spec) => ({ allowed: spec.user === 'alice' && spec.resourceAttributes?.resource === 'deepscaler-explain' }),
+    });
   });
   after(async () => {
     journal.close();
@@ -69,7 +87,12 @@ describe('the explain route over HTTPS, authorized like the metric API', functio
     const doc = res.json() as unknown as Explanation;
     expect(doc.kind).to.equal('DeepScalerExplanation');
     expect(doc.applications[0]!.services[0]!.reason.text).to.equal('forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas');
-    expect(h.fake.accessReviews.at(-1)!.resourceAttributes).to.deep.include({ namespace: 'shop', verb: 'get', group: 'external.metrics.k8s.io', resource: 'deepscaler-explain' });
+    expect(h.fake.accessReviews.at(-1)!.resourceAttributes).to.deep.include({
+      namespace: 'shop',
+      verb: 'get',
+      group: 'external.metrics.k8s.io',
+      resource: 'deepscaler-explain',
+    });
     expect((await h.get(explainPath('shop'), h.pki.alice)).status).to.equal(200);
     expect(h.fake.accessReviews.at(-1)!.resourceAttributes).to.deep.include({ verb: 'list', resource: 'deepscaler-explain' });
   });
@@ -87,7 +110,9 @@ describe('the explain route over HTTPS, authorized like the metric API', functio
     const text = await explain(kubeconfig(h, h.pki.alice), 'shop', undefined, 'text');
     expect(text).to.contain('application shop in namespace shop: serving');
     expect(text).to.contain('  web: 3 replicas');
-    expect(text).to.contain('why: forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas [forecast, driver cpu_cores, 60 s ahead, risk 5%, correction ×1]');
+    expect(text).to.contain(
+      'why: forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas [forecast, driver cpu_cores, 60 s ahead, risk 5%, correction ×1]',
+    );
     const err = await explain(kubeconfig(h, h.pki.alice), 'shop', 'db', 'text').catch((e: unknown) => e as Error);
     expect((err as Error).message).to.equal('the adapter answered 404: service "db" is not scaled by deepscaler in namespace "shop" (services: web)');
     const json = JSON.parse(await explain(kubeconfig(h, h.pki.alice), 'shop', 'web', 'json')) as Explanation;

@@ -42,7 +42,11 @@ describe('API server flags', function () {
     try {
       const ca = readFileSync(client.serverCaFile, 'utf8');
       const path = '/apis/external.metrics.k8s.io/v1beta1';
-      const admin = await httpsGet(server.url.replace('127.0.0.1', 'localhost') + path, { ca, cert: readFileSync(client.certFile, 'utf8'), key: readFileSync(client.keyFile, 'utf8') });
+      const admin = await httpsGet(server.url.replace('127.0.0.1', 'localhost') + path, {
+        ca,
+        cert: readFileSync(client.certFile, 'utf8'),
+        key: readFileSync(client.keyFile, 'utf8'),
+      });
       expect(admin.status, admin.text).to.equal(200);
       expectStatus(await httpsGet(server.url + path, { ca }), 403, 'Forbidden', /User "system:anonymous"/);
     } finally {

@@ -40,7 +40,10 @@ describe('API server hardening and graceful shutdown', function () {
   const access: AccessReviewer = { review: async (user) => ({ allowed: user.username === 'hpa' }) };
 
   before(() => {
-    tls = watchKeyPair(writeKeyPair(tempDir(), 'serving', pki.serving), createLogger({}, () => undefined));
+    tls = watchKeyPair(
+      writeKeyPair(tempDir(), 'serving', pki.serving),
+      createLogger({}, () => undefined),
+    );
   });
   after(() => tls.close());
   afterEach(async () => {

@@ -21,7 +21,7 @@ interface Run {
 function run(binary: string, args: readonly string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(binary, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
   });

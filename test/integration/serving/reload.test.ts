@@ -23,7 +23,12 @@ import { makeCa, makeClientCert, makeServingCert, tempDir, writeKeyPair } from '
 const GV = '/apis/external.metrics.k8s.io/v1beta1';
 
 function authConfigMap(data: Record<string, string>): V1ConfigMap {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system', resourceVersion: '1' }, data };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system', resourceVersion: '1' },
+    data,
+  };
 }
 
 describe('API certificate and CA rotation', function () {
@@ -70,7 +75,11 @@ describe('API certificate and CA rotation', function () {
     const newAdmin = makeClientCert(newCa, 'admin', ['system:masters']);
     const fake = await startFakeApiServer({ configMap: authConfigMap({ 'client-ca-file': oldCa.cert }) });
     const lines: string[] = [];
-    const authentication = await watchAuthenticationConfigMap(fake.kubeConfig(), createLogger({}, (l) => lines.push(l)), { retryMs: 50 });
+    const authentication = await watchAuthenticationConfigMap(
+      fake.kubeConfig(),
+      createLogger({}, (l) => lines.push(l)),
+      { retryMs: 50 },
+    );
     const tls = watchKeyPair(writeKeyPair(tempDir(), 'tls', makeServingCert(servingCa)), logger);
     const server = await startApiServer({ port: 0, provider: ExampleMetricsProvider.fromFile(), tls, authentication, logger, registry: new Registry() });
     const as = (pair: { cert: string; key: string }) => httpsGet(server.url + GV, { ca: servingCa.cert, ...pair });
@@ -96,7 +105,10 @@ describe('API certificate and CA rotation', function () {
     try {
       await watchAuthenticationConfigMap(fake.kubeConfig(), logger).then(
         () => expect.fail('started without its authentication settings'),
-        (err: Error) => expect(err.message).to.match(/cannot read configmap kube-system\/extension-apiserver-authentication \(the server needs RBAC Role extension-apiserver-authentication-reader\)/),
+        (err: Error) =>
+          expect(err.message).to.match(
+            /cannot read configmap kube-system\/extension-apiserver-authentication \(the server needs RBAC Role extension-apiserver-authentication-reader\)/,
+          ),
       );
     } finally {
       await fake.close();
@@ -117,11 +129,16 @@ describe('API certificate and CA rotation', function () {
     );
     expect(settings.clientCA).to.have.length(1);
     // Header names are kept lowercase, as Node presents request headers.
-    expect(settings.requestHeader).to.deep.include({ allowedNames: ['front-proxy-client'], usernameHeaders: ['x-remote-user'], groupHeaders: ['x-remote-group'], extraHeaderPrefixes: ['x-remote-extra-'] });
+    expect(settings.requestHeader).to.deep.include({
+      allowedNames: ['front-proxy-client'],
+      usernameHeaders: ['x-remote-user'],
+      groupHeaders: ['x-remote-group'],
+      extraHeaderPrefixes: ['x-remote-extra-'],
+    });
     expect(settingsFromConfigMap(authConfigMap({})).requestHeader).to.equal(null);
-    expect(() => settingsFromConfigMap(authConfigMap({ 'requestheader-client-ca-file': ca.cert, 'requestheader-allowed-names': 'front-proxy-client' }))).to.throw(
-      'key requestheader-allowed-names is not a JSON list',
-    );
+    expect(() =>
+      settingsFromConfigMap(authConfigMap({ 'requestheader-client-ca-file': ca.cert, 'requestheader-allowed-names': 'front-proxy-client' })),
+    ).to.throw('key requestheader-allowed-names is not a JSON list');
     expect(() => settingsFromConfigMap(authConfigMap({ 'client-ca-file': 'junk' }))).to.throw(/key client-ca-file: no PEM certificate found/);
   });
 
@@ -134,10 +151,25 @@ describe('API certificate and CA rotation', function () {
     const caFile = join(dir, 'client-ca.crt');
     writeFileSync(caFile, oldCa.cert);
     const api = await resolveApiServerFlags(
-      { bindAddress: '127.0.0.1', securePort: '0', tlsCertFile: serving.certFile, tlsPrivateKeyFile: serving.keyFile, certDir: dir, clientCaFile: caFile, reviewCacheTtl: '10' },
+      {
+        bindAddress: '127.0.0.1',
+        securePort: '0',
+        tlsCertFile: serving.certFile,
+        tlsPrivateKeyFile: serving.keyFile,
+        certDir: dir,
+        clientCaFile: caFile,
+        reviewCacheTtl: '10',
+      },
       logger,
     );
-    const server = await startApiServer({ port: 0, provider: ExampleMetricsProvider.fromFile(), tls: api.tls, authentication: api.authentication, logger, registry: new Registry() });
+    const server = await startApiServer({
+      port: 0,
+      provider: ExampleMetricsProvider.fromFile(),
+      tls: api.tls,
+      authentication: api.authentication,
+      logger,
+      registry: new Registry(),
+    });
     try {
       const as = (who: { cert: string; key: string }) => httpsGet(server.url + GV, { ca: servingCa.cert, cert: who.cert, key: who.key });
       expect((await as(oldAdmin)).status).to.equal(200);

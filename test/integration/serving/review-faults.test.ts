@@ -59,7 +59,10 @@ describe('apiserver reviews hanging or failing', function () {
         expect(res.text).to.not.match(/apiserver-internal|etcdserver|x-internal-detail|took longer/);
         expect(JSON.stringify(res.headers)).to.not.contain('apiserver-internal');
       }
-      expect(h.logLines.some((l) => row.logged.test(l)), `the log says ${row.logged}`).to.equal(true);
+      expect(
+        h.logLines.some((l) => row.logged.test(l)),
+        `the log says ${row.logged}`,
+      ).to.equal(true);
     });
   }
 });

@@ -127,7 +127,12 @@ describe('external metrics API routes (over HTTPS, as system:masters)', function
     });
 
     it('answers 404 for an unknown metric, naming the available ones', async () => {
-      expectStatus(await get(`${GV}/namespaces/online-boutique/nope`), 404, 'NotFound', /"nope" is not served; available: deepscaler_desired_replicas, deepscaler_predicted_cpu_cores/);
+      expectStatus(
+        await get(`${GV}/namespaces/online-boutique/nope`),
+        404,
+        'NotFound',
+        /"nope" is not served; available: deepscaler_desired_replicas, deepscaler_predicted_cpu_cores/,
+      );
     });
 
     it('answers 404 for a namespace without values, and for a selector matching nothing', async () => {
@@ -141,7 +146,15 @@ describe('external metrics API routes (over HTTPS, as system:masters)', function
     });
 
     it('serves no cluster-scoped route, no /{name} and nothing else: 404 Status', async () => {
-      for (const path of [`${GV}/deepscaler_desired_replicas`, `${REPLICAS}/frontend`, `${GV}/namespaces/online-boutique`, '/api', '/apis/metrics.k8s.io', '/openapi/v2', '/']) {
+      for (const path of [
+        `${GV}/deepscaler_desired_replicas`,
+        `${REPLICAS}/frontend`,
+        `${GV}/namespaces/online-boutique`,
+        '/api',
+        '/apis/metrics.k8s.io',
+        '/openapi/v2',
+        '/',
+      ]) {
         expectStatus(await get(path), 404, 'NotFound', /could not find the requested resource/);
       }
     });

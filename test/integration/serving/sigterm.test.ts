@@ -34,14 +34,31 @@ describe('serve: SIGTERM with hung apiserver reviews', function () {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const child = spawn(
       process.execPath,
-      [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--config', config, '--kubeconfig', join(dir, 'kubeconfig'), '--client-ca-file', join(dir, 'client-ca.crt'), '--secure-port', String(port), '--cert-dir', certDir, '--no-grpc', '--no-events'],
+      [
+        join(ROOT, 'dist', 'src', 'cli', 'main.js'),
+        'serve',
+        '--config',
+        config,
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+        '--client-ca-file',
+        join(dir, 'client-ca.crt'),
+        '--secure-port',
+        String(port),
+        '--cert-dir',
+        certDir,
+        '--no-grpc',
+        '--no-events',
+      ],
       { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, LOG_LEVEL: 'error' } },
     );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const ca = (): string => readFileSync(join(certDir, 'tls.crt'), 'utf8');
       await eventually(async () => (await httpsGet(`https://127.0.0.1:${port}/readyz`, { ca: ca() })).status === 200, 'serve is ready', 60_000);
-      const waiting: Array<Promise<TestResponse>> = Array.from({ length: 5 }, () => httpsGet(`https://127.0.0.1:${port}${METRIC}`, { ca: ca() }, { authorization: 'Bearer hangs' }));
+      const waiting: Array<Promise<TestResponse>> = Array.from({ length: 5 }, () =>
+        httpsGet(`https://127.0.0.1:${port}${METRIC}`, { ca: ca() }, { authorization: 'Bearer hangs' }),
+      );
       await eventually(() => fake!.tokenReviews.length > 0, 'a TokenReview is pending');
       const signalled = Date.now();
       child.kill('SIGTERM');

@@ -10,7 +10,10 @@ describe('front-proxy identity from headers', function () {
     buildAuthenticationSettings({ requestHeaderCA: { pem: ca.cert, source: 'ca' }, ...names }).requestHeader!;
 
   it('reads configured header names whatever their case', () => {
-    const user = userFromHeaders({ 'x-custom-user': ['bob'], 'x-custom-group': ['g1', 'g2'], 'x-custom-extra-scope': ['a'] }, settings({ usernameHeaders: ['X-Custom-User'], groupHeaders: ['X-Custom-Group'], extraHeaderPrefixes: ['X-Custom-Extra-'] }));
+    const user = userFromHeaders(
+      { 'x-custom-user': ['bob'], 'x-custom-group': ['g1', 'g2'], 'x-custom-extra-scope': ['a'] },
+      settings({ usernameHeaders: ['X-Custom-User'], groupHeaders: ['X-Custom-Group'], extraHeaderPrefixes: ['X-Custom-Extra-'] }),
+    );
     expect(user).to.deep.equal({ username: 'bob', groups: ['g1', 'g2', 'system:authenticated'], extra: { scope: ['a'] } });
   });
 

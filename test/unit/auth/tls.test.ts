@@ -57,7 +57,11 @@ describe('serving certificate', function () {
     const rotated = makeServingCert(ca);
     const files = writeKeyPair(dir, 'tls', original);
     const lines: string[] = [];
-    const source = watchKeyPair(files, createLogger({}, (l) => lines.push(l)), 20);
+    const source = watchKeyPair(
+      files,
+      createLogger({}, (l) => lines.push(l)),
+      20,
+    );
     const changes: string[] = [];
     source.onChange((pair) => changes.push(pair.cert));
     try {

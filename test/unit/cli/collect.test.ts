@@ -17,6 +17,8 @@ describe('collect: time and duration flags', () => {
     expect(parseTime('now-24h', '--start', NOW)).to.equal(NOW - 86_400_000);
     expect(parseTime('2024-04-06T11:30:00Z', '--start', NOW)).to.equal(Date.parse('2024-04-06T11:30:00Z'));
     expect(parseTime('1712403000', '--start', NOW)).to.equal(1_712_403_000_000);
-    expect(() => parseTime('yesterday', '--start', NOW)).to.throw('--start: "yesterday" is not a time (use now, now-24h, 2024-04-06T11:30:00Z or Unix seconds)');
+    expect(() => parseTime('yesterday', '--start', NOW)).to.throw(
+      '--start: "yesterday" is not a time (use now, now-24h, 2024-04-06T11:30:00Z or Unix seconds)',
+    );
   });
 });

@@ -69,9 +69,24 @@ describe('serve configuration', () => {
 
   it('names every bad field at once, not only the first', () => {
     const message = errorOf(() =>
-      parseOne({ margin: { default: 0.1 }, risk: 0.9, scaleIn: 'sometimes', capacity: { targetUtilization: 2 }, serviceOverrides: { web: { risk: 0, scaleIn: 'x' } }, tpyo: 1 }),
+      parseOne({
+        margin: { default: 0.1 },
+        risk: 0.9,
+        scaleIn: 'sometimes',
+        capacity: { targetUtilization: 2 },
+        serviceOverrides: { web: { risk: 0, scaleIn: 'x' } },
+        tpyo: 1,
+      }),
     );
-    for (const field of ['.margin:', '.risk:', '.scaleIn:', '.capacity.targetUtilization:', 'serviceOverrides.web.risk:', 'serviceOverrides.web.scaleIn:', '.tpyo: unknown field']) {
+    for (const field of [
+      '.margin:',
+      '.risk:',
+      '.scaleIn:',
+      '.capacity.targetUtilization:',
+      'serviceOverrides.web.risk:',
+      'serviceOverrides.web.scaleIn:',
+      '.tpyo: unknown field',
+    ]) {
       expect(message, field).to.contain(field);
     }
     expect(message).to.match(/^7 problems:/);
@@ -84,7 +99,9 @@ describe('serve configuration', () => {
     const parsed = parseOne({ source: { kind: 'prometheus', url: 'http://prometheus:9090', rateWindow: '1m' } });
     expect(parsed.source).to.include({ kind: 'prometheus', warmupSteps: 600 });
     expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'prometheus:9090' } }))).to.contain('config.applications[0].source.url');
-    expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'http://p:9090', namespace: 'x' } }))).to.contain('source.namespace: set by the application');
+    expect(errorOf(() => parseOne({ source: { kind: 'prometheus', url: 'http://p:9090', namespace: 'x' } }))).to.contain(
+      'source.namespace: set by the application',
+    );
   });
 
   it('a simulator source defaults to being scaled by the adapter and checks its fields', () => {

@@ -36,9 +36,7 @@ describe('derived features', () => {
 
   it('refuses services without CPU settings or without a limit, and datasets without cpu/pod', () => {
     expect(() => withCpuCores(small, new Map([['a', cpu.get('a')!]]))).to.throw('no CPU settings for service "b" (known: a)');
-    expect(() => withCpuCores(small, new Map([...cpu, ['b', { limitCores: null, requestCores: 0.1 }]]))).to.throw(
-      'service "b" has no CPU limit',
-    );
+    expect(() => withCpuCores(small, new Map([...cpu, ['b', { limitCores: null, requestCores: 0.1 }]]))).to.throw('service "b" has no CPU limit');
     expect(() => withCpuCores(selectFeatures(small, ['cpu', 'req']), cpu)).to.throw('cpu_cores needs the "pod" feature');
     expect(() => withCpuCores(withCpuCores(small, cpu), cpu)).to.throw('the dataset already has "cpu_cores"');
   });

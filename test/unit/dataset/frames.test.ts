@@ -22,7 +22,9 @@ describe('frames ↔ dataset', () => {
     expect(() => framesToDataset([frame(0, [1, 2]), frame(60_000, [1, 2])], 30)).to.throw(
       'frame 1 is at 1970-01-01T00:01:00.000Z, expected 1970-01-01T00:00:30.000Z (step 30 s)',
     );
-    expect(() => framesToDataset([frame(0, [1, 2]), frame(30_000, [1], ['a'])], 30)).to.throw('frame 1 (1970-01-01T00:00:30.000Z) has other services or features than the first');
+    expect(() => framesToDataset([frame(0, [1, 2]), frame(30_000, [1], ['a'])], 30)).to.throw(
+      'frame 1 (1970-01-01T00:00:30.000Z) has other services or features than the first',
+    );
     expect(() => framesToDataset([], 30)).to.throw('no frames to make a dataset from');
   });
 });

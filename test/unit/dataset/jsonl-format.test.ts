@@ -18,7 +18,8 @@ const ds: Dataset = {
   length: 2,
   values: Float32Array.from([1.5, 0.25, 2, Number.NaN, 3, 0.5, 4, 0]),
 };
-const HEADER = '{"format":"deepscaler-dataset","version":1,"stepSeconds":30,"start":"2024-04-06T11:30:00.000Z","length":1,"services":["a"],"features":["req"],"units":{"req":"requests/s"}}';
+const HEADER =
+  '{"format":"deepscaler-dataset","version":1,"stepSeconds":30,"start":"2024-04-06T11:30:00.000Z","length":1,"services":["a"],"features":["req"],"units":{"req":"requests/s"}}';
 const row = (values: string, time = '2024-04-06T11:30:00.000Z'): string => `{"time":"${time}","values":${values}}`;
 
 describe('self-describing JSON Lines dataset format', () => {
@@ -34,7 +35,13 @@ describe('self-describing JSON Lines dataset format', () => {
       features: ['req', 'cpu_cores'],
       units: { req: 'requests/s', cpu_cores: 'cores' },
     });
-    expect(JSON.parse(lines[1]!)).to.deep.equal({ time: '2024-04-06T11:30:00.000Z', values: [[1.5, 0.25], [2, null]] });
+    expect(JSON.parse(lines[1]!)).to.deep.equal({
+      time: '2024-04-06T11:30:00.000Z',
+      values: [
+        [1.5, 0.25],
+        [2, null],
+      ],
+    });
     expect(JSON.parse(lines[2]!).time).to.equal('2024-04-06T11:30:30.000Z');
   });
 
@@ -97,11 +104,23 @@ describe('self-describing JSON Lines dataset format', () => {
       ['a first line that is no header', row('[[1]]'), 'x.jsonl:1: not a dataset header'],
       ['broken JSON', '{"format":', 'x.jsonl:1: not valid JSON'],
       ['an unknown version', HEADER.replace('"version":1', '"version":7'), 'x.jsonl:1: version 7 is not supported (this build reads version 1)'],
-      ['an unknown metric', HEADER.replace('"features":["req"]', '"features":["disk"]'), 'x.jsonl:1: features[0]: unknown metric "disk" (known: cpu, mem, res, req, pod, cpu_cores, cpu_request)'],
+      [
+        'an unknown metric',
+        HEADER.replace('"features":["req"]', '"features":["disk"]'),
+        'x.jsonl:1: features[0]: unknown metric "disk" (known: cpu, mem, res, req, pod, cpu_cores, cpu_request)',
+      ],
       ['other units', HEADER.replace('"requests/s"', '"requests/min"'), 'x.jsonl:1: units.req is "requests/min", but req is read in "requests/s"'],
       ['a bad step', HEADER.replace('"stepSeconds":30', '"stepSeconds":0'), 'x.jsonl:1: stepSeconds must be a positive number, got 0'],
-      ['a truncated file', HEADER.replace('"length":1', '"length":2') + '\n' + row('[[1]]'), 'x.jsonl: the header says 2 steps but the file has 1 (truncated or appended to?)'],
-      ['a wrong step between rows', HEADER + '\n' + row('[[1]]', '2024-04-06T11:31:00.000Z'), 'x.jsonl:2: time 2024-04-06T11:31:00.000Z should be 2024-04-06T11:30:00.000Z (start + 0 × 30 s): wrong step or a missing row'],
+      [
+        'a truncated file',
+        HEADER.replace('"length":1', '"length":2') + '\n' + row('[[1]]'),
+        'x.jsonl: the header says 2 steps but the file has 1 (truncated or appended to?)',
+      ],
+      [
+        'a wrong step between rows',
+        HEADER + '\n' + row('[[1]]', '2024-04-06T11:31:00.000Z'),
+        'x.jsonl:2: time 2024-04-06T11:31:00.000Z should be 2024-04-06T11:30:00.000Z (start + 0 × 30 s): wrong step or a missing row',
+      ],
       ['a ragged row (services)', HEADER + '\n' + row('[[1],[2]]'), 'x.jsonl:2: values has 2 services, the header lists 1'],
       ['a ragged row (features)', HEADER + '\n' + row('[[1,2]]'), 'x.jsonl:2: values[0] (a) must be a list of 1 numbers, one per feature'],
       ['a non-numeric value', HEADER + '\n' + row('[["3"]]'), 'x.jsonl:2: values[0][0] (a req) is "3", not a number or null'],

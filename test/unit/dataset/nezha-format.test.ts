@@ -46,7 +46,13 @@ describe('dataset/nezha-format (import-nezha)', () => {
     expect(summary).to.match(/2 services × cpu_cores, req × 3 steps of 60 s, 1 call-graph edges/);
     const direct = readNezhaRecording(work);
     const back = readDataset(out);
-    expect(back).to.deep.include({ services: direct.dataset.services, features: direct.dataset.features, stepSeconds: 60, startMs: direct.dataset.startMs, length: 3 });
+    expect(back).to.deep.include({
+      services: direct.dataset.services,
+      features: direct.dataset.features,
+      stepSeconds: 60,
+      startMs: direct.dataset.startMs,
+      length: 3,
+    });
     expect(Array.from(back.values)).to.deep.equal(Array.from(direct.dataset.values));
     const stored = readCallGraphFile(join(out, 'graph.json'));
     expect(stored.origin).to.equal('traces');

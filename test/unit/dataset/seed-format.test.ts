@@ -40,7 +40,7 @@ describe('seed .log dataset format', () => {
     expect(ds.startMs).to.equal(1_700_000_000_000);
   });
 
-  it('keeps the seed\'s 0 for a missing sample as 0 and reads NaN lines as gaps', () => {
+  it("keeps the seed's 0 for a missing sample as 0 and reads NaN lines as gaps", () => {
     const ds = readSeedDataset(tmp({ 'a_req.log': '0\nNaN\n3\n' }));
     const req = datasetSeries(ds, 'a', 'req');
     expect(req[0]).to.equal(0);
@@ -72,7 +72,9 @@ describe('seed .log dataset format', () => {
   });
 
   it('rejects an unknown metric, listing the known ones', () => {
-    expect(() => readSeedDataset(tmp({ 'a_disk.log': '1\n' }))).to.throw('a_disk.log: unknown metric "disk" (known: cpu, mem, res, req, pod, cpu_cores, cpu_request)');
+    expect(() => readSeedDataset(tmp({ 'a_disk.log': '1\n' }))).to.throw(
+      'a_disk.log: unknown metric "disk" (known: cpu, mem, res, req, pod, cpu_cores, cpu_request)',
+    );
   });
 
   it('rejects negative rates', () => {

@@ -15,7 +15,16 @@ function rec(desiredReplicas: number): Recommendation {
     desiredReplicas,
     peakCpuCores: desiredReplicas * 0.5,
     peakReq: Number.NaN,
-    reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 2, demand: desiredReplicas * 0.45, capacityPerPod: 0.5, risk: 0.05, correction: 1.1, text: `why ${desiredReplicas}` },
+    reason: {
+      kind: 'forecast',
+      driver: 'cpu_cores',
+      horizonStep: 2,
+      demand: desiredReplicas * 0.45,
+      capacityPerPod: 0.5,
+      risk: 0.05,
+      correction: 1.1,
+      text: `why ${desiredReplicas}`,
+    },
   };
 }
 
@@ -67,7 +76,13 @@ const deployments = {
 function setup(minIntervalMs: number, clock: () => number = Date.now) {
   const store = new SnapshotStore();
   const journal = new DecisionJournal(store, [
-    { name: 'shop', namespace: 'shop', stepSeconds: 30, actuationSeconds: 30, capacities: [{ service: 'web', cpuPerPodCores: 0.5, minReplicas: 1, maxReplicas: 20 }] },
+    {
+      name: 'shop',
+      namespace: 'shop',
+      stepSeconds: 30,
+      actuationSeconds: 30,
+      capacities: [{ service: 'web', cpuPerPodCores: 0.5, minReplicas: 1, maxReplicas: 20 }],
+    },
   ]);
   const fake = new FakeEvents();
   const registry = new Registry();

@@ -56,7 +56,15 @@ function setup(): { store: SnapshotStore; journal: DecisionJournal; changes: Rep
   const store = new SnapshotStore();
   const journal = new DecisionJournal(
     store,
-    [{ name: 'shop', namespace: 'shop', stepSeconds: 30, actuationSeconds: 30, capacities: [{ service: 'web', cpuPerPodCores: 0.5, minReplicas: 1, maxReplicas: 10 }] }],
+    [
+      {
+        name: 'shop',
+        namespace: 'shop',
+        stepSeconds: 30,
+        actuationSeconds: 30,
+        capacities: [{ service: 'web', cpuPerPodCores: 0.5, minReplicas: 1, maxReplicas: 10 }],
+      },
+    ],
     { clock: () => T0, lastRetrain: () => ({ at: '2026-11-30T03:00:00Z', promoted: false, reason: 'candidate MAE 0.12 ≥ live 0.10' }) },
   );
   const changes: ReplicaChange[] = [];
@@ -95,8 +103,14 @@ describe('decision journal and `deepscaler explain` output', () => {
     store.publishApp(snapshot(0, [rec('web', 2, 0.8)], 0.8, 2));
     store.publishApp(snapshot(1, [rec('web', 2, 0.8)], 0.8, 2));
     store.publishApp(snapshot(2, [], 0.8, 2, { unavailableReason: 'no data' }));
-    store.publishApp(snapshot(3, [rec('web', 5, 2.1, 0)], 2.1, 2, { state: { modelUsed: false, forecaster: 'reactive', lastStepAt: T0, stale: true, fallback: 'reactive', lastError: null } }));
-    expect(changes.map((c) => [c.from, c.recommendation.desiredReplicas, c.horizonSeconds, c.fallback, c.preview])).to.deep.equal([[2, 5, 30, 'reactive', true]]);
+    store.publishApp(
+      snapshot(3, [rec('web', 5, 2.1, 0)], 2.1, 2, {
+        state: { modelUsed: false, forecaster: 'reactive', lastStepAt: T0, stale: true, fallback: 'reactive', lastError: null },
+      }),
+    );
+    expect(changes.map((c) => [c.from, c.recommendation.desiredReplicas, c.horizonSeconds, c.fallback, c.preview])).to.deep.equal([
+      [2, 5, 30, 'reactive', true],
+    ]);
   });
 
   it('lists the recent fallback modes newest first and names the unavailable reason', () => {

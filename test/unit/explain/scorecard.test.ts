@@ -56,7 +56,7 @@ describe('preview scorecard arithmetic', () => {
     expect(view.skippedSteps).to.equal(2);
   });
 
-  it('counts request rate as demand when a pod\'s request capacity is known, and forgives float noise at the boundary', () => {
+  it("counts request rate as demand when a pod's request capacity is known, and forgives float noise at the boundary", () => {
     const withReq: ServiceCapacity = { ...capacity, reqPerPod: 10 };
     // CPU is fine on 2 pods (0.4 ≤ 1.0) but 25 req/s needs 3 pods of 10.
     expect(underProvisioned({ cpuCores: 0.4, req: 25 }, 2, withReq)).to.equal(true);

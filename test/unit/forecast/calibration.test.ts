@@ -114,7 +114,12 @@ function frame(timestamp: number, cpu: number, req = 10 * cpu): Frame {
 }
 
 describe('peak calibrator: forecast peak over the look-ahead vs the peak that came true', () => {
-  const options = { services: ['api'], stepSeconds: 30, lookAheadSteps: 3, calibration: { ...DEFAULT_CALIBRATION, window: 4, adaptSteps: 0, maxCorrection: 10 } };
+  const options = {
+    services: ['api'],
+    stepSeconds: 30,
+    lookAheadSteps: 3,
+    calibration: { ...DEFAULT_CALIBRATION, window: 4, adaptSteps: 0, maxCorrection: 10 },
+  };
 
   it('scores max(forecast steps 1..L) against max(observed steps 1..L), per feature', () => {
     const calibrator = new PeakCalibrator(options);

@@ -36,7 +36,13 @@ describe('forecast/peak-score', () => {
     // Realized values 100 × (1 + 0.3 u), forecasts always 60: uncorrected, every window would miss.
     const random = createRandom(7);
     const length = 4000;
-    const data: SeriesArrays = { services: ['a'], features: ['req'], stepSeconds: 30, length, values: Float32Array.from({ length }, () => 100 * (1 + 0.3 * random.next())) };
+    const data: SeriesArrays = {
+      services: ['a'],
+      features: ['req'],
+      stepSeconds: 30,
+      length,
+      values: Float32Array.from({ length }, () => 100 * (1 + 0.3 * random.next())),
+    };
     const origins = Array.from({ length: length - 2 }, (_, i) => i);
     const predicted = new Float32Array(origins.length * 2).fill(60);
     const score = scorePeaks('m', data, ['req'], origins, predicted, 2, { lookAheadSteps: 2, risk: 0.1, scoredFrom: 500 });

@@ -20,13 +20,25 @@ describe('periodic predictor (Crane-style)', () => {
   it('forecasts the value one period back; without a period, the metric itself', async () => {
     // One-minute steps; a 20-minute sawtooth seeded as history.
     const history = Array.from({ length: 120 }, (_, t) => t % 20);
-    const fc = new PeriodicForecaster({ stepSeconds: 60, horizon: 3, targets: ['cpu_cores'], minPeriodSeconds: 300 }, new Map([['a', new Map([['cpu_cores', history]])]]));
+    const fc = new PeriodicForecaster(
+      { stepSeconds: 60, horizon: 3, targets: ['cpu_cores'], minPeriodSeconds: 300 },
+      new Map([['a', new Map([['cpu_cores', history]])]]),
+    );
     expect(fc.periodOf('a')).to.equal(20);
-    const window: HistoryWindow = { services: ['a'], features: ['cpu_cores'], stepSeconds: 60, timestamps: Float64Array.from([120 * 60_000]), values: Float32Array.from([0]) };
+    const window: HistoryWindow = {
+      services: ['a'],
+      features: ['cpu_cores'],
+      stepSeconds: 60,
+      timestamps: Float64Array.from([120 * 60_000]),
+      values: Float32Array.from([0]),
+    };
     const out = await fc.forecast(window);
     // The new value (t = 120, phase 0) was appended; steps 121..123 are phases 1..3.
     expect(Array.from(out.values)).to.deep.equal([1, 2, 3]);
-    const flat = new PeriodicForecaster({ stepSeconds: 60, horizon: 2, targets: ['cpu_cores'] }, new Map([['a', new Map([['cpu_cores', new Array(120).fill(5)]])]]));
+    const flat = new PeriodicForecaster(
+      { stepSeconds: 60, horizon: 2, targets: ['cpu_cores'] },
+      new Map([['a', new Map([['cpu_cores', new Array(120).fill(5)]])]]),
+    );
     expect(Array.from((await flat.forecast({ ...window, values: Float32Array.from([7]) })).values)).to.deep.equal([7, 7]);
   });
 });

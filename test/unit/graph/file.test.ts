@@ -4,7 +4,13 @@ import { formatCallGraph, parseCallGraph } from '../../../src/graph/file.js';
 import { parseCallGraphSpec, restrictCallGraph, topologyGraphFor } from '../../../src/graph/select.js';
 import type { CallGraph } from '../../../src/graph/index.js';
 
-const graph: CallGraph = { services: ['a', 'b', 'c'], edges: [{ from: 'a', to: 'b', weight: 2.5 }, { from: 'b', to: 'c', weight: 1 }] };
+const graph: CallGraph = {
+  services: ['a', 'b', 'c'],
+  edges: [
+    { from: 'a', to: 'b', weight: 2.5 },
+    { from: 'b', to: 'c', weight: 1 },
+  ],
+};
 
 describe('call graph files and choices', () => {
   it('graph.json round-trips and says what its weights mean', () => {
@@ -17,7 +23,9 @@ describe('call graph files and choices', () => {
     const edgeTo = (to: string): string => JSON.stringify({ origin: 'istio', services: ['a'], edges: [{ from: 'a', to, weight: 1 }] });
     expect(() => parseCallGraph(edgeTo('z'), 'g.json')).to.throw('g.json: edges[0].to: "z" is not one of the services');
     expect(() => parseCallGraph('{', 'g.json')).to.throw('g.json: not valid JSON');
-    expect(() => parseCallGraph(JSON.stringify({ origin: 'tracing', services: [], edges: [] }), 'g.json')).to.throw('g.json: origin: expected one of "istio", "topology", "traces", "none", got "tracing"');
+    expect(() => parseCallGraph(JSON.stringify({ origin: 'tracing', services: [], edges: [] }), 'g.json')).to.throw(
+      'g.json: origin: expected one of "istio", "topology", "traces", "none", got "tracing"',
+    );
     expect(() => parseCallGraph(edgeTo('a').replace('"weight":1', '"weight":-1'), 'g.json')).to.throw('g.json: edges[0].weight: must be at least 0, got -1');
   });
 
@@ -32,7 +40,7 @@ describe('call graph files and choices', () => {
     expect(restrictCallGraph(graph, ['c', 'b'])).to.deep.equal({ services: ['c', 'b'], edges: [{ from: 'b', to: 'c', weight: 1 }] });
   });
 
-  it('takes a topology file\'s edges among the given services (boutique: cartservice → redis-cart dropped)', () => {
+  it("takes a topology file's edges among the given services (boutique: cartservice → redis-cart dropped)", () => {
     const g = topologyGraphFor(join(process.cwd(), 'data', 'topologies', 'online-boutique.yaml'), ['frontend', 'cartservice', 'checkoutservice']);
     expect(g.edges.map((e) => `${e.from}>${e.to}`).sort()).to.deep.equal(['checkoutservice>cartservice', 'frontend>cartservice', 'frontend>checkoutservice']);
   });

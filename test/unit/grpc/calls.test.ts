@@ -16,21 +16,41 @@ function answer(handler: grpc.handleUnaryCall<string, string>): Answer {
 
 describe('gRPC unary handlers', () => {
   it('answer with the value the handler returns', () => {
-    expect(answer(unaryHandler(createLogger({}, () => {}), 'Echo', (request: string) => request + '!'))).to.deep.equal({ error: null, value: 'req!' });
+    expect(
+      answer(
+        unaryHandler(
+          createLogger({}, () => {}),
+          'Echo',
+          (request: string) => request + '!',
+        ),
+      ),
+    ).to.deep.equal({ error: null, value: 'req!' });
   });
 
   it('pass a status error through with its code and message', () => {
-    const { error } = answer(unaryHandler(createLogger({}, () => {}), 'Refuse', () => {
-      throw new GrpcStatusError(grpc.status.NOT_FOUND, 'no such thing; try another');
-    }));
+    const { error } = answer(
+      unaryHandler(
+        createLogger({}, () => {}),
+        'Refuse',
+        () => {
+          throw new GrpcStatusError(grpc.status.NOT_FOUND, 'no such thing; try another');
+        },
+      ),
+    );
     expect([error?.code, (error as Error).message]).to.deep.equal([grpc.status.NOT_FOUND, 'no such thing; try another']);
   });
 
   it('turn any other error into INTERNAL without its details, and log them', () => {
     const lines: string[] = [];
-    const { error } = answer(unaryHandler(createLogger({}, (line) => lines.push(line)), 'Broken', () => {
-      throw new TypeError('secret internals');
-    }));
+    const { error } = answer(
+      unaryHandler(
+        createLogger({}, (line) => lines.push(line)),
+        'Broken',
+        () => {
+          throw new TypeError('secret internals');
+        },
+      ),
+    );
     expect(error?.code).to.equal(grpc.status.INTERNAL);
     expect((error as Error).message).to.equal("internal error in Broken; see the adapter's logs");
     expect(JSON.parse(lines[0]!)).to.include({ level: 'error', msg: 'gRPC call failed', method: 'Broken', error: 'secret internals' });

@@ -35,6 +35,9 @@ describe('gRPC serve flags', () => {
 
   it('pass a client CA file on, and refuse it together with --grpc-plaintext', () => {
     expect(resolveGrpcFlags(parse('--grpc-client-ca-file', '/etc/keda-ca.crt'), '0.0.0.0', httpsTls)).to.include({ clientCa: '/etc/keda-ca.crt' });
-    expect(() => resolveGrpcFlags(parse('--grpc-plaintext', '--grpc-client-ca-file', '/x'), '0.0.0.0', httpsTls)).to.throw(ConfigError, '--grpc-client-ca-file needs TLS');
+    expect(() => resolveGrpcFlags(parse('--grpc-plaintext', '--grpc-client-ca-file', '/x'), '0.0.0.0', httpsTls)).to.throw(
+      ConfigError,
+      '--grpc-client-ca-file needs TLS',
+    );
   });
 });

@@ -15,9 +15,15 @@ const forecast: Forecast = {
   targets: ['req', 'cpu_cores'],
   values: Float32Array.from([
     // h=0: cart req, cart cpu, frontend req, frontend cpu
-    10, 1.5, 20, 2.5,
+    10,
+    1.5,
+    20,
+    2.5,
     // h=1
-    12, 1.75, 24, Number.NaN,
+    12,
+    1.75,
+    24,
+    Number.NaN,
   ]),
 };
 
@@ -38,7 +44,15 @@ describe('gRPC predictor service', () => {
       ['boutique', 'shop', ['cart', 'frontend'], ''],
       ['bank', 'bank', ['ledger'], 'stale data'],
     ]);
-    expect(list.applications[0]).to.include({ forecaster: 'deepscaler-gnn', modelLoaded: true, stale: false, fallback: '', computedAtMs: 1_700_000_060_000, dataTimestampMs: 1_700_000_000_000, stepSeconds: 60 });
+    expect(list.applications[0]).to.include({
+      forecaster: 'deepscaler-gnn',
+      modelLoaded: true,
+      stale: false,
+      fallback: '',
+      computedAtMs: 1_700_000_060_000,
+      dataTimestampMs: 1_700_000_000_000,
+      stepSeconds: 60,
+    });
   });
 
   it('ListApplications is empty before the first publish', async () => {
@@ -50,8 +64,20 @@ describe('gRPC predictor service', () => {
     const p = await unary<PredictionMessage>(h.clients.predictor, 'GetPrediction', { application: 'boutique' });
     expect(p.snapshotVersion).to.equal(1);
     expect(p.forecasts).to.deep.equal([
-      { service: 'cart', steps: [{ step: 0, atMs: 1_700_000_060_000, cpuCores: 1.5, requestRate: 10 }, { step: 1, atMs: 1_700_000_120_000, cpuCores: 1.75, requestRate: 12 }] },
-      { service: 'frontend', steps: [{ step: 0, atMs: 1_700_000_060_000, cpuCores: 2.5, requestRate: 20 }, { step: 1, atMs: 1_700_000_120_000, requestRate: 24 }] },
+      {
+        service: 'cart',
+        steps: [
+          { step: 0, atMs: 1_700_000_060_000, cpuCores: 1.5, requestRate: 10 },
+          { step: 1, atMs: 1_700_000_120_000, cpuCores: 1.75, requestRate: 12 },
+        ],
+      },
+      {
+        service: 'frontend',
+        steps: [
+          { step: 0, atMs: 1_700_000_060_000, cpuCores: 2.5, requestRate: 20 },
+          { step: 1, atMs: 1_700_000_120_000, requestRate: 24 },
+        ],
+      },
     ]);
   });
 
@@ -62,7 +88,17 @@ describe('gRPC predictor service', () => {
       service: 'cart',
       desiredReplicas: 3,
       peakCpuCores: 1.5, // peak request rate is unknown (NaN) in the snapshot, so absent
-      reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 2, demand: 1.5, capacityPerPod: 0.5, margin: 0.25, risk: 0.05, correction: 1.25, text: 'cart: peak 0.5 cores/pod × 3 at step 2' },
+      reason: {
+        kind: 'forecast',
+        driver: 'cpu_cores',
+        horizonStep: 2,
+        demand: 1.5,
+        capacityPerPod: 0.5,
+        margin: 0.25,
+        risk: 0.05,
+        correction: 1.25,
+        text: 'cart: peak 0.5 cores/pod × 3 at step 2',
+      },
     });
     expect(p.graph).to.deep.equal({ services: ['cart', 'frontend'], adjacency: [0, 0.25, 0.75, 0] });
   });
@@ -70,7 +106,10 @@ describe('gRPC predictor service', () => {
   it('GetPrediction: NOT_FOUND for an unknown application, UNAVAILABLE for a withheld one', async () => {
     h.store.publishApp(appSnapshot({ unavailableReason: 'no data for 10 min' }));
     const missing = await rejection(unary(h.clients.predictor, 'GetPrediction', { application: 'nope' }));
-    expect([missing.code, missing.details]).to.deep.equal([grpc.status.NOT_FOUND, 'application "nope" is not served by this adapter; served applications: boutique']);
+    expect([missing.code, missing.details]).to.deep.equal([
+      grpc.status.NOT_FOUND,
+      'application "nope" is not served by this adapter; served applications: boutique',
+    ]);
     const withheld = await rejection(unary(h.clients.predictor, 'GetPrediction', { application: 'boutique' }));
     expect(withheld.code).to.equal(grpc.status.UNAVAILABLE);
     expect(withheld.details).to.match(/withheld: no data for 10 min/);

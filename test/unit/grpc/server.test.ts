@@ -32,9 +32,12 @@ describe('gRPC server', () => {
     afterEach(async () => h.close());
 
     const tlsClient = (trusted: KeyPairPem): grpc.Client =>
-      makeClients(h.server.port, grpc.credentials.createSsl(Buffer.from(trusted.cert)), { 'grpc.ssl_target_name_override': 'localhost', 'grpc.use_local_subchannel_pool': 1 }).externalScaler;
+      makeClients(h.server.port, grpc.credentials.createSsl(Buffer.from(trusted.cert)), {
+        'grpc.ssl_target_name_override': 'localhost',
+        'grpc.use_local_subchannel_pool': 1,
+      }).externalScaler;
 
-    it('serves a client that trusts the certificate\'s CA', async () => {
+    it("serves a client that trusts the certificate's CA", async () => {
       const client = tlsClient(ca);
       const metrics = await unary<GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: cartRef, metricName: '' });
       expect(metrics.metricValues[0]!.metricValue).to.equal(3);
@@ -44,7 +47,10 @@ describe('gRPC server', () => {
     it('serves with the key pair the HTTPS server already watches', async () => {
       const shared = watchKeyPair(files, quietLogger);
       const server = await startGrpcServer({ host: '127.0.0.1', port: 0, snapshots: h.store, tls: shared, logger: quietLogger });
-      const client = makeClients(server.port, grpc.credentials.createSsl(Buffer.from(ca.cert)), { 'grpc.ssl_target_name_override': 'localhost', 'grpc.use_local_subchannel_pool': 1 }).health;
+      const client = makeClients(server.port, grpc.credentials.createSsl(Buffer.from(ca.cert)), {
+        'grpc.ssl_target_name_override': 'localhost',
+        'grpc.use_local_subchannel_pool': 1,
+      }).health;
       expect(await unary(client, 'Check', { service: '' })).to.deep.equal({ status: 'SERVING' });
       client.close();
       await server.close();
@@ -77,7 +83,13 @@ describe('gRPC server', () => {
 
     it('fails to start naming the file when the key does not match the certificate', async () => {
       const other = writeKeyPair(tempDir(), 'other', makeServingCert(ca));
-      const err = await startGrpcServer({ host: '127.0.0.1', port: 0, snapshots: new SnapshotStore(), tls: { certFile: files.certFile, keyFile: other.keyFile }, logger: quietLogger }).then(
+      const err = await startGrpcServer({
+        host: '127.0.0.1',
+        port: 0,
+        snapshots: new SnapshotStore(),
+        tls: { certFile: files.certFile, keyFile: other.keyFile },
+        logger: quietLogger,
+      }).then(
         () => undefined,
         (e: Error) => e,
       );
@@ -85,7 +97,13 @@ describe('gRPC server', () => {
     });
 
     it('fails to start naming the file when a certificate file is missing', async () => {
-      const err = await startGrpcServer({ host: '127.0.0.1', port: 0, snapshots: new SnapshotStore(), tls: { certFile: '/nonexistent/tls.crt', keyFile: files.keyFile }, logger: quietLogger }).then(
+      const err = await startGrpcServer({
+        host: '127.0.0.1',
+        port: 0,
+        snapshots: new SnapshotStore(),
+        tls: { certFile: '/nonexistent/tls.crt', keyFile: files.keyFile },
+        logger: quietLogger,
+      }).then(
         () => undefined,
         (e: Error) => e,
       );
@@ -126,7 +144,9 @@ describe('gRPC server', () => {
     it('refuses a client without a certificate, and one signed by another CA', async () => {
       expect((await rejection(check(grpc.credentials.createSsl(Buffer.from(ca.cert))))).code).to.equal(grpc.status.UNAVAILABLE);
       const stranger = makeClientCert(ca, 'stranger');
-      expect((await rejection(check(grpc.credentials.createSsl(Buffer.from(ca.cert), Buffer.from(stranger.key), Buffer.from(stranger.cert))))).code).to.equal(grpc.status.UNAVAILABLE);
+      expect((await rejection(check(grpc.credentials.createSsl(Buffer.from(ca.cert), Buffer.from(stranger.key), Buffer.from(stranger.cert))))).code).to.equal(
+        grpc.status.UNAVAILABLE,
+      );
     });
 
     it('fails to start naming the client CA file when it is not a certificate', async () => {
@@ -211,7 +231,7 @@ describe('gRPC server', () => {
       } finally {
         child.kill('SIGKILL');
       }
-      await eventually(() => h.store.listenerCount === 0, 'the dead client\'s streams unsubscribed', 30_000);
+      await eventually(() => h.store.listenerCount === 0, "the dead client's streams unsubscribed", 30_000);
     });
   });
 });

@@ -89,7 +89,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function makeClients(port: number, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}): Clients {
+export function makeClients(
+  port: number,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
+): Clients {
   const services = loadServices();
   const address = `127.0.0.1:${port}`;
   return {

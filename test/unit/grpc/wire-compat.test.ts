@@ -65,12 +65,18 @@ describe('gRPC wire compatibility with KEDA externalscaler.proto', () => {
     for (const [name, method] of Object.entries(ourMethods)) {
       const theirs = kedaMethods[name];
       expect(theirs, `KEDA has no method ${name}`).to.not.equal(undefined);
-      const shape = (m: MethodDefinition<unknown, unknown>): unknown[] => [m.path, m.requestStream, m.responseStream, (m.requestType.type as MessageDescriptor).name, (m.responseType.type as MessageDescriptor).name];
+      const shape = (m: MethodDefinition<unknown, unknown>): unknown[] => [
+        m.path,
+        m.requestStream,
+        m.responseStream,
+        (m.requestType.type as MessageDescriptor).name,
+        (m.responseType.type as MessageDescriptor).name,
+      ];
       expect(shape(method), name).to.deep.equal(shape(theirs!));
     }
   });
 
-  it('leaves out only KEDA\'s optional StreamMetricSpec', () => {
+  it("leaves out only KEDA's optional StreamMetricSpec", () => {
     expect(Object.keys(kedaMethods).filter((name) => !(name in ourMethods))).to.deep.equal(['StreamMetricSpec']);
   });
 
@@ -89,7 +95,7 @@ describe('gRPC wire compatibility with KEDA externalscaler.proto', () => {
     expect(kedaMethods['GetMetrics']!.responseDeserialize(ourMethods['GetMetrics']!.responseSerialize(large))).to.deep.equal(large);
   });
 
-  describe('a client built from KEDA\'s proto against our server', () => {
+  describe("a client built from KEDA's proto against our server", () => {
     let h: Harness;
     let kedaClient: grpc.Client;
     before(async () => {
@@ -105,7 +111,9 @@ describe('gRPC wire compatibility with KEDA externalscaler.proto', () => {
     const scaledObjectRef = { name: 'cart', namespace: 'shop', scalerMetadata: { service: 'cart', scalerAddress: 'deepscaler:9090' } };
 
     it('gets the metric spec, the metric and the activity KEDA asks for', async () => {
-      expect(await unary(kedaClient, 'GetMetricSpec', scaledObjectRef)).to.deep.equal({ metricSpecs: [{ metricName: 'deepscaler-boutique-cart', targetSize: 1, targetSizeFloat: 1 }] });
+      expect(await unary(kedaClient, 'GetMetricSpec', scaledObjectRef)).to.deep.equal({
+        metricSpecs: [{ metricName: 'deepscaler-boutique-cart', targetSize: 1, targetSizeFloat: 1 }],
+      });
       expect(await unary(kedaClient, 'GetMetrics', { scaledObjectRef, metricName: 'deepscaler-boutique-cart' })).to.deep.equal({
         metricValues: [{ metricName: 'deepscaler-boutique-cart', metricValue: 4, metricValueFloat: 4 }],
       });

@@ -29,7 +29,10 @@ describe('the cluster the adapter talks to (kube/cluster.ts)', () => {
       process.env['KUBERNETES_SERVICE_PORT'] = '443';
       expect(clusterConfig(undefined)?.getCurrentCluster()?.server).to.equal('https://10.96.0.1:443');
     } finally {
-      for (const [key, value] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+      for (const [key, value] of [
+        ['KUBERNETES_SERVICE_HOST', saved.host],
+        ['KUBERNETES_SERVICE_PORT', saved.port],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }

@@ -28,7 +28,8 @@ const forbidden = new k8s.ApiException(
   'Unknown API Status Code!',
   JSON.stringify({
     kind: 'Status',
-    message: 'deployments.apps "frontend" is forbidden: User "system:serviceaccount:deepscaler:deepscaler-adapter" cannot get resource "deployments" in API group "apps" in the namespace "shop"',
+    message:
+      'deployments.apps "frontend" is forbidden: User "system:serviceaccount:deepscaler:deepscaler-adapter" cannot get resource "deployments" in API group "apps" in the namespace "shop"',
     code: 403,
   }),
   {},
@@ -36,7 +37,11 @@ const forbidden = new k8s.ApiException(
 
 describe('kube/deployments', () => {
   it('sums the regular containers CPU requests per pod and ignores init containers', async () => {
-    const info = await readDeployment(api({ readNamespacedDeployment: async () => deployment('frontend', ['250m', '0.5', undefined], 3, 2) }), 'shop', 'frontend');
+    const info = await readDeployment(
+      api({ readNamespacedDeployment: async () => deployment('frontend', ['250m', '0.5', undefined], 3, 2) }),
+      'shop',
+      'frontend',
+    );
     expect(info.cpuRequestCores).to.be.closeTo(0.75, 1e-9);
     expect(info.specReplicas).to.equal(3);
     expect(info.currentReplicas).to.equal(2);
@@ -67,9 +72,19 @@ describe('kube/deployments', () => {
 
   it('names the Deployment on a 404 and the failure on an unreachable server', async () => {
     const nf = new k8s.ApiException(404, 'x', '{"message":"deployments.apps \\"nope\\" not found"}', {});
-    const e404 = await readDeployment(api({ readNamespacedDeployment: async () => Promise.reject(nf) }), 'shop', 'nope').then(() => new Error('resolved'), (e: unknown) => e as Error);
+    const e404 = await readDeployment(api({ readNamespacedDeployment: async () => Promise.reject(nf) }), 'shop', 'nope').then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    );
     expect(e404.message).to.contain('deployment shop/nope not found');
-    const down = await readDeployment(api({ readNamespacedDeployment: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')) }), 'shop', 'a').then(() => new KubeAccessError('resolved', -1, '', '', ''), (e: unknown) => e as KubeAccessError);
+    const down = await readDeployment(
+      api({ readNamespacedDeployment: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')) }),
+      'shop',
+      'a',
+    ).then(
+      () => new KubeAccessError('resolved', -1, '', '', ''),
+      (e: unknown) => e as KubeAccessError,
+    );
     expect(down.status).to.equal(0);
     expect(down.message).to.contain('unreachable').and.contain('ECONNREFUSED');
   });

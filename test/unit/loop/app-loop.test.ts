@@ -92,9 +92,13 @@ describe('serving loop: one application step by step', () => {
     const api = snap.recommendations.find((r) => r.service === 'api')!;
     expect(web.reason.correction).to.be.greaterThan(1.05);
     expect(api.reason.correction).to.equal(1);
-    expect(await metricValue(registry, 'deepscaler_calibration_correction', { namespace: 'shop', app: 'shop', service: 'web', feature: 'cpu_cores' })).to.equal(web.reason.correction);
+    expect(await metricValue(registry, 'deepscaler_calibration_correction', { namespace: 'shop', app: 'shop', service: 'web', feature: 'cpu_cores' })).to.equal(
+      web.reason.correction,
+    );
     // Every look-ahead of a ramp misses an exact forecast; the correction has caught up, so recent ones do not.
-    expect(await metricValue(registry, 'deepscaler_underprovision_ratio', { namespace: 'shop', app: 'shop', service: 'api', feature: 'cpu_cores' })).to.equal(0);
+    expect(await metricValue(registry, 'deepscaler_underprovision_ratio', { namespace: 'shop', app: 'shop', service: 'api', feature: 'cpu_cores' })).to.equal(
+      0,
+    );
     expect(await metricValue(registry, 'deepscaler_risk_ratio', { namespace: 'shop', app: 'shop', service: 'web' })).to.equal(0.1);
   });
 

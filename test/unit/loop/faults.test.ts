@@ -148,7 +148,10 @@ describe('fault suite: never a silent scale-in', function () {
           return void res.end('<html>not prometheus');
         }
         const time = Number(params.get('start'));
-        const series = answer === 'empty' || answer === 'omit' ? [] : [{ metric: { deepscaler_service: service }, values: [[time, answer === 'nan' ? 'NaN' : String(healthy(feature, service))]] }];
+        const series =
+          answer === 'empty' || answer === 'omit'
+            ? []
+            : [{ metric: { deepscaler_service: service }, values: [[time, answer === 'nan' ? 'NaN' : String(healthy(feature, service))]] }];
         json(res, 200, { status: 'success', data: { resultType: 'matrix', result: series } });
       });
       const config = appConfig({
@@ -229,7 +232,8 @@ describe('fault suite: never a silent scale-in', function () {
         // Only the reload's trial forecast may see the poison: the kept model forecasts as before.
         rmSync(join(dir!, 'poison'));
       }
-      if (fault.poison === 'exit') await eventually(async () => ((await metricValue(registry, 'deepscaler_model_worker_restarts_total', {})) ?? 0) >= 1, 'a worker restart');
+      if (fault.poison === 'exit')
+        await eventually(async () => ((await metricValue(registry, 'deepscaler_model_worker_restarts_total', {})) ?? 0) >= 1, 'a worker restart');
 
       for (let k = 0; k < 3; k++) {
         if (fault.recoversAfter === k) faultOn = false;
@@ -237,7 +241,10 @@ describe('fault suite: never a silent scale-in', function () {
         const now = served(snap);
         expect(snap.unavailableReason, `step ${k} under "${fault.name}"`).to.equal(null);
         for (const [service, was] of baseline) {
-          expect(now.get(service), `${service} at step ${k} under "${fault.name}" (was ${was}): ${snap.recommendations.find((r) => r.service === service)?.reason.text}`).to.be.at.least(was);
+          expect(
+            now.get(service),
+            `${service} at step ${k} under "${fault.name}" (was ${was}): ${snap.recommendations.find((r) => r.service === service)?.reason.text}`,
+          ).to.be.at.least(was);
         }
         if (fault.recoversAfter === undefined || k < fault.recoversAfter) {
           for (const [name, labels, check] of fault.shows) {

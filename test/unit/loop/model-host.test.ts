@@ -31,7 +31,15 @@ describe('model host: load, reload on change, keep the last good model', functio
   function start(dir: string) {
     const { logger, lines } = capturingLogger();
     const outcomes: boolean[] = [];
-    host = new ModelHost({ dir, requiredServices: ['web'], stepSeconds: 30, pollMs: 50, logger, loader: JSON_MODEL_LOADER, onLoadAttempt: (o) => outcomes.push(o.ok) });
+    host = new ModelHost({
+      dir,
+      requiredServices: ['web'],
+      stepSeconds: 30,
+      pollMs: 50,
+      logger,
+      loader: JSON_MODEL_LOADER,
+      onLoadAttempt: (o) => outcomes.push(o.ok),
+    });
     return { host, lines, outcomes };
   }
 

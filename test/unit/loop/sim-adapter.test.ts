@@ -81,7 +81,10 @@ describe('the simulator drives the adapter’s own loop (one decision engine)', 
   it('the same frames give the same decisions in serve (AppLoop from the serve config) and in simulate', async () => {
     // Frames of a CPU-HPA run: the inputs both sides see.
     const frames: Frame[] = [];
-    await simulate(spec(trace(10)), watching(new CpuHpaAutoscaler(), (f) => void frames.push(f)));
+    await simulate(
+      spec(trace(10)),
+      watching(new CpuHpaAutoscaler(), (f) => void frames.push(f)),
+    );
     // serve: the configuration as a user would write it, parsed and wired the way ServingLoop wires it.
     const serveConfig = parseServeConfig(
       {
@@ -139,7 +142,10 @@ describe('the simulator drives the adapter’s own loop (one decision engine)', 
     const scaler = adapter('deepscaler', { model: noModel });
     const rates = trace(5);
     const seen = new Set<string>();
-    await simulate(spec(rates), watching(scaler, () => void seen.add(`${scaler.lastSnapshot!.state.forecaster}/${scaler.lastSnapshot!.state.fallback}`)));
+    await simulate(
+      spec(rates),
+      watching(scaler, () => void seen.add(`${scaler.lastSnapshot!.state.forecaster}/${scaler.lastSnapshot!.state.fallback}`)),
+    );
     expect([...seen]).to.deep.equal(['reactive/cold-start', 'holt/cold-start']);
   });
 

@@ -89,4 +89,3 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const data = await metric.get();
   return data.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value;
 }
-

@@ -34,7 +34,11 @@ function examples(): { file: string; hpa: Hpa }[] {
 function drive(hpa: HorizontalPodAutoscaler, start: number, current: number, served: number, seconds: number): number {
   let replicas = current;
   for (let t = start; t < start + seconds; t += 15) {
-    replicas = hpa.reconcile({ now: t, currentReplicas: replicas, metrics: [{ type: 'External', target: 'AverageValue', usage: served, averageValue: 1 }] }).desiredReplicas;
+    replicas = hpa.reconcile({
+      now: t,
+      currentReplicas: replicas,
+      metrics: [{ type: 'External', target: 'AverageValue', usage: served, averageValue: 1 }],
+    }).desiredReplicas;
   }
   return replicas;
 }

@@ -122,7 +122,8 @@ describe('shipped manifests', () => {
     const file = flag!.split('=')[1]!;
     const mount = c.volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`));
     expect(mount, `a volume is mounted where ${file} lives`).to.not.equal(undefined);
-    const volumes = (deployment as { spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } } }).spec.template.spec.volumes;
+    const volumes = (deployment as { spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } } }).spec.template.spec
+      .volumes;
     expect(volumes.find((v) => v.name === mount!.name)?.secret?.secretName).to.equal('deepscaler-grpc-client-ca');
   });
 
@@ -138,16 +139,15 @@ describe('shipped manifests', () => {
     expect(rule(9443)!.from, 'gRPC only from selected peers').to.have.length.greaterThan(0);
   });
 
-  it('aggregate the serving loop\'s series with max, never sum: every replica exports the same values (sum shows double)', () => {
+  it("aggregate the serving loop's series with max, never sum: every replica exports the same values (sum shows double)", () => {
     const registry = new Registry();
     new LoopMetrics(registry);
     const perReplicaCopies = registry.getMetricsAsArray().map((m) => m.name);
-    const dashboard = JSON.parse(readFileSync(join(ROOT, 'manifests', 'monitoring', 'grafana-dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'manifests', 'monitoring', 'grafana-dashboard.json'), 'utf8')) as {
+      panels: { targets?: { expr: string }[] }[];
+    };
     const rules = readFileSync(join(ROOT, 'manifests', 'monitoring', 'alert-rules.yaml'), 'utf8');
-    const expressions = [
-      ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
-      ...[...rules.matchAll(/expr: (.*)/g)].map((m) => m[1]!),
-    ];
+    const expressions = [...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)), ...[...rules.matchAll(/expr: (.*)/g)].map((m) => m[1]!)];
     const summed = expressions.filter((e) => perReplicaCopies.some((name) => e.includes(name)) && /\bsum\b/.test(e));
     expect(summed, `expressions summing replica-identical series: ${summed.join(' | ')}`).to.deep.equal([]);
     expect(expressions.filter((e) => perReplicaCopies.some((name) => e.includes(name))).length).to.be.greaterThan(5);

@@ -4,7 +4,14 @@ import type { Dataset } from '../../../src/dataset/index.js';
 import { formatEvaluation } from '../../../src/report/evaluation.js';
 
 /** One service, one feature (req) counting 1, 2, 3, … */
-const ramp: Dataset = { services: ['a'], features: ['req'], stepSeconds: 30, startMs: 0, length: 40, values: Float32Array.from({ length: 40 }, (_, t) => t + 1) };
+const ramp: Dataset = {
+  services: ['a'],
+  features: ['req'],
+  stepSeconds: 30,
+  startMs: 0,
+  length: 40,
+  values: Float32Array.from({ length: 40 }, (_, t) => t + 1),
+};
 
 describe('model/evaluation', () => {
   it('MAE, RMSE and MAPE per horizon step and per service, in original units', () => {
@@ -16,7 +23,7 @@ describe('model/evaluation', () => {
     expect(score.perHorizon[0]![0]).to.deep.include({ mae: 0, rmse: 0, mape: 0, count: 2 });
     expect(score.perHorizon[1]![0]!.mae).to.equal(2);
     expect(score.perHorizon[1]![0]!.rmse).to.equal(2);
-    expect(score.perHorizon[1]![0]!.mape).to.be.closeTo(100 * (2 / 13 + 2 / 23) / 2, 1e-9);
+    expect(score.perHorizon[1]![0]!.mape).to.be.closeTo((100 * (2 / 13 + 2 / 23)) / 2, 1e-9);
     expect(score.overall[0]!.mae).to.equal(1);
     expect(score.perService[0]![0]!.rmse).to.be.closeTo(Math.sqrt(2), 1e-12);
   });
@@ -75,7 +82,13 @@ describe('model/evaluation', () => {
 
   it('weighted Jaccard is 1 for the same graph, 0 for disjoint edges, and ignores self-loops and scale', () => {
     const a = Float32Array.from([5, 1, 0, 0, 0, 1, 1, 0, 0]);
-    expect(weightedJaccard(a, a.map((v) => v * 3), 3).mean).to.equal(1);
+    expect(
+      weightedJaccard(
+        a,
+        a.map((v) => v * 3),
+        3,
+      ).mean,
+    ).to.equal(1);
     const disjoint = Float32Array.from([0, 0, 1, 1, 0, 0, 0, 1, 0]);
     expect(weightedJaccard(a, disjoint, 3).mean).to.equal(0);
     const half = Float32Array.from([0, 1, 1, 0, 0, 1, 1, 0, 0]); // node 0: {1} vs {1, 2} equally weighted

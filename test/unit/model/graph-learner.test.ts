@@ -27,7 +27,10 @@ describe('model/graph-learner', () => {
   it('sparsifies by dropping normalized weights below 0.5 / N, then renormalizes', () => {
     const m = [1, 0.01, 0.01, 0.01, 1, 1, 1, 1, 1];
     const got = Array.from(tf.tidy(() => sparsifyGraph(tf.tensor2d(m, [3, 3])).dataSync()));
-    const want = jsNormalize(jsNormalize(m, 3).map((v) => Math.max(0, v - 0.5 / 3)), 3);
+    const want = jsNormalize(
+      jsNormalize(m, 3).map((v) => Math.max(0, v - 0.5 / 3)),
+      3,
+    );
     got.forEach((v, i) => expect(v).to.be.closeTo(want[i]!, 1e-6));
     expect(got.filter((v) => v === 0).length).to.be.greaterThan(0);
   });

@@ -51,7 +51,14 @@ describe('model graph modes', () => {
     const x = tf.randomNormal([3, 1, 2, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
     const poked = tf.tidy(() => tf.add(x, tf.tensor4d([5, 5, 0, 0, 0, 0], [3, 1, 2, 1])) as tf.Tensor4D);
     const bOut = (mode: GraphMode, input: tf.Tensor4D): number[] =>
-      tf.tidy(() => Array.from(conv.apply(tf.tensor2d(startGraphFor(mode, calls, services), [3, 3]), input).dataSync().slice(4 * 2, 4 * 2 * 2)));
+      tf.tidy(() =>
+        Array.from(
+          conv
+            .apply(tf.tensor2d(startGraphFor(mode, calls, services), [3, 3]), input)
+            .dataSync()
+            .slice(4 * 2, 4 * 2 * 2),
+        ),
+      );
     expect(bOut('identity', poked)).to.deep.equal(bOut('identity', x));
     expect(bOut('call-graph', poked)).to.not.deep.equal(bOut('call-graph', x));
     params.dispose();

@@ -30,7 +30,13 @@ describe('model/losses', () => {
   it('peak pinball gradient: −τ at the forecast peak step when under, 1 − τ when over, 0 elsewhere', () => {
     const tau = 0.95;
     const grad = (forecast: number[], actual: number[]): number[] =>
-      tf.tidy(() => Array.from(tf.grad((p: tf.Tensor) => peakPinball(p as tf.Tensor4D, steps(actual), steps(actual.map(() => 1)), tau, 3))(steps(forecast)).dataSync()));
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((p: tf.Tensor) => peakPinball(p as tf.Tensor4D, steps(actual), steps(actual.map(() => 1)), tau, 3))(steps(forecast))
+            .dataSync(),
+        ),
+      );
     const under = grad([1, 4, 2, 8], [6, 6, 6, 6]);
     expect(under[0]).to.equal(0);
     expect(under[1]).to.be.closeTo(-tau, 1e-6);
@@ -43,7 +49,10 @@ describe('model/losses', () => {
 
   it('minimizing peak pinball drives the forecast peak to the τ-quantile of the realized peaks', () => {
     // Realized peaks 1..100 over 100 windows; the constant forecast that minimizes pinball at 0.9 is their 0.9 quantile.
-    const actual = tf.tensor4d(Array.from({ length: 100 }, (_, i) => i + 1), [1, 100, 1, 1]);
+    const actual = tf.tensor4d(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+      [1, 100, 1, 1],
+    );
     const mask = tf.onesLike(actual);
     const level = tf.variable(tf.scalar(0));
     const optimizer = tf.train.sgd(2);

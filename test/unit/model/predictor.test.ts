@@ -61,9 +61,10 @@ describe('model/predictor (AdapGLA)', () => {
     skip.assign(tf.tensor2d(w, [12, 8]));
     const c = tf.tidy(() => skipped.apply(graph, x).dataSync());
     const xs = x.dataSync();
-    for (let n = 0; n < 3; n++) for (let bb = 0; bb < 2; bb++) expect(c[((n * 2 + bb) * 4 + 0) * 2 + 0]! - b[((n * 2 + bb) * 4 + 0) * 2 + 0]!).to.be.closeTo(xs[((n * 2 + bb) * 6 + 5) * 2 + 0]!, 1e-5);
+    for (let n = 0; n < 3; n++)
+      for (let bb = 0; bb < 2; bb++)
+        expect(c[((n * 2 + bb) * 4 + 0) * 2 + 0]! - b[((n * 2 + bb) * 4 + 0) * 2 + 0]!).to.be.closeTo(xs[((n * 2 + bb) * 6 + 5) * 2 + 0]!, 1e-5);
     withSkip.dispose();
     plain.dispose();
   });
 });
-

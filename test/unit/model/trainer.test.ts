@@ -102,7 +102,13 @@ describe('model training and persistence (tiny end-to-end)', function () {
         for (let f = 0; f < 2; f++) values[(t * n + s) * 2 + f] = dataset.values[((t0 - steps + 1 + t) * n + (n - 1 - s)) * 2 + f]!;
       }
     }
-    const window: HistoryWindow = { services: reversed, features: dataset.features, stepSeconds: 30, timestamps: Float64Array.from({ length: steps }, (_, i) => i * 30_000), values };
+    const window: HistoryWindow = {
+      services: reversed,
+      features: dataset.features,
+      stepSeconds: 30,
+      timestamps: Float64Array.from({ length: steps }, (_, i) => i * 30_000),
+      values,
+    };
     const fc = await loaded.forecast(window);
     expect(fc.services).to.deep.equal(dataset.services);
     expect(fc.targets).to.deep.equal(['cpu_cores', 'req']);
@@ -139,12 +145,44 @@ describe('model training and persistence (tiny end-to-end)', function () {
     };
     const cases: [string, (d: string) => void, RegExp][] = [
       ['truncated', (d) => writeFileSync(join(d, 'weights.bin'), readFileSync(join(d, 'weights.bin')).subarray(0, 100)), /weights\.bin: has 100 bytes/],
-      ['flipped', (d) => { const b = readFileSync(join(d, 'weights.bin')); b[10] = b[10]! ^ 0xff; writeFileSync(join(d, 'weights.bin'), b); }, /checksum/],
+      [
+        'flipped',
+        (d) => {
+          const b = readFileSync(join(d, 'weights.bin'));
+          b[10] = b[10]! ^ 0xff;
+          writeFileSync(join(d, 'weights.bin'), b);
+        },
+        /checksum/,
+      ],
       ['json', (d) => writeFileSync(join(d, 'model.json'), '{"format": '), /model\.json is corrupt/],
       ['missing', (d) => rmSync(join(d, 'graph.json')), /graph\.json is missing/],
-      ['services', (d) => { const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')); m.services = ['a', 'b', 'c', 'd']; writeFileSync(join(d, 'model.json'), JSON.stringify(m)); }, /graph\.json: services/],
-      ['training', (d) => { const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')); delete m.training.split; writeFileSync(join(d, 'model.json'), JSON.stringify(m)); }, /training\.split: expected an object/],
-      ['config', (d) => { const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')); m.config.timeChannels = 9; writeFileSync(join(d, 'model.json'), JSON.stringify(m)); }, /has shape .* expects/],
+      [
+        'services',
+        (d) => {
+          const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+          m.services = ['a', 'b', 'c', 'd'];
+          writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+        },
+        /graph\.json: services/,
+      ],
+      [
+        'training',
+        (d) => {
+          const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+          delete m.training.split;
+          writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+        },
+        /training\.split: expected an object/,
+      ],
+      [
+        'config',
+        (d) => {
+          const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+          m.config.timeChannels = 9;
+          writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+        },
+        /has shape .* expects/,
+      ],
     ];
     for (const [name, damage, message] of cases) {
       await loadGnnForecaster(broken(name, damage)).then(

@@ -3,7 +3,10 @@ import { loadTrainingData } from '../../../src/model/training-data.js';
 
 describe('model/training-data', () => {
   it('derives cpu_cores from the seed data with the topology, which also gives the starting call graph', () => {
-    const { dataset, callGraph, graphSource } = loadTrainingData('data/boutique-30s', { topology: 'data/topologies/online-boutique.yaml', required: ['cpu_cores', 'req'] });
+    const { dataset, callGraph, graphSource } = loadTrainingData('data/boutique-30s', {
+      topology: 'data/topologies/online-boutique.yaml',
+      required: ['cpu_cores', 'req'],
+    });
     expect(dataset.features).to.include.members(['cpu_cores', 'req']);
     expect(callGraph!.services).to.deep.equal(dataset.services);
     expect(callGraph!.edges.some((e) => e.from === 'frontend' && e.to === 'cartservice')).to.equal(true);

@@ -9,7 +9,9 @@ import type { Feature } from '../../../src/core/frame.js';
 /** [T, N, F] from per-service, per-feature functions of t. */
 function arrays(length: number, services: string[], features: Feature[], value: (t: number, s: number, f: number) => number): SeriesArrays {
   const values = new Float32Array(length * services.length * features.length);
-  for (let t = 0; t < length; t++) for (let s = 0; s < services.length; s++) for (let f = 0; f < features.length; f++) values[(t * services.length + s) * features.length + f] = value(t, s, f);
+  for (let t = 0; t < length; t++)
+    for (let s = 0; s < services.length; s++)
+      for (let f = 0; f < features.length; f++) values[(t * services.length + s) * features.length + f] = value(t, s, f);
   return { services, features, stepSeconds: 30, length, values };
 }
 
@@ -78,17 +80,27 @@ describe('forecast/tuned-baselines', () => {
     expect(candidatePeriods(data, ['req'], 8, 3)).to.deep.equal([]); // no lag past the horizon fits twice
   });
 
-  it('chooses each family\'s parameters by the validation loss only', () => {
+  it("chooses each family's parameters by the validation loss only", () => {
     const data = arrays(400, ['a'], ['req'], (t) => [5, 1, 1, 9, 2, 2, 3, 1, 8, 4, 4, 6, 2, 7, 3, 5, 1, 1, 6, 2][t % 20]!);
     const trainOrigins = Array.from({ length: 250 }, (_, i) => i + 20);
     const validationOrigins = Array.from({ length: 50 }, (_, i) => i + 300);
-    const tuned = tuneBaselines({ data, targets: ['req'], horizon: 3, trainEnd: 280, trainOrigins, validationOrigins, validationLoss: (p, o) => mae(data, p, o, 3) });
+    const tuned = tuneBaselines({
+      data,
+      targets: ['req'],
+      horizon: 3,
+      trainEnd: 280,
+      trainOrigins,
+      validationOrigins,
+      validationLoss: (p, o) => mae(data, p, o, 3),
+    });
     const byName = new Map(tuned.map((t) => [t.name, t]));
     expect([...byName.keys()]).to.deep.equal(['persistence', 'moving-average', 'recent-max', 'holt', 'seasonal-naive', 'ridge-own', 'ridge-all']);
     expect(byName.get('seasonal-naive')!.chosen).to.equal('period 20 steps');
     expect(byName.get('seasonal-naive')!.validationLoss).to.equal(0);
     expect(byName.get('holt')!.candidates).to.equal(24);
-    const spanLosses = [2, 4, 8, 16, 32, 64].map((span) => mae(data, seriesPredictions(data, ['req'], 3, movingAverage(span), span)(data.values, validationOrigins), validationOrigins, 3));
+    const spanLosses = [2, 4, 8, 16, 32, 64].map((span) =>
+      mae(data, seriesPredictions(data, ['req'], 3, movingAverage(span), span)(data.values, validationOrigins), validationOrigins, 3),
+    );
     expect(byName.get('moving-average')!.validationLoss).to.equal(Math.min(...spanLosses));
     expect(byName.get('moving-average')!.chosen).to.equal(`span ${[2, 4, 8, 16, 32, 64][spanLosses.indexOf(Math.min(...spanLosses))]}`);
   });

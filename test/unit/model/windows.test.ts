@@ -21,7 +21,14 @@ describe('model/windows and normalization', () => {
   });
 
   it('normalization statistics come from the training steps only; a constant series is scaled by its magnitude', () => {
-    const ds: Dataset = { services: ['a'], features: ['req', 'pod'], stepSeconds: 30, startMs: 0, length: 4, values: Float32Array.from([1, 2, 3, 2, 1000, 2, Number.NaN, 2]) };
+    const ds: Dataset = {
+      services: ['a'],
+      features: ['req', 'pod'],
+      stepSeconds: 30,
+      startMs: 0,
+      length: 4,
+      values: Float32Array.from([1, 2, 3, 2, 1000, 2, Number.NaN, 2]),
+    };
     const norm = fitNormalization(ds, 2); // steps 0 and 1 only
     expect(Array.from(norm.mean)).to.deep.equal([2, 2]);
     expect(Array.from(norm.std)).to.deep.equal([1, 2]);
@@ -31,7 +38,14 @@ describe('model/windows and normalization', () => {
   });
 
   it('an all-zero series gets std 1, and a constant idle CPU of 0.002 cores keeps errors in its own scale', () => {
-    const ds: Dataset = { services: ['a'], features: ['cpu_cores', 'req'], stepSeconds: 30, startMs: 0, length: 3, values: Float32Array.from([0.002, 0, 0.002, 0, 0.002, 0]) };
+    const ds: Dataset = {
+      services: ['a'],
+      features: ['cpu_cores', 'req'],
+      stepSeconds: 30,
+      startMs: 0,
+      length: 3,
+      values: Float32Array.from([0.002, 0, 0.002, 0, 0.002, 0]),
+    };
     const norm = fitNormalization(ds, 3);
     expect(norm.std[0]).to.be.closeTo(0.002, 1e-9);
     expect(norm.std[1]).to.equal(1);

@@ -17,14 +17,21 @@ function forecastOf(steps: ReadonlyArray<readonly [number, number]>, services = 
 }
 
 const api: ServiceCapacity = { service: 'api', cpuPerPodCores: 0.5, minReplicas: 1, maxReplicas: 20 };
-const sizedAt = (cpu: number, req = 1) => () => ({ risk: 0.05, correction: { cpu_cores: cpu, req } });
+const sizedAt =
+  (cpu: number, req = 1) =>
+  () => ({ risk: 0.05, correction: { cpu_cores: cpu, req } });
 /** Three 30 s steps of look-ahead, the forecast as is. */
 const noMargin = { lookAheadSteps: 3, sizing: sizedAt(1) };
 
 describe('planner: forecast → replicas', () => {
   it('scales for the peak inside the look-ahead window and ignores later steps', () => {
     // Three steps of look-ahead = steps 0..2; the 9-core spike at step 3 is outside it.
-    const fc = forecastOf([[1, 0], [2.2, 0], [1.6, 0], [9, 0]]);
+    const fc = forecastOf([
+      [1, 0],
+      [2.2, 0],
+      [1.6, 0],
+      [9, 0],
+    ]);
     const [rec] = planReplicas(fc, [api], noMargin);
     expect(rec!.desiredReplicas).to.equal(5); // ceil(2.2 / 0.5)
     expect(rec!.reason).to.include({ kind: 'forecast', driver: 'cpu_cores', horizonStep: 1 });
@@ -33,7 +40,12 @@ describe('planner: forecast → replicas', () => {
   });
 
   it('a longer look-ahead reaches the later spike', () => {
-    const fc = forecastOf([[1, 0], [2.2, 0], [1.6, 0], [9, 0]]);
+    const fc = forecastOf([
+      [1, 0],
+      [2.2, 0],
+      [1.6, 0],
+      [9, 0],
+    ]);
     const [rec] = planReplicas(fc, [api], { ...noMargin, lookAheadSteps: 4 });
     expect(rec!.desiredReplicas).to.equal(18);
     expect(rec!.reason.horizonStep).to.equal(3);
@@ -83,7 +95,14 @@ describe('planner: forecast → replicas', () => {
 
   it('request rate drives the count when it needs more pods than CPU', () => {
     const withReq = { ...api, reqPerPod: 50 };
-    const [rec] = planReplicas(forecastOf([[1, 180], [1.2, 260]]), [withReq], { ...noMargin, lookAheadSteps: 2 });
+    const [rec] = planReplicas(
+      forecastOf([
+        [1, 180],
+        [1.2, 260],
+      ]),
+      [withReq],
+      { ...noMargin, lookAheadSteps: 2 },
+    );
     expect(rec!.desiredReplicas).to.equal(6); // ceil(260 / 50) > ceil(1.2 / 0.5)
     expect(rec!.reason).to.include({ driver: 'req', horizonStep: 1, demand: 260, capacityPerPod: 50 });
     expect(rec!.peakReq).to.equal(260);
@@ -96,7 +115,13 @@ describe('planner: forecast → replicas', () => {
   });
 
   it('skips gaps in the window and leaves out a service whose forecast is all gaps', () => {
-    const fc = forecastOf([[NaN, 0], [1.4, 0]], ['api']);
+    const fc = forecastOf(
+      [
+        [NaN, 0],
+        [1.4, 0],
+      ],
+      ['api'],
+    );
     expect(planReplicas(fc, [api], noMargin)[0]!.desiredReplicas).to.equal(3);
     expect(planReplicas(forecastOf([[NaN, NaN]]), [api], noMargin)).to.deep.equal([]);
   });
@@ -139,7 +164,12 @@ describe('planner: HPA semantics of the served value', () => {
   const served = (desired: number, current: number): number => externalAverageValueReplicas(desired, 1, current, HPA_DEFAULTS.tolerance).replicas;
 
   it('AverageValue 1 turns the served count into exactly that count when it differs by more than 10 %', () => {
-    for (const [cpu, current] of [[4.2, 3], [0.9, 6], [12.1, 1], [2.0, 20]] as const) {
+    for (const [cpu, current] of [
+      [4.2, 3],
+      [0.9, 6],
+      [12.1, 1],
+      [2.0, 20],
+    ] as const) {
       const [rec] = planReplicas(forecastOf([[cpu, 0]]), [api], noMargin);
       expect(served(rec!.desiredReplicas, current), `cpu ${cpu} from ${current} pods`).to.equal(rec!.desiredReplicas);
     }
@@ -154,10 +184,23 @@ describe('planner: HPA semantics of the served value', () => {
 
   it('the reactive estimate agrees with what the HPA computes from CPU utilization', () => {
     const capacity = { ...api, cpuPerPodCores: 0.2 * 0.7 }; // request 200m, target 70 %
-    for (const [cores, pods] of [[0.5, 2], [0.15, 4], [1.3, 3]] as const) {
+    for (const [cores, pods] of [
+      [0.5, 2],
+      [0.15, 4],
+      [1.3, 3],
+    ] as const) {
       const [rec] = reactiveReplicas([{ service: 'api', cpuCores: cores, req: 0, replicas: pods }], [capacity]);
       const hpa = resourceUtilizationReplicas(
-        { type: 'Resource', target: 'Utilization', readyUsageCores: cores, readyPods: pods, unreadyPods: 0, missingPods: 0, podRequestCores: 0.2, averageUtilization: 70 },
+        {
+          type: 'Resource',
+          target: 'Utilization',
+          readyUsageCores: cores,
+          readyPods: pods,
+          unreadyPods: 0,
+          missingPods: 0,
+          podRequestCores: 0.2,
+          averageUtilization: 70,
+        },
         pods,
         HPA_DEFAULTS.tolerance,
       );

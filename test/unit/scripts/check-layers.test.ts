@@ -45,7 +45,10 @@ describe('the layer checker (scripts/check-layers.mjs)', () => {
   });
 
   it('fails on one import against the direction, naming the file, the line and both folders', () => {
-    const { status, out } = check({ ...downhill, 'core/units.ts': "// the vocabulary must not know the planner\nimport type { Plan } from '../planning/index.js';\nexport type P = Plan;\n" });
+    const { status, out } = check({
+      ...downhill,
+      'core/units.ts': "// the vocabulary must not know the planner\nimport type { Plan } from '../planning/index.js';\nexport type P = Plan;\n",
+    });
     expect(status).to.equal(1);
     expect(out).to.contain("core/units.ts:2: core → planning ('../planning/index.js') imports a layer above it");
     expect(out).to.contain('folders in one import cycle: core, history, planning');
@@ -63,7 +66,11 @@ describe('the layer checker (scripts/check-layers.mjs)', () => {
   });
 
   it('forbids siblings on one layer from importing each other', () => {
-    const { status, out } = check({ ...downhill, 'serving/index.ts': "import type { Stub } from '../grpc/index.js';\nexport type S = Stub;\n", 'grpc/index.ts': 'export type Stub = 1;\n' });
+    const { status, out } = check({
+      ...downhill,
+      'serving/index.ts': "import type { Stub } from '../grpc/index.js';\nexport type S = Stub;\n",
+      'grpc/index.ts': 'export type Stub = 1;\n',
+    });
     expect(status).to.equal(1);
     expect(out).to.contain('serving → grpc');
     expect(out).to.contain('a sibling on the same layer');
@@ -76,7 +83,12 @@ describe('the layer checker (scripts/check-layers.mjs)', () => {
   });
 
   it('with --index, fails on a cross-folder import that bypasses the index.ts; a folder may reach its own files', () => {
-    const tree = { ...downhill, 'history/ring.ts': 'export const size = 1;\n', 'history/index.ts': "export { size } from './ring.js';\n", 'planning/plan.ts': "import { size } from '../history/ring.js';\nexport const n = size;\n" };
+    const tree = {
+      ...downhill,
+      'history/ring.ts': 'export const size = 1;\n',
+      'history/index.ts': "export { size } from './ring.js';\n",
+      'planning/plan.ts': "import { size } from '../history/ring.js';\nexport const n = size;\n",
+    };
     expect(check(tree).status).to.equal(0);
     const { status, out } = check(tree, '--index');
     expect(status).to.equal(1);

@@ -35,8 +35,14 @@ describe('example metrics provider', () => {
   it('rejects a broken file with an error naming the file and the field', () => {
     expect(() => ExampleMetricsProvider.fromFile(fileWith('{'))).to.throw(/cannot read example metrics .*metrics.json/);
     expect(() => ExampleMetricsProvider.fromFile(fileWith({ values: [] }))).to.throw(/values must not be empty/);
-    expect(() => ExampleMetricsProvider.fromFile(fileWith({ values: [{ namespace: 'ns', metric: 'm', milliValue: 1.5 }] }))).to.throw(/values\[0\]\.milliValue: expected a whole number/);
-    expect(() => ExampleMetricsProvider.fromFile(fileWith({ values: [{ namespace: 'ns', metric: 'm', milliValue: 1, extra: 1 }] }))).to.throw(/values\[0\]\.extra: unknown field/);
-    expect(() => ExampleMetricsProvider.fromFile(fileWith({ values: [{ namespace: 'ns', metric: 'm', milliValue: 1, labels: { a: 3 } }] }))).to.throw(/values\[0\]\.labels\.a: expected a string, got 3/);
+    expect(() => ExampleMetricsProvider.fromFile(fileWith({ values: [{ namespace: 'ns', metric: 'm', milliValue: 1.5 }] }))).to.throw(
+      /values\[0\]\.milliValue: expected a whole number/,
+    );
+    expect(() => ExampleMetricsProvider.fromFile(fileWith({ values: [{ namespace: 'ns', metric: 'm', milliValue: 1, extra: 1 }] }))).to.throw(
+      /values\[0\]\.extra: unknown field/,
+    );
+    expect(() => ExampleMetricsProvider.fromFile(fileWith({ values: [{ namespace: 'ns', metric: 'm', milliValue: 1, labels: { a: 3 } }] }))).to.throw(
+      /values\[0\]\.labels\.a: expected a string, got 3/,
+    );
   });
 });

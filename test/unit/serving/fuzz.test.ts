@@ -37,7 +37,9 @@ describe('API fuzz', function () {
     classifyCertificate(chainOf(makeClientCert(clientCa, 'admin', ['system:masters']).cert), settings),
     classifyCertificate(chainOf(makeClientCert(makeCa('unknown'), 'admin').cert), settings),
   ];
-  const tokens: TokenReviewer = { review: async (t) => (t === 'good' ? { authenticated: true, user: { username: 'hpa', groups: [], extra: {} } } : { authenticated: false }) };
+  const tokens: TokenReviewer = {
+    review: async (t) => (t === 'good' ? { authenticated: true, user: { username: 'hpa', groups: [], extra: {} } } : { authenticated: false }),
+  };
   const access: AccessReviewer = { review: async (user) => ({ allowed: user.username === 'hpa' }) };
   const provider = ExampleMetricsProvider.fromFile();
   const logger = createLogger({}, () => undefined);
@@ -50,7 +52,13 @@ describe('API fuzz', function () {
       fc.asyncProperty(method, path, query, headers, fc.integer({ min: 0, max: certificates.length - 1 }), async (m, p, q, h, c) => {
         const distinct: Record<string, string[]> = {};
         for (const [name, value] of Object.entries(h)) distinct[name] = Array.isArray(value) ? value : [value];
-        const pending = handler.handle({ method: m, target: parseTarget(p + q), headers: distinct as DistinctHeaders, certificate: certificates[c]!, settings });
+        const pending = handler.handle({
+          method: m,
+          target: parseTarget(p + q),
+          headers: distinct as DistinctHeaders,
+          certificate: certificates[c]!,
+          settings,
+        });
         const a: ApiAnswer = pending instanceof Promise ? await pending : pending;
         checkAnswer(a.code, a.contentType, a.body);
         answered++;

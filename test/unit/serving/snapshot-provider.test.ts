@@ -3,12 +3,7 @@ import { SnapshotStore, type AppSnapshot } from '../../../src/snapshot/index.js'
 import type { Recommendation } from '../../../src/planning/index.js';
 import { ApiError } from '../../../src/serving/index.js';
 import { parseLabelSelector } from '../../../src/serving/selector.js';
-import {
-  DESIRED_REPLICAS_METRIC,
-  PREDICTED_CPU_METRIC,
-  PREDICTED_REQUESTS_METRIC,
-  SnapshotMetricsProvider,
-} from '../../../src/serving/snapshot-provider.js';
+import { DESIRED_REPLICAS_METRIC, PREDICTED_CPU_METRIC, PREDICTED_REQUESTS_METRIC, SnapshotMetricsProvider } from '../../../src/serving/snapshot-provider.js';
 
 function rec(service: string, desiredReplicas: number, peakCpuCores: number, peakReq: number): Recommendation {
   return {
@@ -20,7 +15,13 @@ function rec(service: string, desiredReplicas: number, peakCpuCores: number, pea
   };
 }
 
-function snapshot(app: string, namespace: string, recommendations: Recommendation[], unavailableReason: string | null = null, windowSeconds: number | null = 120): AppSnapshot {
+function snapshot(
+  app: string,
+  namespace: string,
+  recommendations: Recommendation[],
+  unavailableReason: string | null = null,
+  windowSeconds: number | null = 120,
+): AppSnapshot {
   return {
     app,
     namespace,
@@ -62,7 +63,10 @@ describe('snapshot metrics provider (what the HPA reads)', () => {
   it('serves one item per service: desired replicas, predicted CPU and request rate, in milli-units rounded up', () => {
     const p = provider(snapshot('shop', 'shop', [rec('web', 4, 1.2341, 80), rec('api', 1, 0.2, 5)]));
     const desired = p.getValues('shop', DESIRED_REPLICAS_METRIC, all);
-    expect(desired.map((v) => [v.metricLabels['service'], v.milliValue])).to.deep.equal([['web', 4000], ['api', 1000]]);
+    expect(desired.map((v) => [v.metricLabels['service'], v.milliValue])).to.deep.equal([
+      ['web', 4000],
+      ['api', 1000],
+    ]);
     // The window is the look-ahead the snapshot says the plan read, not recomputed from configuration.
     expect(desired[0]).to.include({ timestamp: 1_000, windowSeconds: 120 });
     const reactive = provider(snapshot('shop', 'shop', [rec('web', 4, 1.2341, 80)], null, null)).getValues('shop', DESIRED_REPLICAS_METRIC, all);

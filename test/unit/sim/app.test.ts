@@ -15,20 +15,47 @@ function topology(edges: Array<[string, string, number]>, services = ['a', 'b', 
 
 describe('sim/app: fan-out along the call graph', () => {
   it('multiplies calls per request along paths and adds parallel paths', () => {
-    const app = buildApp(parseTopology(topology([['a', 'b', 2], ['b', 'c', 0.5], ['a', 'c', 1]]), 't'));
+    const app = buildApp(
+      parseTopology(
+        topology([
+          ['a', 'b', 2],
+          ['b', 'c', 0.5],
+          ['a', 'c', 1],
+        ]),
+        't',
+      ),
+    );
     expect(Array.from(app.visits)).to.deep.equal([1, 2, 2]); // c: 1 direct + 2 × 0.5 via b
   });
 
   it('solves cycles as r = e + Cᵀr', () => {
     // a → b once, b → a half the time: r_a = 1 + 0.5 r_b, r_b = r_a → r_a = r_b = 2
-    const app = buildApp(parseTopology(topology([['a', 'b', 1], ['b', 'a', 0.5]]), 't'));
+    const app = buildApp(
+      parseTopology(
+        topology([
+          ['a', 'b', 1],
+          ['b', 'a', 0.5],
+        ]),
+        't',
+      ),
+    );
     expect(app.visits[0]).to.be.closeTo(2, 1e-12);
     expect(app.visits[1]).to.be.closeTo(2, 1e-12);
     expect(app.visits[2]).to.equal(0);
   });
 
   it('rejects a cycle that never dies out, saying so', () => {
-    expect(() => buildApp(parseTopology(topology([['a', 'b', 1], ['b', 'a', 1]]), 't'))).to.throw(/cycle/);
+    expect(() =>
+      buildApp(
+        parseTopology(
+          topology([
+            ['a', 'b', 1],
+            ['b', 'a', 1],
+          ]),
+          't',
+        ),
+      ),
+    ).to.throw(/cycle/);
   });
 
   it('solves the shipped Train-Ticket graph (with its cycles) to non-negative rates, entry = 1', () => {
@@ -50,7 +77,10 @@ describe('sim/app: fan-out along the call graph', () => {
   });
 
   it('parses name=ms cost lists and rejects malformed parts', () => {
-    expect([...parseCpuCosts('a=4, b=0.5')]).to.deep.equal([['a', 0.004], ['b', 0.0005]]);
+    expect([...parseCpuCosts('a=4, b=0.5')]).to.deep.equal([
+      ['a', 0.004],
+      ['b', 0.0005],
+    ]);
     expect(() => parseCpuCosts('a=fast')).to.throw(/a=fast/);
   });
 });

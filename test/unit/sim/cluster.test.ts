@@ -73,7 +73,14 @@ describe('sim/cluster', () => {
   });
 
   it('end-to-end latency at low load is the sum of service times weighted by visits', () => {
-    const cluster = new Cluster(app, { stepSeconds: 5, initialReplicas: new Map([['a', 100], ['b', 100], ['c', 100]]) });
+    const cluster = new Cluster(app, {
+      stepSeconds: 5,
+      initialReplicas: new Map([
+        ['a', 100],
+        ['b', 100],
+        ['c', 100],
+      ]),
+    });
     cluster.step(1e-6);
     const expected = serviceTime(app, 0) + 2 * serviceTime(app, 1) + 2 * serviceTime(app, 2);
     expect(cluster.e2e.mean).to.be.closeTo(expected, 1e-6);
@@ -82,7 +89,14 @@ describe('sim/cluster', () => {
 
   it('latency grows with utilization', () => {
     const at = (rate: number): number => {
-      const cluster = new Cluster(app, { stepSeconds: 5, initialReplicas: new Map([['a', 4], ['b', 8], ['c', 8]]) });
+      const cluster = new Cluster(app, {
+        stepSeconds: 5,
+        initialReplicas: new Map([
+          ['a', 4],
+          ['b', 8],
+          ['c', 8],
+        ]),
+      });
       cluster.step(rate);
       return cluster.e2e.mean;
     };
@@ -111,7 +125,14 @@ describe('sim/cluster', () => {
   });
 
   it('emits edge rates as served requests × calls per request', () => {
-    const cluster = new Cluster(app, { stepSeconds: 1, initialReplicas: new Map([['a', 4], ['b', 4], ['c', 4]]) });
+    const cluster = new Cluster(app, {
+      stepSeconds: 1,
+      initialReplicas: new Map([
+        ['a', 4],
+        ['b', 4],
+        ['c', 4],
+      ]),
+    });
     cluster.step(10);
     expect(cluster.edgeRates()).to.deep.equal([
       { from: 'a', to: 'b', rate: 20 },

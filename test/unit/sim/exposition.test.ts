@@ -28,7 +28,13 @@ function samples(text: string, name: string): Array<{ labels: string; value: num
 }
 
 describe('sim/exposition (Prometheus text, Istio and cAdvisor style)', () => {
-  const cluster = new Cluster(app, { stepSeconds: 10, initialReplicas: new Map([['a', 2], ['b', 3]]) });
+  const cluster = new Cluster(app, {
+    stepSeconds: 10,
+    initialReplicas: new Map([
+      ['a', 2],
+      ['b', 3],
+    ]),
+  });
   for (let t = 0; t < 6; t++) cluster.step(20);
   const text = prometheusText(cluster, 'shop');
 

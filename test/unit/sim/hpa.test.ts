@@ -1,10 +1,5 @@
 import { expect } from 'chai';
-import {
-  HorizontalPodAutoscaler,
-  externalAverageValueReplicas,
-  resourceUtilizationReplicas,
-  type HpaMetric,
-} from '../../../src/sim/hpa.js';
+import { HorizontalPodAutoscaler, externalAverageValueReplicas, resourceUtilizationReplicas, type HpaMetric } from '../../../src/sim/hpa.js';
 
 const averageValue = (usage: number): HpaMetric => ({ type: 'External', target: 'AverageValue', usage, averageValue: 1 });
 
@@ -106,12 +101,20 @@ describe('HPA algorithm (kube-controller-manager)', () => {
     });
 
     it('limits one scale-up to max(2 × current, 4)', () => {
-      expect(new HorizontalPodAutoscaler({ minReplicas: 1, maxReplicas: 100 }).reconcile({ now: 0, currentReplicas: 3, metrics: [averageValue(20)] }).desiredReplicas).to.equal(6);
-      expect(new HorizontalPodAutoscaler({ minReplicas: 1, maxReplicas: 100 }).reconcile({ now: 0, currentReplicas: 1, metrics: [averageValue(20)] }).desiredReplicas).to.equal(4);
+      expect(
+        new HorizontalPodAutoscaler({ minReplicas: 1, maxReplicas: 100 }).reconcile({ now: 0, currentReplicas: 3, metrics: [averageValue(20)] })
+          .desiredReplicas,
+      ).to.equal(6);
+      expect(
+        new HorizontalPodAutoscaler({ minReplicas: 1, maxReplicas: 100 }).reconcile({ now: 0, currentReplicas: 1, metrics: [averageValue(20)] })
+          .desiredReplicas,
+      ).to.equal(4);
     });
 
     it('clamps to min and max replicas', () => {
-      expect(new HorizontalPodAutoscaler({ minReplicas: 1, maxReplicas: 5 }).reconcile({ now: 0, currentReplicas: 4, metrics: [averageValue(7)] }).desiredReplicas).to.equal(5);
+      expect(
+        new HorizontalPodAutoscaler({ minReplicas: 1, maxReplicas: 5 }).reconcile({ now: 0, currentReplicas: 4, metrics: [averageValue(7)] }).desiredReplicas,
+      ).to.equal(5);
       const hpa = new HorizontalPodAutoscaler({ minReplicas: 2, maxReplicas: 5, downscaleStabilizationSeconds: 0 });
       hpa.reconcile({ now: 0, currentReplicas: 3, metrics: [averageValue(3)] });
       expect(hpa.reconcile({ now: 15, currentReplicas: 3, metrics: [averageValue(1)] }).desiredReplicas).to.equal(2);
@@ -148,10 +151,19 @@ describe('HPA algorithm (kube-controller-manager)', () => {
 
     it('the default 300 s scale-down window keeps the highest recommendation, a shorter one lets troughs through', () => {
       const run = (window: number | undefined): number[] => {
-        const hpa = new HorizontalPodAutoscaler({ minReplicas: 1, maxReplicas: 100, behavior: { scaleDown: window === undefined ? {} : { stabilizationWindowSeconds: window } } });
+        const hpa = new HorizontalPodAutoscaler({
+          minReplicas: 1,
+          maxReplicas: 100,
+          behavior: { scaleDown: window === undefined ? {} : { stabilizationWindowSeconds: window } },
+        });
         const out: number[] = [];
         let current = 8;
-        for (const [now, usage] of [[0, 8], [15, 3], [30, 3], [45, 3]] as const) {
+        for (const [now, usage] of [
+          [0, 8],
+          [15, 3],
+          [30, 3],
+          [45, 3],
+        ] as const) {
           current = hpa.reconcile({ now, currentReplicas: current, metrics: [averageValue(usage)] }).desiredReplicas;
           out.push(current);
         }

@@ -14,7 +14,16 @@ describe('PHPA-style autoscaler', () => {
   });
 
   it('records the pods the sampled CPU needs, not the controller’s keep-current answer: 0.9 cores at 60 % of 0.1 → 15', () => {
-    const metric = { type: 'Resource', target: 'Utilization', readyUsageCores: 0.9, readyPods: 12, unreadyPods: 5, missingPods: 3, podRequestCores: 0.1, averageUtilization: 60 } as const;
+    const metric = {
+      type: 'Resource',
+      target: 'Utilization',
+      readyUsageCores: 0.9,
+      readyPods: 12,
+      unreadyPods: 5,
+      missingPods: 3,
+      podRequestCores: 0.1,
+      averageUtilization: 60,
+    } as const;
     expect(podsForUsage(metric)).to.equal(15);
   });
 });

@@ -11,10 +11,13 @@ import type { Frame } from '../../../src/core/frame.js';
 
 /** One service: 100 m request, 200 m limit, 2 ms of CPU per request, no idle CPU. */
 const single = (burstToLimit?: boolean) =>
-  buildApp(parseTopology(['name: one', 'entry: a', 'services:', '  - { name: a, cpuRequestMillicores: 100, cpuLimitMillicores: 200 }', 'edges: []'].join('\n'), 'one'), {
-    idleCoresPerPod: 0,
-    ...(burstToLimit !== undefined ? { burstToLimit } : {}),
-  });
+  buildApp(
+    parseTopology(['name: one', 'entry: a', 'services:', '  - { name: a, cpuRequestMillicores: 100, cpuLimitMillicores: 200 }', 'edges: []'].join('\n'), 'one'),
+    {
+      idleCoresPerPod: 0,
+      ...(burstToLimit !== undefined ? { burstToLimit } : {}),
+    },
+  );
 const noFrame = {} as Frame;
 
 describe('simulator realism (hand-worked)', () => {
@@ -68,7 +71,16 @@ describe('simulator realism (hand-worked)', () => {
     expect(externalAverageValueReplicas(11, 1, 10, 0.1).replicas).to.equal(10);
     expect(externalAverageValueReplicas(11.001, 1, 10, 0.1).replicas).to.equal(12);
     // 10 pods at 66 % of a 60 % target: ratio 1.1.
-    const metric = { type: 'Resource', target: 'Utilization', readyUsageCores: 0.66, readyPods: 10, unreadyPods: 0, missingPods: 0, podRequestCores: 0.1, averageUtilization: 60 } as const;
+    const metric = {
+      type: 'Resource',
+      target: 'Utilization',
+      readyUsageCores: 0.66,
+      readyPods: 10,
+      unreadyPods: 0,
+      missingPods: 0,
+      podRequestCores: 0.1,
+      averageUtilization: 60,
+    } as const;
     expect(resourceUtilizationReplicas(metric, 10, 0.1).replicas).to.equal(10);
     // Configurable: with 0.05 the same ratio scales out.
     const hpa = new HorizontalPodAutoscaler({ minReplicas: 1, maxReplicas: 50, tolerance: 0.05 });

@@ -9,7 +9,10 @@ import { buildWorkload, loadTrace } from '../../../src/sim/workload.js';
 const app = buildApp(loadTopology('data/topologies/online-boutique.yaml'));
 const startMs = Date.UTC(2026, 0, 1);
 
-function spec(seed: number, rates = buildWorkload(loadTrace('data/traces/random-100max.req'), { stepSeconds: 5, durationSeconds: 3600, peak: 60, noise: 0.1, seed })): SimulationSpec {
+function spec(
+  seed: number,
+  rates = buildWorkload(loadTrace('data/traces/random-100max.req'), { stepSeconds: 5, durationSeconds: 3600, peak: 60, noise: 0.1, seed }),
+): SimulationSpec {
   return { app, rates, startMs, sloSeconds: 1, cluster: { stepSeconds: 5, seed, initialReplicas: settledReplicas(app, rates[0]!, 0.6) } };
 }
 

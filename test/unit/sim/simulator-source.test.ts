@@ -35,7 +35,13 @@ describe('sources/simulator (MetricsSource over the simulator)', () => {
   });
 
   it('with servedReplicasAutoscaler the simulated HPAs follow the served value (AverageValue 1)', async () => {
-    const source = new SimulatorSource({ app, rates, startMs, cluster: { stepSeconds: 15, seed: 1 }, autoscaler: servedReplicasAutoscaler((s) => (s === 'frontend' ? 7 : null)) });
+    const source = new SimulatorSource({
+      app,
+      rates,
+      startMs,
+      cluster: { stepSeconds: 15, seed: 1 },
+      autoscaler: servedReplicasAutoscaler((s) => (s === 'frontend' ? 7 : null)),
+    });
     // syncs at 15 s (1 → 5: the default scale-up policy allows +4) and 30 s (→ 7); the 45 s frame shows it
     const frame = await source.frame(startMs + 45_000);
     expect(frameValue(frame, 'frontend', 'pod')).to.equal(7);

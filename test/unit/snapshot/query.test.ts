@@ -19,7 +19,13 @@ function app(spec: Partial<AppSnapshot> = {}): AppSnapshot {
     state: { modelUsed: true, forecaster: 'm', lastStepAt: 1_000, stale: false, fallback: null, lastError: null },
     windowSeconds: 120,
     recommendations: [
-      { service: 'web', desiredReplicas: 3, peakCpuCores: 1, peakReq: 10, reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: 1, capacityPerPod: 0.5, risk: 0.05, correction: 1, text: '' } },
+      {
+        service: 'web',
+        desiredReplicas: 3,
+        peakCpuCores: 1,
+        peakReq: 10,
+        reason: { kind: 'forecast', driver: 'cpu_cores', horizonStep: 0, demand: 1, capacityPerPod: 0.5, risk: 0.05, correction: 1, text: '' },
+      },
     ],
     forecast: null,
     graph: null,
@@ -56,7 +62,11 @@ function bothTransports(snapshot: AppSnapshot): { http: ApiError; grpc: grpc.Ser
   try {
     resolveScalerTarget(ref, store);
   } catch (err) {
-    status = toStatus(err, createLogger({}, () => undefined), 'GetMetrics');
+    status = toStatus(
+      err,
+      createLogger({}, () => undefined),
+      'GetMetrics',
+    );
   }
   expect(http, 'HTTP refused').to.be.instanceOf(ApiError);
   expect(status, 'gRPC refused').to.not.equal(undefined);

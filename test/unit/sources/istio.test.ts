@@ -55,10 +55,22 @@ describe('call graph from Istio', () => {
   it('takes a replacement edges query, checked for placeholders and the workload labels', async () => {
     fake = await fakePrometheus((_req, _params, res) => json(res, 200, { status: 'success', data: { resultType: 'matrix', result: [edge('a', 'b', ['1'])] } }));
     const template = checkEdgesTemplate("sum by (source_workload, destination_workload) (rate(my_calls_total{ns='{ns}'}[{w}]))", 'edges');
-    const graph = await istioCallGraph(new PrometheusClient({ url: fake.url }), { namespace: 'shop', services: ['a', 'b'], startMs: T, endMs: T, stepSeconds: 30, rateWindow: '1m', template });
+    const graph = await istioCallGraph(new PrometheusClient({ url: fake.url }), {
+      namespace: 'shop',
+      services: ['a', 'b'],
+      startMs: T,
+      endMs: T,
+      stepSeconds: 30,
+      rateWindow: '1m',
+      template,
+    });
     expect(graph.edges).to.deep.equal([{ from: 'a', to: 'b', weight: 1 }]);
     expect(fake.requests[0]!.get('query')).to.equal("sum by (source_workload, destination_workload) (rate(my_calls_total{ns='shop'}[1m]))");
-    expect(() => checkEdgesTemplate("sum by (destination_workload) (rate(x{ns='{ns}'}[{w}]))", 'edges')).to.throw('edges: the edges template must keep the source_workload label');
-    expect(() => checkEdgesTemplate("sum by (source_workload, destination_workload) (rate(x{ns='{namespace}'}[{w}]))", 'edges')).to.throw('edges: unknown placeholder {namespace} (known: {ns}, {w})');
+    expect(() => checkEdgesTemplate("sum by (destination_workload) (rate(x{ns='{ns}'}[{w}]))", 'edges')).to.throw(
+      'edges: the edges template must keep the source_workload label',
+    );
+    expect(() => checkEdgesTemplate("sum by (source_workload, destination_workload) (rate(x{ns='{namespace}'}[{w}]))", 'edges')).to.throw(
+      'edges: unknown placeholder {namespace} (known: {ns}, {w})',
+    );
   });
 });

@@ -33,10 +33,18 @@ describe('prometheus source configuration and templates', () => {
   });
 
   const bad: Array<[string, Record<string, unknown>, string]> = [
-    ['an unknown placeholder', { templates: { req: "rate(x{a='{svc}',b='{job}'}[1m])" } }, 'prometheus.templates.req: unknown placeholder {job} (known: {ns}, {svc}, {w})'],
+    [
+      'an unknown placeholder',
+      { templates: { req: "rate(x{a='{svc}',b='{job}'}[1m])" } },
+      'prometheus.templates.req: unknown placeholder {job} (known: {ns}, {svc}, {w})',
+    ],
     ['a template without {svc}', { templates: { req: 'sum(rate(x[1m]))' } }, 'prometheus.templates.req: the template does not use {svc}'],
     ['a template for an unknown feature', { templates: { disk: '{svc}' } }, 'prometheus.templates.disk: unknown field'],
-    ['a service name that could break out of PromQL', { services: ["a'}) or vector(1"] }, 'prometheus.services[0]: "a\'}) or vector(1" is not valid (a Kubernetes workload name)'],
+    [
+      'a service name that could break out of PromQL',
+      { services: ["a'}) or vector(1"] },
+      'prometheus.services[0]: "a\'}) or vector(1" is not valid (a Kubernetes workload name)',
+    ],
     ['a bad namespace', { namespace: 'Shop' }, 'prometheus.namespace: "Shop" is not valid (a Kubernetes namespace name)'],
     ['a URL without scheme', { url: '127.0.0.1:9090' }, 'prometheus.url: "127.0.0.1:9090" is not valid (an http:// or https:// URL)'],
     ['an unknown feature', { features: ['disk'] }, 'prometheus.features[0]: expected one of'],

@@ -16,7 +16,11 @@ import { fakePrometheus, json, matrix, type FakePrometheus } from '../../support
 
 /** A matrix answer with one series per deepscaler_service label. */
 const perService = (params: URLSearchParams, services: string[], value = '1'): ReturnType<typeof matrix> =>
-  matrix(params, services.map((s) => ({ deepscaler_service: s })), value);
+  matrix(
+    params,
+    services.map((s) => ({ deepscaler_service: s })),
+    value,
+  );
 
 const QUICK = { timeoutMs: 300, retries: 2, backoffMs: 20 };
 const T = Date.parse('2024-04-06T12:00:00Z');
@@ -49,13 +53,22 @@ describe('prometheus client against a misbehaving Prometheus', function () {
 
   it('retries a 5xx and succeeds when Prometheus recovers, counting each attempt by outcome', async () => {
     let calls = 0;
-    fake = await fakePrometheus((_req, params, res) => (++calls < 3 ? json(res, 503, { status: 'error', errorType: 'unavailable', error: 'overloaded' }) : json(res, 200, perService(params, ['a']))));
+    fake = await fakePrometheus((_req, params, res) =>
+      ++calls < 3 ? json(res, 503, { status: 'error', errorType: 'unavailable', error: 'overloaded' }) : json(res, 200, perService(params, ['a'])),
+    );
     const registry = new Registry();
     const series = await new PrometheusClient({ url: fake.url, ...QUICK, registry }).queryRange('up', T, T + 60_000, 30);
-    expect(series[0]!.points).to.deep.equal([[T, 1], [T + 30_000, 1], [T + 60_000, 1]]);
+    expect(series[0]!.points).to.deep.equal([
+      [T, 1],
+      [T + 30_000, 1],
+      [T + 60_000, 1],
+    ]);
     expect(calls).to.equal(3);
     const counted = (await registry.getSingleMetric('deepscaler_prometheus_requests_total')!.get()).values.map((v) => [v.labels['outcome'], v.value]);
-    expect(counted).to.have.deep.members([['retryable', 2], ['ok', 1]]);
+    expect(counted).to.have.deep.members([
+      ['retryable', 2],
+      ['ok', 1],
+    ]);
   });
 
   it('reports a persistent 5xx with status and body after the last attempt', async () => {
@@ -68,7 +81,9 @@ describe('prometheus client against a misbehaving Prometheus', function () {
   });
 
   it('does not retry a query Prometheus rejects (4xx bad_data) and passes its reason on', async () => {
-    fake = await fakePrometheus((_req, _params, res) => json(res, 400, { status: 'error', errorType: 'bad_data', error: '1:5: parse error: unexpected end of input' }));
+    fake = await fakePrometheus((_req, _params, res) =>
+      json(res, 400, { status: 'error', errorType: 'bad_data', error: '1:5: parse error: unexpected end of input' }),
+    );
     const err = await failure(new PrometheusClient({ url: fake.url, ...QUICK }).queryRange('sum(', T, T, 30));
     expect(err.message).to.equal('prometheus query failed: HTTP 400 Bad Request: bad_data: 1:5: parse error: unexpected end of input; query: sum(');
     expect(fake.requests).to.have.length(1);
@@ -80,7 +95,9 @@ describe('prometheus client against a misbehaving Prometheus', function () {
       res.end('{"status":"success","data":{"resu');
     });
     const err = await failure(new PrometheusClient({ url: fake.url, ...QUICK, retries: 0 }).queryRange('up', T, T, 30));
-    expect(err.message).to.equal(`prometheus query failed: the answer from ${fake.url}/api/v1/query_range is not JSON: {"status":"success","data":{"resu; query: up`);
+    expect(err.message).to.equal(
+      `prometheus query failed: the answer from ${fake.url}/api/v1/query_range is not JSON: {"status":"success","data":{"resu; query: up`,
+    );
   });
 
   it('reports an answer of the wrong shape', async () => {
@@ -124,7 +141,14 @@ describe('prometheus client against a misbehaving Prometheus', function () {
   it('refuses a template that returns several series per service instead of mixing them', async () => {
     fake = await fakePrometheus((_req, params, res) => {
       // An unaggregated template keeps its own labels: two series for one service.
-      json(res, 200, matrix(params, [{ deepscaler_service: 'a', pod: 'a-0' }, { deepscaler_service: 'a', pod: 'a-1' }]));
+      json(
+        res,
+        200,
+        matrix(params, [
+          { deepscaler_service: 'a', pod: 'a-0' },
+          { deepscaler_service: 'a', pod: 'a-1' },
+        ]),
+      );
     });
     const source = new PrometheusSource(parsePrometheusSourceConfig({ url: fake.url, namespace: 'shop', services: ['a'], features: ['req'] }, 'test'));
     const err = await source.frame(T).then(
@@ -167,7 +191,9 @@ describe('collect with a Prometheus that fails midway', function () {
 
   it('keeps an existing dataset folder untouched and leaves no temporary files when a query fails', async () => {
     let calls = 0;
-    fake = await fakePrometheus((_req, params, res) => (++calls === 2 ? json(res, 500, { status: 'error', errorType: 'internal', error: 'boom' }) : json(res, 200, perService(params, ['a', 'b']))));
+    fake = await fakePrometheus((_req, params, res) =>
+      ++calls === 2 ? json(res, 500, { status: 'error', errorType: 'internal', error: 'boom' }) : json(res, 200, perService(params, ['a', 'b'])),
+    );
     const out = join(work, 'dataset');
     mkdirSync(out);
     writeFileSync(join(out, 'dataset.jsonl'), 'previous\n');

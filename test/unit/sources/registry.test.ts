@@ -18,7 +18,9 @@ const buildContext: SourceBuildContext = {
 describe('the source registry (sources/registry.ts)', () => {
   it('lists every kind, and names them when the kind is unknown', () => {
     expect(SOURCE_KINDS).to.have.members(['prometheus', 'replay', 'simulator']);
-    expect(() => parseSourceConfig({ kind: 'kafka' }, parseContext)).to.throw('config.applications[0].source.kind: expected one of "replay", "prometheus", "simulator", got "kafka"');
+    expect(() => parseSourceConfig({ kind: 'kafka' }, parseContext)).to.throw(
+      'config.applications[0].source.kind: expected one of "replay", "prometheus", "simulator", got "kafka"',
+    );
   });
 
   it("hands each kind its block with warmupSteps read once for all, and the kind's parser names its own fields", () => {
