@@ -29,7 +29,7 @@ export function explainPath(namespace: string, service?: string): string {
 }
 
 /** GET with the kubeconfig's server and credentials; resolves with the status and body. */
-async function get(kc: k8s.KubeConfig, path: string): Promise<{ status: number; body: string }> {
+async function get(kc: k8s.KubeConfig, path: string): Promise<{ status: number; body: string; origin: string }> {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new ConfigError('the kubeconfig has no current cluster (use --context or --kubeconfig)');
   const url = new URL(path, cluster.server);
@@ -40,7 +40,7 @@ async function get(kc: k8s.KubeConfig, path: string): Promise<{ status: number; 
     const req = send(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), origin: url.origin }));
       res.on('error', reject);
     });
     req.setTimeout(30_000, () => req.destroy(new Error(`no answer from ${url.origin} in 30 s`)));
@@ -62,7 +62,7 @@ function statusMessage(body: string): string {
 
 /** Fetches and renders; exported for tests, which pass their own kubeconfig object. */
 export async function explain(kc: k8s.KubeConfig, namespace: string, service: string | undefined, output: (typeof OUTPUTS)[number]): Promise<string> {
-  const { status, body } = await get(kc, explainPath(namespace, service));
+  const { status, body, origin } = await get(kc, explainPath(namespace, service));
   if (status !== 200) {
     const hint =
       status === 404 && body.includes('could not find the requested resource')
@@ -70,7 +70,8 @@ export async function explain(kc: k8s.KubeConfig, namespace: string, service: st
         : status === 403
           ? ` (grant "list"/"get" on resource "${EXPLAIN_RESOURCE}" of external.metrics.k8s.io, e.g. the deepscaler-explain-reader ClusterRole)`
           : '';
-    throw new Error(`the adapter answered ${status}: ${statusMessage(body)}${hint}`);
+    // Through the aggregator a 401/403 may come from the API server itself, so name who answered.
+    throw new Error(`${origin} answered ${status}: ${statusMessage(body)}${hint}`);
   }
   const doc = JSON.parse(body) as Explanation;
   if (doc.kind !== EXPLANATION_KIND) throw new Error(`unexpected answer of kind "${String(doc.kind)}" from ${explainPath(namespace, service)}`);

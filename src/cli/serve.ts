@@ -63,6 +63,12 @@ export function tryItLines(url: string, config: ServeConfig, client: LocalClient
   if (service !== undefined)
     lines.push(`Only ${service} (what an HPA with selector service=${service} reads):`, `  curl -sk${auth} '${url}${path}${selector}'`);
   if (kubeconfigPath !== null) lines.push('With kubectl:', `  kubectl --kubeconfig ${kubeconfigPath} get --raw '${path}${selector}'`);
+  if (kubeconfigPath !== null) {
+    lines.push(
+      'Why each count (reason, forecast vs actual, fallbacks, scorecard):',
+      `  node dist/src/cli/main.js explain ${app.namespace}${service === undefined ? '' : ` ${service}`} --kubeconfig ${kubeconfigPath}`,
+    );
+  }
   lines.push(
     'Adapter state for Grafana/Prometheus:',
     `  curl -sk${auth} ${url}/metrics | grep -E '^deepscaler_(desired_replicas|fallback_active|model_loaded)'`,

@@ -508,7 +508,7 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     expect(doc.applications[0]!.services.map((s) => s.service).sort()).to.deep.equal(['cartservice', 'frontend']);
     const denied = await explain(plane.userKubeconfig, APP_NS);
     expect(denied.code).to.equal(1);
-    expect(denied.output).to.match(/the adapter answered 403: .*deepscaler-explain/);
+    expect(denied.output).to.match(/answered 403: .*deepscaler-explain/);
   });
 
   it('keeps serving through a kube-apiserver restart and authorizes new users against the new apiserver', async function () {

@@ -114,7 +114,7 @@ describe('the explain route over HTTPS, authorized like the metric API', functio
       'why: forecast step 2 cpu_cores 1.4 cores / 0.5 cores per pod = 3 replicas [forecast, driver cpu_cores, 60 s ahead, risk 5%, correction ×1]',
     );
     const err = await explain(kubeconfig(h, h.pki.alice), 'shop', 'db', 'text').catch((e: unknown) => e as Error);
-    expect((err as Error).message).to.equal('the adapter answered 404: service "db" is not scaled by deepscaler in namespace "shop" (services: web)');
+    expect((err as Error).message).to.equal(`${h.server.url} answered 404: service "db" is not scaled by deepscaler in namespace "shop" (services: web)`);
     const json = JSON.parse(await explain(kubeconfig(h, h.pki.alice), 'shop', 'web', 'json')) as Explanation;
     expect(json.applications[0]!.services[0]!.desiredReplicas).to.equal(3);
   });
