@@ -474,7 +474,7 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     expect(up!.type).to.equal('Normal');
     expect(up!.source?.component).to.equal('deepscaler-adapter');
     expect(up!.message).to.match(
-      /\[reason [a-z-]+, driver cpu_cores, horizon [^,]+, demand 0\.75 cores, 0\.1 cores per pod, margin [0-9.]+%, forecaster persistence/,
+      /\[reason [a-z-]+, driver cpu_cores, horizon [^,]+, demand 0\.75 cores, 0\.1 cores per pod(, risk [0-9.]+%, correction ×[0-9.]+)?, forecaster persistence/,
     );
     const described = await kubectlOk(admin, ['-n', APP_NS, 'describe', 'deployment', 'frontend']);
     expect(described).to.contain('DesiredReplicasChanged');
