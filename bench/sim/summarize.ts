@@ -8,13 +8,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_RISK } from '../../src/config/schema.js';
 import { costAtViolations, violationsAtCost } from '../../src/experiment/frontier.js';
 import type { OutcomeJson } from '../../src/experiment/report.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const OUT = process.argv[2] ?? join(ROOT, 'bench/sim/out');
-/** The point of each autoscaler the headline reads: serve's default margin; the CPU HPA's own middle target. */
-const HEADLINE: Record<string, number> = { deepscaler: 0.1, holt: 0.1, periodic: 0.1, phpa: 0.55, 'perfect-foresight': 0 };
+/** The point of each autoscaler the headline reads: serve's default risk; PHPA's middle target. */
+const HEADLINE: Record<string, number> = { deepscaler: DEFAULT_RISK, holt: DEFAULT_RISK, periodic: DEFAULT_RISK, phpa: 0.55, 'perfect-foresight': DEFAULT_RISK };
 
 interface Ratios {
   violation: number | null;
