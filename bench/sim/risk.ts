@@ -44,18 +44,25 @@ function cell(values: Array<number | null>): string {
   return `${mean.toFixed(2)}${known.length > 1 ? ` (${Math.min(...known).toFixed(2)}–${Math.max(...known).toFixed(2)})` : ''}${notes}`;
 }
 
-const scenarios = existsSync(OUT) ? readdirSync(OUT).filter((d) => existsSync(join(OUT, d, 'seed1', 'outcome.json'))).sort() : [];
+const scenarios = existsSync(OUT)
+  ? readdirSync(OUT)
+      .filter((d) => existsSync(join(OUT, d, 'seed1', 'outcome.json')))
+      .sort()
+  : [];
 const docsOf = (scenario: string): OutcomeJson[] =>
   readdirSync(join(OUT, scenario))
     .filter((d) => /^seed\d+$/.test(d) && existsSync(join(OUT, scenario, d, 'outcome.json')))
     .map((d) => JSON.parse(readFileSync(join(OUT, scenario, d, 'outcome.json'), 'utf8')) as OutcomeJson);
-const risks = [...new Set(scenarios.flatMap((s) => docsOf(s).flatMap((d) => d.autoscalers.find((a) => a.name === 'deepscaler')?.points.map((p) => p.knob) ?? [])))].sort((a, b) => a - b);
+const risks = [
+  ...new Set(scenarios.flatMap((s) => docsOf(s).flatMap((d) => d.autoscalers.find((a) => a.name === 'deepscaler')?.points.map((p) => p.knob) ?? []))),
+].sort((a, b) => a - b);
 
 // Choosing the default on validation traces: compared on the scenario-seeds where every risk's
 // point lies inside the CPU HPA's cost range (elsewhere some risks have no figure to compare).
 const isValidation = (scenario: string): boolean => VALIDATION_TRACES.some((t) => scenario.endsWith(`-${t}`));
 const runs = (pick: (s: string) => boolean): OutcomeJson[] => scenarios.filter(pick).flatMap(docsOf);
-const comparable = (docs: readonly OutcomeJson[]): OutcomeJson[] => docs.filter((d) => risks.every((r) => Number.isFinite(ratio(d, 'cpu-hpa', r) ?? Number.NaN)));
+const comparable = (docs: readonly OutcomeJson[]): OutcomeJson[] =>
+  docs.filter((d) => risks.every((r) => Number.isFinite(ratio(d, 'cpu-hpa', r) ?? Number.NaN)));
 const score = (risk: number, docs: readonly OutcomeJson[]): number => geomean(docs.map((d) => ratio(d, 'cpu-hpa', risk)!));
 const validation = comparable(runs(isValidation));
 const testRuns = runs((s) => !isValidation(s));
@@ -79,7 +86,9 @@ for (const scenario of scenarios) {
   const docs = docsOf(scenario);
   for (const risk of risks) {
     const pct = docs.map((d) => d.autoscalers.find((a) => a.name === 'deepscaler')?.points.find((p) => p.knob === risk)?.violationPct ?? null);
-    lines.push(`| ${scenario} (${docs.length} seeds)${isValidation(scenario) ? ' *validation*' : ''} | ${risk} | ${PEERS.map((peer) => cell(docs.map((d) => ratio(d, peer, risk)))).join(' | ')} | ${cell(pct)} |`);
+    lines.push(
+      `| ${scenario} (${docs.length} seeds)${isValidation(scenario) ? ' *validation*' : ''} | ${risk} | ${PEERS.map((peer) => cell(docs.map((d) => ratio(d, peer, risk)))).join(' | ')} | ${cell(pct)} |`,
+    );
   }
 }
 process.stdout.write(lines.join('\n') + '\n');

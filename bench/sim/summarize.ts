@@ -15,7 +15,13 @@ import type { OutcomeJson } from '../../src/experiment/report.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const OUT = process.argv[2] ?? join(ROOT, 'bench/sim/out');
 /** The point of each autoscaler the headline reads: serve's default risk; PHPA's middle target. */
-const HEADLINE: Record<string, number> = { deepscaler: DEFAULT_RISK, holt: DEFAULT_RISK, periodic: DEFAULT_RISK, phpa: 0.55, 'perfect-foresight': DEFAULT_RISK };
+const HEADLINE: Record<string, number> = {
+  deepscaler: DEFAULT_RISK,
+  holt: DEFAULT_RISK,
+  periodic: DEFAULT_RISK,
+  phpa: 0.55,
+  'perfect-foresight': DEFAULT_RISK,
+};
 
 interface Ratios {
   violation: number | null;
