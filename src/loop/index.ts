@@ -5,6 +5,7 @@
  * Public contract: `ServingLoop.create(config, options)`, then `start()` / `stop()`; the store it
  * publishes to is the caller's, so the API server, the gRPC server and /metrics all read one store.
  */
+import { resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { ApplicationConfig, ServeConfig } from '../config/index.js';
 import { ConfigError, type MetricsSource } from '../core/index.js';
@@ -59,7 +60,8 @@ export class ServingLoop {
   static async create(config: ServeConfig, options: ServingLoopOptions): Promise<ServingLoop> {
     const metrics = new LoopMetrics(options.registry, options.clock);
     const parts: AppParts[] = [];
-    for (const app of config.applications) parts.push(await planApp(app, metrics, options));
+    const models: ModelHosts = new Map();
+    for (const app of config.applications) parts.push(await planApp(app, metrics, options, models));
     return new ServingLoop(parts, metrics, options);
   }
 
@@ -112,7 +114,7 @@ export class ServingLoop {
 
   async stop(): Promise<void> {
     await Promise.all(this.running.map(({ loop }) => loop.stop()));
-    await Promise.all([...this.running.map(({ source }) => source.close()), ...this.parts.map(({ model }) => model?.stop())]);
+    await Promise.all([...this.running.map(({ source }) => source.close()), ...[...new Set(this.parts.map(({ model }) => model))].map((model) => model?.stop())]);
     this.running = [];
   }
 }
@@ -122,7 +124,7 @@ export function baselineFor(config: ApplicationConfig): Forecaster {
   return baselineForecaster(config.baseline, config.baselineHorizon, DEMAND_FEATURES);
 }
 
-async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: ServingLoopOptions): Promise<AppParts> {
+async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: ServingLoopOptions, models: ModelHosts): Promise<AppParts> {
   const logger = options.logger.child({ app: app.name, namespace: app.namespace });
   const topology = app.topology === null ? null : loadTopology(app.topology);
   const deployments = app.capacity.fromDeployments ? await readDeployments(app, options.deployments ?? null) : null;
@@ -148,20 +150,37 @@ async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: Se
   if (missing.length > 0) {
     throw new ConfigError(`application "${app.name}": the source has no data for ${missing.join(', ')} (it has ${sourcePlan.services.join(', ')})`);
   }
-  const model =
-    app.model === null
-      ? null
-      : new ModelHost({
-          dir: app.model,
-          requiredServices: services,
-          stepSeconds: app.stepSeconds,
-          pollMs: app.modelPollSeconds * 1000,
-          logger,
-          ...(options.modelLoader ? { loader: options.modelLoader } : {}),
-          onLoadAttempt: (outcome) => (outcome.ok ? metrics.modelLoads : metrics.modelLoadFailures).inc({ app: app.name }),
-          onWorkerRestart: () => metrics.modelWorkerRestarts.inc({ app: app.name }),
-        });
-  return { config: app, services, capacities, model, sourcePlan, logger };
+  return { config: app, services, capacities, model: app.model === null ? null : sharedModel(app, services, metrics, options, logger, models), sourcePlan, logger };
+}
+
+/** Model hosts by what they load: applications with the same model folder, services and step share one. */
+type ModelHosts = Map<string, { host: ModelHost; apps: string[] }>;
+
+/**
+ * The model host of an application: shared with every application that loads the same folder for
+ * the same services and step, so N applications of one model cost one worker thread and one copy
+ * of the model, not N (bench/scale/RESULTS.md). Loads and restarts are counted for each of them.
+ */
+function sharedModel(app: ApplicationConfig, services: readonly string[], metrics: LoopMetrics, options: ServingLoopOptions, logger: Logger, models: ModelHosts): ModelHost {
+  const key = JSON.stringify([resolve(app.model!), app.stepSeconds, app.modelPollSeconds, services]);
+  const shared = models.get(key);
+  if (shared !== undefined) {
+    shared.apps.push(app.name);
+    return shared.host;
+  }
+  const apps = [app.name];
+  const host = new ModelHost({
+    dir: app.model!,
+    requiredServices: services,
+    stepSeconds: app.stepSeconds,
+    pollMs: app.modelPollSeconds * 1000,
+    logger,
+    ...(options.modelLoader ? { loader: options.modelLoader } : {}),
+    onLoadAttempt: (outcome) => apps.forEach((name) => (outcome.ok ? metrics.modelLoads : metrics.modelLoadFailures).inc({ app: name })),
+    onWorkerRestart: () => apps.forEach((name) => metrics.modelWorkerRestarts.inc({ app: name })),
+  });
+  models.set(key, { host, apps });
+  return host;
 }
 
 async function readDeployments(app: ApplicationConfig, api: DeploymentsApi | null): Promise<Map<string, number | null>> {

@@ -89,6 +89,7 @@ export class ModelHost {
   private timer: NodeJS.Timeout | null = null;
   private loading: Promise<void> | null = null;
   private stopped = false;
+  private starting: Promise<void> | null = null;
   /** The running worker holds a loaded model (a fresh worker after a crash does not). */
   private workerHasModel = false;
   /** Deaths since the last successful load: the next restart waits backoff × 2^(deaths − 1). */
@@ -99,7 +100,13 @@ export class ModelHost {
   constructor(private readonly options: ModelHostOptions) {}
 
   /** Starts the worker and tries the first load; a failure leaves no model (cold start), not an error. */
-  async start(): Promise<void> {
+  /** Starts once however many applications share this host (see ServingLoop: one per model folder). */
+  start(): Promise<void> {
+    this.starting ??= this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
     this.spawn();
     this.seen = folderSignature(this.options.dir);
     await this.load(this.seen);
