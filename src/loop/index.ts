@@ -114,7 +114,10 @@ export class ServingLoop {
 
   async stop(): Promise<void> {
     await Promise.all(this.running.map(({ loop }) => loop.stop()));
-    await Promise.all([...this.running.map(({ source }) => source.close()), ...[...new Set(this.parts.map(({ model }) => model))].map((model) => model?.stop())]);
+    await Promise.all([
+      ...this.running.map(({ source }) => source.close()),
+      ...[...new Set(this.parts.map(({ model }) => model))].map((model) => model?.stop()),
+    ]);
     this.running = [];
   }
 }
@@ -150,7 +153,14 @@ async function planApp(app: ApplicationConfig, metrics: LoopMetrics, options: Se
   if (missing.length > 0) {
     throw new ConfigError(`application "${app.name}": the source has no data for ${missing.join(', ')} (it has ${sourcePlan.services.join(', ')})`);
   }
-  return { config: app, services, capacities, model: app.model === null ? null : sharedModel(app, services, metrics, options, logger, models), sourcePlan, logger };
+  return {
+    config: app,
+    services,
+    capacities,
+    model: app.model === null ? null : sharedModel(app, services, metrics, options, logger, models),
+    sourcePlan,
+    logger,
+  };
 }
 
 /** Model hosts by what they load: applications with the same model folder, services and step share one. */
@@ -161,7 +171,14 @@ type ModelHosts = Map<string, { host: ModelHost; apps: string[] }>;
  * the same services and step, so N applications of one model cost one worker thread and one copy
  * of the model, not N (bench/scale/RESULTS.md). Loads and restarts are counted for each of them.
  */
-function sharedModel(app: ApplicationConfig, services: readonly string[], metrics: LoopMetrics, options: ServingLoopOptions, logger: Logger, models: ModelHosts): ModelHost {
+function sharedModel(
+  app: ApplicationConfig,
+  services: readonly string[],
+  metrics: LoopMetrics,
+  options: ServingLoopOptions,
+  logger: Logger,
+  models: ModelHosts,
+): ModelHost {
   const key = JSON.stringify([resolve(app.model!), app.stepSeconds, app.modelPollSeconds, services]);
   const shared = models.get(key);
   if (shared !== undefined) {

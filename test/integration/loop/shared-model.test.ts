@@ -35,7 +35,12 @@ describe('applications with the same model', function () {
     writeFileSync(join(dir, 'two.yaml'), `applications:\n${appYaml('shop-a')}${appYaml('shop-b')}`);
     const store = new SnapshotStore();
     const registry = new Registry();
-    const loop = await ServingLoop.create(loadServeConfig(join(dir, 'two.yaml')), { store, registry, logger: createLogger({}, () => {}), modelLoader: JSON_MODEL_LOADER });
+    const loop = await ServingLoop.create(loadServeConfig(join(dir, 'two.yaml')), {
+      store,
+      registry,
+      logger: createLogger({}, () => {}),
+      modelLoader: JSON_MODEL_LOADER,
+    });
     try {
       await loop.start();
       expect(readFileSync(loads, 'utf8').trim().split('\n'), 'model loads (one worker for both)').to.have.length(1);
