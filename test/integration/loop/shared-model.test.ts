@@ -45,7 +45,7 @@ describe('applications with the same model', function () {
       await loop.start();
       expect(readFileSync(loads, 'utf8').trim().split('\n'), 'model loads (one worker for both)').to.have.length(1);
       for (const app of ['shop-a', 'shop-b']) {
-        expect(store.current().apps.get(app)?.state, app).to.include({ modelLoaded: true, forecaster: 'shared' });
+        expect(store.current().apps.get(app)?.state, app).to.include({ modelUsed: true, forecaster: 'shared' });
         expect(await metricValue(registry, 'deepscaler_model_loads_total', { app }), `${app} counts the load`).to.equal(1);
       }
     } finally {
