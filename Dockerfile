@@ -1,9 +1,11 @@
-# syntax=docker/dockerfile:1
-# DeepScaler adapter image: compiled JavaScript + production dependencies on node:20 slim, run as a
-# non-root user. Build:  docker build -t deepscaler-adapter:0.1.0 .
+# DeepScaler adapter image: compiled JavaScript + production dependencies on Node 24 LTS (bookworm
+# slim), run as a non-root user. Build:  docker build -t deepscaler-adapter:0.1.0 .
 # Without the native TensorFlow backend (smaller, pure wasm/cpu backends):
 #   docker build --build-arg WITH_TFJS_NODE=false -t deepscaler-adapter:0.1.0-wasm .
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Without a registry (how CI builds it): a local base from test/image/base.sh, then
+#   buildah bud --isolation chroot --pull=never --build-arg NODE_IMAGE=$(bash test/image/base.sh) .
+# No `# syntax=` line: it makes BuildKit fetch a frontend image, which fails offline.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- build: TypeScript → dist/ (dev dependencies live only in this stage) -----------------------
 FROM ${NODE_IMAGE} AS build
@@ -12,11 +14,9 @@ COPY package.json package-lock.json ./
 # Optional native deps are not needed to compile; skipping scripts keeps tfjs-node from downloading
 # libtensorflow here.
 RUN npm ci --omit=optional --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.src.json ./
 COPY src ./src
-COPY test ./test
-COPY bench ./bench
-RUN npm run build
+RUN npm run build:src
 
 # --- deps: production node_modules only ------------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
@@ -35,6 +35,8 @@ RUN if [ "$WITH_TFJS_NODE" = "true" ]; then \
 # --- runtime -------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# Self-made certificates go to the writable /tmp (the root filesystem is read-only in the manifests).
+ENV DEEPSCALER_CERT_DIR=/tmp/deepscaler/certs
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src

@@ -36,6 +36,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
+/** CPU in cores: Grafana has no such unit, and `short` would print 1500m as "1.50" with no unit. */
+export const CPU_UNIT = 'suffix: cores';
+
+/**
+ * Where each alert's runbook_url points: a section of docs/runbook.md per alert (anchor = the
+ * alert name in lower case). Relative to this repository by default; generate with
+ * `--runbook-base <url of docs/runbook.md in your clone>` to get absolute links.
+ */
+const baseFlag = process.argv.indexOf('--runbook-base');
+export const RUNBOOK_BASE = baseFlag > 0 ? process.argv[baseFlag + 1] : 'docs/runbook.md';
+const runbook = (alert) => `${RUNBOOK_BASE}#${alert.toLowerCase()}`;
+
+/** The APIService the adapter serves (manifests/apiservice): kube-apiserver reports its availability. */
+export const APISERVICE = 'v1beta1.external.metrics.k8s.io';
+
 export const M = {
   predicted: 'deepscaler_predicted_demand',
   actual: 'deepscaler_actual_demand',
@@ -122,7 +137,7 @@ export function dashboard() {
         [`max by (namespace, service) (${M.actual}{${SEL}, feature="cpu_cores"})`, 'actual {{namespace}}/{{service}}'],
       ],
       { h, w, x: 0, y: 1 },
-      { unit: 'short' },
+      { unit: CPU_UNIT },
     ),
     panel(
       'Predicted vs actual request rate',
@@ -299,6 +314,7 @@ export function alertGroups() {
             summary: 'DeepScaler predictions for {{ $labels.namespace }}/{{ $labels.app }} are stale',
             description:
               'The data behind the served replica counts is older than the configured max age; the fallback policy applies. Check the metrics source (Prometheus) and the adapter logs.',
+            runbook_url: runbook('DeepScalerPredictionsStale'),
           },
         },
         {
@@ -309,6 +325,7 @@ export function alertGroups() {
           annotations: {
             summary: 'DeepScaler has served {{ $labels.namespace }}/{{ $labels.app }} from the {{ $labels.policy }} fallback for 15 minutes',
             description: 'Replica counts are not coming from the forecast. Check that a model is loaded and the source delivers data.',
+            runbook_url: runbook('DeepScalerFallbackActive'),
           },
         },
         {
@@ -320,6 +337,7 @@ export function alertGroups() {
             summary: 'More than 5 % of external metrics API requests fail',
             description:
               'HPAs using DeepScaler metrics get errors (ScalingActive=False, FailedGetExternalMetric) and will not scale down. See `kubectl describe hpa` and the adapter logs.',
+            runbook_url: runbook('DeepScalerAPIErrors'),
           },
         },
         {
@@ -329,6 +347,7 @@ export function alertGroups() {
           annotations: {
             summary: 'DeepScaler failed to load the model for {{ $labels.app }}',
             description: 'The adapter keeps the previous model or the cold-start fallback. Check the model file and the adapter logs.',
+            runbook_url: runbook('DeepScalerModelLoadFailures'),
           },
         },
         {
@@ -340,6 +359,7 @@ export function alertGroups() {
             summary: 'DeepScaler cannot read metrics for {{ $labels.app }}',
             description:
               'Steps failed to read the metrics source; predictions will go stale. Check the Prometheus URL in the configuration and the adapter logs.',
+            runbook_url: runbook('DeepScalerSourceErrors'),
           },
         },
         {
@@ -349,6 +369,21 @@ export function alertGroups() {
           annotations: {
             summary: 'A DeepScaler adapter runs with --insecure-allow-all',
             description: 'Authorization is off: anyone who reaches the adapter may read every metric. Remove the flag; it is for local development only.',
+            runbook_url: runbook('DeepScalerAuthorizationDisabled'),
+          },
+        },
+        {
+          // kube-apiserver's own gauge (kube-aggregator), scraped wherever Prometheus scrapes the
+          // API server (kube-prometheus does): the HPA path, whatever the adapter itself reports.
+          alert: 'DeepScalerAPIServiceUnavailable',
+          expr: `max by (name) (aggregator_unavailable_apiservice{name="${APISERVICE}"}) == 1`,
+          for: '5m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: `APIService ${APISERVICE} is unavailable`,
+            description:
+              'kube-apiserver cannot reach the external metrics API: every HPA on an External metric fails (FailedGetExternalMetric) and holds its replicas. Check `kubectl get apiservice` (its message says why), the adapter pods and their caBundle.',
+            runbook_url: runbook('DeepScalerAPIServiceUnavailable'),
           },
         },
         {
@@ -360,6 +395,7 @@ export function alertGroups() {
             summary: 'No DeepScaler adapter is being scraped',
             description:
               'Prometheus has no healthy deepscaler-adapter target: either the adapter is down (HPAs lose their metric) or the scrape configuration is wrong.',
+            runbook_url: runbook('DeepScalerAdapterDown'),
           },
         },
       ],

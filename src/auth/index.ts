@@ -81,7 +81,7 @@ export interface AuthenticationSource {
 
 export { Authenticator, classifyCertificate, type AuthenticationResult, type CertificateIdentity, type DistinctHeaders } from './authenticate.js';
 export { Authorizer, forbiddenMessage } from './authorize.js';
-export { issueCertificate } from './certificates.js';
+export { issueCertificate, type KeyPairPem } from './certificates.js';
 export { DEFAULT_REVIEW_TIMEOUT_MS } from './inflight.js';
 export { watchCertificateFile, type PemSource } from './pem-file.js';
 export { acceptableCAsPem, buildAuthenticationSettings, fileAuthentication } from './settings.js';

@@ -40,6 +40,11 @@ import {
 } from '../graph/index.js';
 import { writeDirAtomic, progressBar, type Progress } from '../util/index.js';
 
+/** The range held no sample at all: nothing is written and the command exits 1. */
+export class EmptyDatasetError extends Error {
+  override readonly name = 'EmptyDatasetError';
+}
+
 export interface CollectOptions {
   readonly prometheus: string;
   readonly namespace: string;
@@ -199,6 +204,17 @@ export async function runCollect(options: CollectOptions): Promise<CollectResult
     await source.close();
   }
   const dataset = framesToDataset(frames, options.stepSeconds);
+  const gaps = gapSummary(dataset);
+  if (gaps.values > 0 && gaps.gaps === gaps.values) {
+    bar?.finish();
+    // Not one sample: wrong namespace, time range or templates. Writing it would replace a good
+    // folder with nothing to train on.
+    throw new EmptyDatasetError(
+      `no data at all: every one of the ${gaps.values} values is missing (namespace "${options.namespace}", ` +
+        `${new Date(options.startMs).toISOString()} .. ${new Date(options.endMs).toISOString()}); ${options.out} was not written. ` +
+        'Check the namespace, the time range and the templates against Prometheus.',
+    );
+  }
   const { origin, graph } = await buildGraph(options, client, services);
   bar?.finish();
 
@@ -210,7 +226,7 @@ export async function runCollect(options: CollectOptions): Promise<CollectResult
     files.forEach((text, name) => writeFileSync(join(dir, name), text));
     writeFileSync(join(dir, GRAPH_FILE), formatCallGraph({ origin, graph }));
   });
-  return { dataset, graph, gaps: gapSummary(dataset), requests: client.requests + source.client.requests };
+  return { dataset, graph, gaps, requests: client.requests + source.client.requests };
 }
 
 interface CollectFlags {
@@ -296,7 +312,7 @@ export function registerCollect(program: Command): void {
     .addHelpText(
       'after',
       '\nExample:\n  deepscaler collect --prometheus http://127.0.0.1:9090 --namespace boutique --start now-24h --step 30s --out data/boutique-live\n' +
-        '\nPrints a summary of gaps (missing samples stay gaps, never 0). Exit code 2 on bad flags, 1 when Prometheus fails.',
+        '\nPrints a summary of gaps (missing samples stay gaps, never 0). Exit code 2 on bad flags, 1 when Prometheus fails or returns no data at all (nothing is written then).',
     )
     .action(async (flags: CollectFlags) => {
       const options = optionsFromFlags(flags, Date.now());

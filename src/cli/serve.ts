@@ -152,7 +152,12 @@ export async function runServe(given: ServeFlags): Promise<void> {
   });
   await loop.start();
   firstSnapshots = true;
-  const grpc = resolveGrpcFlags(flags, api.host, api.tls, api.clientCa);
+  const grpc = resolveGrpcFlags(
+    api.grpcClientCaFile !== null && flags.grpcClientCaFile === undefined ? { ...flags, grpcClientCaFile: api.grpcClientCaFile } : flags,
+    api.host,
+    api.tls,
+    api.clientCa,
+  );
   const grpcServer = grpc === null ? null : await startGrpcServer({ ...grpc, snapshots: store, logger: log, registry });
 
   let kubeconfigPath: string | null = null;

@@ -29,4 +29,6 @@ export {
   rejectUnknownKeys,
   stepIntervalSeconds,
   type NumberRule,
+  describe,
 } from './validate.js';
+export { checkSchema, fieldPath, text } from './schema-check.js';

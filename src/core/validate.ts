@@ -48,7 +48,8 @@ export class Problems {
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-function describe(value: unknown): string {
+/** A value as an error message shows it: `"text"`, `a list`, `nothing`, … */
+export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';

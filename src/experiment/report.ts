@@ -128,7 +128,6 @@ export function frontierSvg(result: ExperimentResult, title: string): string {
     width: 820,
     height: 380,
     markers: true,
-    legendOutside: true,
   });
 }
 

@@ -35,4 +35,4 @@ export function emptyCallGraph(services: readonly string[]): CallGraph {
 
 export { formatCallGraph, GRAPH_FILE, readCallGraphFile, type GraphOrigin } from './file.js';
 export { parseCallGraphSpec, restrictCallGraph, topologyGraphFor, type CallGraphSpec } from './select.js';
-export { loadTopology, topologyCallGraph, type Topology } from './topology.js';
+export { loadTopology, topologyCallGraph, topologySchema, type Topology } from './topology.js';

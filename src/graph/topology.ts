@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { CallGraph } from './index.js';
-import { ConfigError, expectArray, expectNumber, expectObject, expectString, optionalNumber } from '../core/index.js';
+import { z } from 'zod';
+import { checkSchema, ConfigError, expectString, text } from '../core/index.js';
 
 export interface TopologyService {
   readonly name: string;
@@ -26,6 +27,35 @@ export interface Topology {
   readonly edges: readonly TopologyEdge[];
 }
 
+/** A topology file; unknown keys fail (a `calls:` typo must not run a zero-edge simulation). */
+export const topologySchema = z
+  .strictObject({
+    name: text(),
+    /** Where the services, CPU settings and edges come from (repository, commit, files). */
+    source: text().optional(),
+    entry: text(),
+    services: z
+      .array(
+        z.strictObject({
+          name: text(),
+          cpuRequestMillicores: z.number().min(1),
+          cpuLimitMillicores: z.number().min(1).optional(),
+        }),
+      )
+      .min(1),
+    // `edges:` with nothing under it (YAML null) is an application without calls.
+    edges: z.array(z.strictObject({ from: text(), to: text(), callsPerRequest: z.number().min(0) })).nullish(),
+  })
+  .superRefine((topology, ctx) => {
+    const known = new Set(topology.services.map((s) => s.name));
+    if (!known.has(topology.entry)) ctx.addIssue({ code: 'custom', path: ['entry'], message: `"${topology.entry}" is not one of the services` });
+    (topology.edges ?? []).forEach((edge, i) => {
+      for (const field of ['from', 'to'] as const) {
+        if (!known.has(edge[field])) ctx.addIssue({ code: 'custom', path: ['edges', i, field], message: `"${edge[field]}" is not one of the services` });
+      }
+    });
+  });
+
 export function parseTopology(text: string, origin: string): Topology {
   let raw: unknown;
   try {
@@ -33,25 +63,13 @@ export function parseTopology(text: string, origin: string): Topology {
   } catch (err) {
     throw new ConfigError(`${origin}: not valid YAML: ${(err as Error).message}`);
   }
-  const root = expectObject(raw, origin);
-  const name = expectString(root['name'], `${origin}: name`);
-  const entry = expectString(root['entry'], `${origin}: entry`);
-  const services = expectArray(root['services'], `${origin}: services`).map((item, i) => {
-    const path = `${origin}: services[${i}]`;
-    const obj = expectObject(item, path);
-    const request = expectNumber(obj['cpuRequestMillicores'], `${path}.cpuRequestMillicores`, { min: 1 });
-    const limit = optionalNumber(obj['cpuLimitMillicores'], `${path}.cpuLimitMillicores`, { min: 1 });
-    return { name: expectString(obj['name'], `${path}.name`), cpuRequestMillicores: request, cpuLimitMillicores: limit ?? null };
-  });
-  const known = new Set(services.map((s) => s.name));
-  if (!known.has(entry)) throw new ConfigError(`${origin}: entry: "${entry}" is not one of the services`);
-  const edges = expectArray(root['edges'] ?? [], `${origin}: edges`).map((item, i) => {
-    const path = `${origin}: edges[${i}]`;
-    const obj = expectObject(item, path);
-    const { from, to } = expectEdgeEnds(obj, path, known);
-    return { from, to, callsPerRequest: expectNumber(obj['callsPerRequest'], `${path}.callsPerRequest`, { min: 0 }) };
-  });
-  return { name, entry, services, edges };
+  const topology = checkSchema(topologySchema, raw, `${origin}:`);
+  return {
+    name: topology.name,
+    entry: topology.entry,
+    services: topology.services.map((s) => ({ name: s.name, cpuRequestMillicores: s.cpuRequestMillicores, cpuLimitMillicores: s.cpuLimitMillicores ?? null })),
+    edges: topology.edges ?? [],
+  };
 }
 
 /** An edge's `from` and `to`, each one of the `known` services (shared with graph.json). */

@@ -22,8 +22,6 @@ export interface ChartOptions {
   readonly height?: number;
   /** Draw each data point as a dot (for sparse series such as frontiers). */
   readonly markers?: boolean;
-  /** Put the legend right of the plot, clear of the data. */
-  readonly legendOutside?: boolean;
 }
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -82,12 +80,22 @@ function frame(width: number, height: number, title: string, body: string[]): st
   ].join('\n');
 }
 
-/** A line chart with axes, ticks, axis labels and a legend (top right). */
+/** Width of `text` at font-size 11 in a sans-serif font, generously (no font metrics here). */
+const textWidth = (text: string): number => Math.ceil(text.length * 6.8);
+const LEGEND_ROW = 14;
+const LEGEND_SWATCH = 24;
+
+/**
+ * A line chart with axes, ticks, axis labels and a legend to the right of the plot, where it can
+ * never cover the data; the plot gives up the room the longest name needs. A series with a single
+ * point (or a run of one point between gaps) is drawn as a dot, not an invisible zero-length line.
+ */
 export function lineChartSvg(series: readonly LineSeries[], options: ChartOptions): string {
   const width = options.width ?? 720;
-  const height = options.height ?? 320;
-  const legendWidth = options.legendOutside ? 150 : 0;
-  const plotW = width - MARGIN.left - MARGIN.right - legendWidth;
+  const legendW = series.length === 0 ? 0 : LEGEND_SWATCH + Math.max(...series.map((s) => textWidth(s.name))) + 8;
+  const height = Math.max(options.height ?? 320, MARGIN.top + series.length * LEGEND_ROW + 8 + MARGIN.bottom);
+  const plotW = Math.max(80, width - MARGIN.left - MARGIN.right - legendW);
+  const svgWidth = MARGIN.left + plotW + MARGIN.right + legendW;
   const plotH = height - MARGIN.top - MARGIN.bottom;
   const [x0, x1] = extent(series.flatMap((s) => [...seriesX(s)]));
   const [y0, y1] = extent(series.flatMap((s) => [...seriesY(s)]));
@@ -119,7 +127,12 @@ export function lineChartSvg(series: readonly LineSeries[], options: ChartOption
     }
     const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
     for (const points of segments.filter((p) => p.length > 0)) {
-      body.push(`<polyline fill="none" stroke="${color}" stroke-width="1.3"${dash} points="${points.join(' ')}"/>`);
+      if (points.length === 1 && !options.markers) {
+        const [cx, cy] = points[0]!.split(',');
+        body.push(`<circle cx="${cx}" cy="${cy}" r="2.5" fill="${color}"/>`);
+      } else {
+        body.push(`<polyline fill="none" stroke="${color}" stroke-width="1.3"${dash} points="${points.join(' ')}"/>`);
+      }
     }
     if (options.markers) {
       for (let k = 0; k < s.values.length; k++) {
@@ -127,12 +140,12 @@ export function lineChartSvg(series: readonly LineSeries[], options: ChartOption
         if (Number.isFinite(y) && Number.isFinite(xs[k]!)) body.push(`<circle cx="${px(xs[k]!).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${color}"/>`);
       }
     }
-    const ly = MARGIN.top + 10 + i * 14;
-    const lx = options.legendOutside ? MARGIN.left + plotW + 12 : MARGIN.left + plotW - 150;
+    const ly = MARGIN.top + 10 + i * LEGEND_ROW;
+    const lx = MARGIN.left + plotW + MARGIN.right;
     body.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash}/>`);
-    body.push(`<text x="${lx + 24}" y="${ly}">${escapeXml(s.name)}</text>`);
+    body.push(`<text x="${lx + LEGEND_SWATCH}" y="${ly}">${escapeXml(s.name)}</text>`);
   });
-  return frame(width, height, options.title, body);
+  return frame(svgWidth, height, options.title, body);
 }
 
 export interface HeatmapOptions extends ChartOptions {

@@ -3,6 +3,7 @@
  * spell them) and what they resolve to. The serve command adds them with `addApiServerFlags` and
  * hands `resolveApiServerFlags(...)` to `startApiServer`.
  */
+import { ApiregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,9 +22,20 @@ import {
   type KeyPairSource,
 } from '../auth/index.js';
 import { expectNumber, ConfigError } from '../core/index.js';
-import { watchAuthenticationConfigMap, clusterConfig, KubeAccessReviewer, KubeTokenReviewer } from '../kube/index.js';
+import {
+  watchAuthenticationConfigMap,
+  clusterConfig,
+  KubeAccessReviewer,
+  KubeTokenReviewer,
+  parseObjectRef,
+  startServingCertificateKeeper,
+  type ServingCertificateKeeper,
+} from '../kube/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { writeFileAtomic } from '../util/index.js';
+
+/** The shipped Service (manifests/base/service.yaml). */
+const DEFAULT_SERVICE = 'deepscaler/deepscaler-adapter';
 
 export interface ApiServerFlags {
   readonly bindAddress: string;
@@ -31,6 +43,10 @@ export interface ApiServerFlags {
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;
   readonly certDir: string;
+  readonly certSecret?: string;
+  readonly grpcClientSecret?: string;
+  readonly service?: string;
+  readonly apiservice?: string;
   readonly clientCaFile?: string;
   readonly requestheaderClientCaFile?: string;
   readonly requestheaderAllowedNames?: string;
@@ -51,8 +67,25 @@ export function addApiServerFlags(command: Command): Command {
     .option('--tls-private-key-file <path>', 'key of --tls-cert-file')
     .option(
       '--cert-dir <dir>',
-      'where the self-signed serving certificate and the local client CA are kept when no --tls-cert-file is given',
-      '.deepscaler/certs',
+      'where the self-made serving certificate and the local client CA are kept when no --tls-cert-file is given; env DEEPSCALER_CERT_DIR (the image: /tmp/deepscaler/certs)',
+      process.env['DEEPSCALER_CERT_DIR'] ?? '.deepscaler/certs',
+    )
+    .option(
+      '--cert-secret <namespace/name>',
+      'make the serving certificate and its CA and keep them in this Secret, shared by every replica (needs a cluster); instead of --tls-cert-file',
+    )
+    .option(
+      '--grpc-client-secret <namespace/name>',
+      "with --cert-secret: issue KEDA's gRPC client certificate from the same CA into this Secret (tls.crt, tls.key, ca.crt; for a ClusterTriggerAuthentication) and require client certificates from that CA",
+    )
+    .option(
+      '--service <namespace/name>',
+      'the Service in front of the adapter: the names of the --cert-secret certificate, and what --apiservice must point at',
+      DEFAULT_SERVICE,
+    )
+    .option(
+      '--apiservice <name>',
+      'check at start-up and every 5 min that this APIService (e.g. v1beta1.external.metrics.k8s.io) points at --service, warning loudly when another backend owns it; with --cert-secret also keep its caBundle equal to the CA',
     )
     .option('--client-ca-file <path>', 'CA bundle for client certificates (user = CN, groups = O); instead of the cluster ConfigMap')
     .option('--requestheader-client-ca-file <path>', 'CA bundle of the front proxy (aggregator) client certificate; instead of the cluster ConfigMap')
@@ -81,6 +114,8 @@ export interface ResolvedApiServer {
   readonly accessReviewer: AccessReviewer | null;
   readonly insecureAllowAll: boolean;
   readonly reviewCacheTtlMs: number;
+  /** With --grpc-client-secret: the CA gRPC clients' certificates must chain to. */
+  readonly grpcClientCaFile: string | null;
   /** Set when no cluster is used: a local CA and a system:masters client certificate for curl/kubectl. */
   readonly localClient: LocalClientFiles | null;
   /** The watched --client-ca-file (or local client CA), for the gRPC server to share; null with the ConfigMap. */
@@ -159,13 +194,47 @@ export async function resolveApiServerFlags(flags: ApiServerFlags, logger: Logge
   if (Boolean(flags.tlsCertFile) !== Boolean(flags.tlsPrivateKeyFile)) {
     throw new ConfigError('--tls-cert-file and --tls-private-key-file: give both or neither');
   }
-  const servingFiles =
-    flags.tlsCertFile && flags.tlsPrivateKeyFile
-      ? { certFile: flags.tlsCertFile, keyFile: flags.tlsPrivateKeyFile }
-      : ensureSelfSignedCertificate(flags.certDir, ['localhost', '127.0.0.1', '::1', ...(flags.bindAddress === '127.0.0.1' ? [] : [flags.bindAddress])]);
-  const tls = watchKeyPair(servingFiles, logger);
-
+  if (flags.certSecret !== undefined && flags.tlsCertFile !== undefined) {
+    throw new ConfigError('--cert-secret and --tls-cert-file: the certificate comes from one of them, give only one');
+  }
+  if (flags.grpcClientSecret !== undefined && flags.certSecret === undefined) {
+    throw new ConfigError('--grpc-client-secret needs --cert-secret: the client certificate is signed by the CA kept there');
+  }
   const kubeConfig = clusterConfig(flags.kubeconfig);
+  let keeper: ServingCertificateKeeper | null = null;
+  if (flags.certSecret !== undefined || flags.apiservice !== undefined) {
+    if (kubeConfig === null) throw new ConfigError('--cert-secret and --apiservice need a cluster: run in a pod or give --kubeconfig');
+    const ref = (text: string, flag: string): ReturnType<typeof parseObjectRef> => {
+      try {
+        return parseObjectRef(text, flag);
+      } catch (err) {
+        throw new ConfigError((err as Error).message);
+      }
+    };
+    keeper = await startServingCertificateKeeper({
+      secrets: kubeConfig.makeApiClient(CoreV1Api),
+      apiServices: kubeConfig.makeApiClient(ApiregistrationV1Api),
+      secret: flags.certSecret !== undefined ? ref(flags.certSecret, '--cert-secret') : null,
+      clientSecret: flags.grpcClientSecret !== undefined ? ref(flags.grpcClientSecret, '--grpc-client-secret') : null,
+      service: ref(flags.service ?? DEFAULT_SERVICE, '--service'),
+      apiService: flags.apiservice ?? null,
+      certDir: flags.certDir,
+      logger,
+    });
+  }
+  const servingFiles =
+    keeper?.files ??
+    (flags.tlsCertFile && flags.tlsPrivateKeyFile
+      ? { certFile: flags.tlsCertFile, keyFile: flags.tlsPrivateKeyFile }
+      : ensureSelfSignedCertificate(flags.certDir, ['localhost', '127.0.0.1', '::1', ...(flags.bindAddress === '127.0.0.1' ? [] : [flags.bindAddress])]));
+  let tls: KeyPairSource;
+  try {
+    tls = watchKeyPair(servingFiles, logger);
+  } catch (err) {
+    keeper?.close();
+    throw err;
+  }
+
   const fromFiles = Boolean(flags.clientCaFile || flags.requestheaderClientCaFile);
   let localClient: LocalClientFiles | null = null;
   let authentication: AuthenticationSource;
@@ -195,6 +264,7 @@ export async function resolveApiServerFlags(flags: ApiServerFlags, logger: Logge
     tls.close();
     clientCa?.close();
     requestHeaderCa?.close();
+    keeper?.close();
     throw err;
   }
   return {
@@ -208,8 +278,10 @@ export async function resolveApiServerFlags(flags: ApiServerFlags, logger: Logge
     reviewCacheTtlMs,
     localClient,
     clientCa,
+    grpcClientCaFile: flags.grpcClientSecret !== undefined ? (keeper?.caFile ?? null) : null,
     close: () => {
       tls.close();
+      keeper?.close();
       authentication.close();
     },
   };

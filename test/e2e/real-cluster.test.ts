@@ -4,17 +4,20 @@
  * loopback). What each step proves is in docs/e2e.md. Needs `bash test/e2e/cluster/build.sh` once.
  */
 import { expect } from 'chai';
+import * as grpc from '@grpc/grpc-js';
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { startAdapter, type RunningAdapter } from './cluster/adapter.js';
+import { makeClients, rejection, unary } from '../unit/grpc/support.js';
+import { ADAPTER_HOSTNAME, startAdapter, type RunningAdapter } from './cluster/adapter.js';
 import { missingBinaries } from './cluster/binaries.js';
 import { makeLeaf } from './cluster/certs.js';
 import { startControlPlane, type ControlPlane } from './cluster/control-plane.js';
 import { kubectl, kubectlOk } from './cluster/kubectl.js';
 import { promtoolCheckRules, startScrapingPrometheus, type ScrapingPrometheus } from './cluster/prometheus.js';
-import { waitFor } from './cluster/proc.js';
+import { freePort, waitFor } from './cluster/proc.js';
 import {
   ADAPTER_NAMESPACE,
   ADAPTER_SERVICE_ACCOUNT,
@@ -213,9 +216,12 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     writeDataset(dataset);
     const configFile = join(runDir, 'adapter-config.yaml');
     writeFileSync(configFile, adapterConfig(dataset));
-    adapter = await startAdapter({ dir: runDir, configFile, kubeconfig: adapterKubeconfig });
-
-    await registerAdapter(admin, adapter.port, adapter.ca.cert);
+    // The default install path, no certificate step: the shipped APIService (no caBundle), then the
+    // adapter with the shipped Deployment's arguments. It makes its certificate (Secret
+    // deepscaler/deepscaler-adapter-tls) and sets the caBundle itself; only then can it be Available.
+    const port = await freePort();
+    await registerAdapter(admin, port);
+    adapter = await startAdapter({ dir: runDir, manifests: join(REPO_ROOT, 'manifests'), configFile, kubeconfig: adapterKubeconfig, port });
     await waitApiServiceAvailable(admin, 90_000);
 
     // Prometheus scrapes from the start so rate() windows fill while the other tests run. It
@@ -231,8 +237,8 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
           job: 'deepscaler-adapter',
           target: `127.0.0.1:${adapter.port}`,
           scheme: 'https',
-          caFile: adapter.ca.cert,
-          serverName: 'deepscaler-adapter.deepscaler.svc',
+          caFile: adapter.caFile,
+          serverName: ADAPTER_HOSTNAME,
           certFile: promCert.cert,
           keyFile: promCert.key,
         },
@@ -265,6 +271,7 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
       'ServiceAccount',
       'ClusterRole',
       'ClusterRoleBinding',
+      'Role',
       'RoleBinding',
       'ConfigMap',
       'Deployment',
@@ -301,6 +308,81 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
       ]),
     );
     expect(r2.code, r2.stderr).to.equal(0);
+  });
+
+  it('reaches APIService Available with no manual certificate step: the adapter made its certificate and set the caBundle', async function () {
+    const admin = plane.adminKubeconfig;
+    const secret = JSON.parse(await kubectlOk(admin, ['-n', ADAPTER_NAMESPACE, 'get', 'secret', 'deepscaler-adapter-tls', '-o', 'json'])) as {
+      type: string;
+      data: Record<string, string>;
+    };
+    expect(secret.type).to.equal('kubernetes.io/tls');
+    const ca = Buffer.from(secret.data['ca.crt']!, 'base64').toString('utf8');
+    expect(ca).to.equal(readFileSync(adapter.caFile, 'utf8'));
+    const apiService = JSON.parse(await kubectlOk(admin, ['get', 'apiservice', 'v1beta1.external.metrics.k8s.io', '-o', 'json'])) as {
+      spec: { caBundle?: string };
+      status: { conditions: { type: string; status: string }[] };
+    };
+    expect(apiService.spec.caBundle).to.equal(secret.data['ca.crt']);
+    expect(apiService.status.conditions.find((c) => c.type === 'Available')?.status).to.equal('True');
+    // The certificate the aggregator verified is the one in the Secret, for <service>.<namespace>.svc.
+    const leaf = new X509Certificate(Buffer.from(secret.data['tls.crt']!, 'base64'));
+    expect(leaf.checkHost(ADAPTER_HOSTNAME)).to.equal(ADAPTER_HOSTNAME);
+    expect(leaf.verify(new X509Certificate(ca).publicKey)).to.equal(true);
+    expect(adapter.proc.tail()).to.not.contain('POINTS AT ANOTHER BACKEND');
+  });
+
+  it('the keda variant installs no APIService, leaves the registered one alone, and serves KEDA over mutual TLS with a client certificate it issued', async function () {
+    this.timeout(180_000);
+    const admin = plane.adminKubeconfig;
+    const variantDir = join(REPO_ROOT, 'manifests', 'overlays', 'keda');
+    const variant = kustomize(variantDir);
+    expect(variant.filter((o) => o.kind === 'APIService')).to.deep.equal([]);
+    const args = variant.find((o) => o.kind === 'Deployment');
+    expect(JSON.stringify(args)).to.not.contain('--apiservice');
+
+    // Every APIService with what it routes to and trusts (status may change on its own).
+    const apiServices = async (): Promise<string> =>
+      kubectlOk(admin, ['get', 'apiservices', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.service} {.spec.caBundle}{"\\n"}{end}']);
+    const before = await apiServices();
+    // The variant's RBAC as shipped (its Role in KEDA's namespace included). Its Service and
+    // Deployment stay out: this cluster reaches the adapter through the ExternalName Service.
+    await kubectlOk(admin, ['create', 'namespace', 'keda']);
+    const rbacKinds = new Set(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    await kubectlOk(admin, ['apply', '-f', '-'], toYaml(variant.filter((o) => rbacKinds.has(o.kind))));
+
+    // The adapter as the variant runs it, with only its ServiceAccount (and the variant's RBAC).
+    const token = await serviceAccountToken(admin, ADAPTER_NAMESPACE, ADAPTER_SERVICE_ACCOUNT);
+    const kedaAdapter = await startAdapter({
+      dir: runDir,
+      name: 'adapter-keda',
+      manifests: variantDir,
+      configFile: join(runDir, 'adapter-config.yaml'),
+      kubeconfig: plane.tokenKubeconfig('adapter-sa-keda', token),
+    });
+    try {
+      const client = JSON.parse(await kubectlOk(admin, ['-n', 'keda', 'get', 'secret', 'deepscaler-keda-client', '-o', 'json'])) as {
+        data: Record<string, string>;
+      };
+      const pem = (k: string): Buffer => Buffer.from(client.data[k]!, 'base64');
+      expect(pem('ca.crt').toString()).to.equal(readFileSync(kedaAdapter.caFile, 'utf8'));
+
+      const health = (credentials: grpc.ChannelCredentials): Promise<unknown> => {
+        const c = makeClients(kedaAdapter.grpcPort, credentials, {
+          'grpc.ssl_target_name_override': ADAPTER_HOSTNAME,
+          'grpc.use_local_subchannel_pool': 1,
+        }).health;
+        return unary(c, 'Check', { service: '' }).finally(() => c.close());
+      };
+      // KEDA's view: the ClusterTriggerAuthentication's three keys.
+      expect(await health(grpc.credentials.createSsl(pem('ca.crt'), pem('tls.key'), pem('tls.crt')))).to.deep.equal({ status: 'SERVING' });
+      expect((await rejection(health(grpc.credentials.createSsl(pem('ca.crt'))))).code, 'no client certificate').to.equal(grpc.status.UNAVAILABLE);
+
+      expect(await apiServices(), 'no APIService created or changed').to.equal(before);
+      expect(kedaAdapter.proc.tail()).to.not.contain('APIService');
+    } finally {
+      await kedaAdapter.stop();
+    }
   });
 
   it('serves discovery through the aggregator (kubectl get --raw) listing the desired-replicas metric', async function () {

@@ -1,21 +1,28 @@
 /**
- * The adapter as users run it: `node dist/src/cli/main.js serve ...` as its own process, with a
- * serving certificate for `deepscaler-adapter.deepscaler.svc` and the ServiceAccount kubeconfig,
- * so authentication comes from kube-system/extension-apiserver-authentication like in a pod.
+ * The adapter as users run it: `node dist/src/cli/main.js serve ...` as its own process with the
+ * shipped Deployment's own arguments (read with kubectl kustomize from the manifests directory), so
+ * it makes its serving certificate the way it does in a pod (--cert-secret) and keeps the
+ * APIService's caBundle (--apiservice). Only what a process on 127.0.0.1 needs differs: the bind
+ * address, free ports, a certificate folder in the run directory, the test's configuration and the
+ * ServiceAccount kubeconfig (authentication then comes from kube-system/extension-apiserver-authentication
+ * like in a pod).
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCa, makeLeaf, type Ca, type CertPair } from './certs.js';
 import { httpsGet, type HttpResult, type TlsIdentity } from './http.js';
 import { freePort, startProcess, waitFor, type Managed } from './proc.js';
-import { ADAPTER_NAMESPACE, ADAPTER_SERVICE, REPO_ROOT } from './register.js';
+import { ADAPTER_NAMESPACE, ADAPTER_SERVICE, REPO_ROOT, kustomize } from './register.js';
+
+/** The name the aggregator (and Prometheus) verify the adapter's certificate for. */
+export const ADAPTER_HOSTNAME = `${ADAPTER_SERVICE}.${ADAPTER_NAMESPACE}.svc`;
 
 export interface RunningAdapter {
   readonly url: string;
   readonly port: number;
-  /** CA of the serving certificate: the APIService caBundle. */
-  readonly ca: Ca;
+  readonly grpcPort: number;
+  /** CA of the serving certificate the adapter made (what it put into the APIService caBundle). */
+  readonly caFile: string;
+  readonly args: readonly string[];
   readonly proc: Managed;
   /** GET on the adapter itself (not through the aggregator) with the given client identity. */
   get(path: string, id: Omit<TlsIdentity, 'ca'>): Promise<HttpResult>;
@@ -24,57 +31,65 @@ export interface RunningAdapter {
 
 export interface AdapterOptions {
   readonly dir: string;
+  /** Names the log and certificate folder (two adapters may run in one test). */
+  readonly name?: string;
+  /** Whose Deployment arguments to use: a kustomization directory (manifests/, an overlay). */
+  readonly manifests: string;
   readonly configFile: string;
   /** Kubeconfig of the adapter's ServiceAccount. */
   readonly kubeconfig: string;
-  readonly extraArgs?: readonly string[];
+  /** The HTTPS port (chosen beforehand when the APIService must name it). */
+  readonly port?: number;
+}
+
+/** Flags of the pod that a process on loopback replaces. */
+const POD_ONLY = ['--config', '--bind-address', '--secure-port', '--cert-dir'];
+
+export function deploymentArgs(manifests: string): string[] {
+  const deployment = kustomize(manifests).find((o) => o.kind === 'Deployment' && o.metadata.name === ADAPTER_SERVICE);
+  if (deployment === undefined) throw new Error(`e2e: ${manifests} has no Deployment ${ADAPTER_SERVICE}`);
+  const spec = deployment['spec'] as { template: { spec: { containers: { args?: string[] }[] } } };
+  return spec.template.spec.containers[0]?.args ?? [];
 }
 
 export async function startAdapter(opts: AdapterOptions): Promise<RunningAdapter> {
-  const ca = makeCa(opts.dir, 'adapter', 'deepscaler-e2e-adapter-ca');
-  // The aggregator verifies <service>.<namespace>.svc; localhost/127.0.0.1 are for direct calls.
-  const serving: CertPair = makeLeaf(opts.dir, ca, 'adapter-serving', {
-    subject: `/CN=${ADAPTER_SERVICE}.${ADAPTER_NAMESPACE}.svc`,
-    usage: 'server',
-    sans: [`DNS:${ADAPTER_SERVICE}.${ADAPTER_NAMESPACE}.svc`, 'DNS:localhost', 'IP:127.0.0.1'],
-  });
-  const port = await freePort();
+  const name = opts.name ?? 'adapter';
+  const shipped = deploymentArgs(opts.manifests);
+  if (shipped[0] !== 'serve') throw new Error(`e2e: the Deployment in ${opts.manifests} does not run serve: ${shipped.join(' ')}`);
+  const kept = shipped.slice(1).filter((a) => !POD_ONLY.includes(a.split('=')[0]!));
+  const port = opts.port ?? (await freePort());
+  const grpcPort = await freePort();
+  const certDir = join(opts.dir, `${name}-certs`);
   const url = `https://127.0.0.1:${port}`;
   const main = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-  // The gRPC scaler listens on a fixed default port (9443); give it a free one so parallel runs
-  // on this machine cannot collide.
-  const help = execFileSync(process.execPath, [main, 'serve', '--help'], { encoding: 'utf8' });
-  const grpcArgs = help.includes('--grpc-port')
-    ? [`--grpc-port=${await freePort()}`, ...(help.includes('--grpc-bind-address') ? ['--grpc-bind-address=127.0.0.1'] : [])]
-    : [];
   const args = [
     main,
     'serve',
+    ...kept,
     `--config=${opts.configFile}`,
     '--bind-address=127.0.0.1',
     `--secure-port=${port}`,
-    `--tls-cert-file=${serving.cert}`,
-    `--tls-private-key-file=${serving.key}`,
-    `--cert-dir=${join(opts.dir, 'adapter-certs')}`,
+    `--cert-dir=${certDir}`,
     `--kubeconfig=${opts.kubeconfig}`,
-    ...grpcArgs,
-    ...(opts.extraArgs ?? []),
+    `--grpc-port=${grpcPort}`,
   ];
-  writeFileSync(join(opts.dir, 'adapter.cmd'), `node ${args.join(' ')}\n`);
-  const proc = startProcess('adapter', process.execPath, args, join(opts.dir, 'adapter.log'), {
+  writeFileSync(join(opts.dir, `${name}.cmd`), `node ${args.join(' ')}\n`);
+  const proc = startProcess(name, process.execPath, args, join(opts.dir, `${name}.log`), {
     cwd: opts.dir,
     env: { ...process.env, LOG_LEVEL: process.env['E2E_ADAPTER_LOG_LEVEL'] ?? 'info' },
   });
-  const get = (path: string, id: Omit<TlsIdentity, 'ca'>): Promise<HttpResult> => httpsGet(`${url}${path}`, { ca: ca.cert, ...id }, 10_000);
+  const caFile = join(certDir, 'ca.crt');
+  const get = (path: string, id: Omit<TlsIdentity, 'ca'>): Promise<HttpResult> =>
+    httpsGet(`${url}${path}`, { ca: caFile, servername: ADAPTER_HOSTNAME, ...id }, 10_000);
   await waitFor(
-    'adapter /readyz',
+    `${name} /readyz`,
     async () => {
-      const r = await get('/readyz', {});
-      return r.status === 200 ? true : undefined;
+      const r = await get('/readyz', {}).catch(() => undefined);
+      return r?.status === 200 ? true : undefined;
     },
     120_000,
     proc,
     500,
   );
-  return { url, port, ca, proc, get, stop: () => proc.stop() };
+  return { url, port, grpcPort, caFile, args: kept, proc, get, stop: () => proc.stop() };
 }

@@ -11,6 +11,8 @@ export interface TlsIdentity {
   readonly cert?: string;
   readonly key?: string;
   readonly token?: string;
+  /** The name the server certificate must carry when it differs from the URL's host. */
+  readonly servername?: string;
 }
 
 export interface HttpResult {
@@ -47,6 +49,7 @@ export function httpsCall(
         key: id.key !== undefined ? readFileSync(id.key) : undefined,
         headers: h,
         timeout: timeoutMs,
+        ...(id.servername !== undefined ? { servername: id.servername } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];

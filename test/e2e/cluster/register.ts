@@ -5,7 +5,6 @@
  * `service.port` is the adapter's real port.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -73,14 +72,17 @@ export async function serviceAccountToken(adminKubeconfig: string, namespace: st
   );
 }
 
-/** Service (ExternalName → localhost) and the shipped APIService with caBundle and port filled in. */
-export async function registerAdapter(adminKubeconfig: string, adapterPort: number, caCertFile: string): Promise<void> {
+/**
+ * Service (ExternalName → localhost) and the shipped APIService as it is (no caBundle: the adapter
+ * fills it in) with the adapter's real port.
+ */
+export async function registerAdapter(adminKubeconfig: string, adapterPort: number): Promise<void> {
   const objs = kustomize(join(REPO_ROOT, 'manifests'));
   const apiService = objs.find((o) => o.kind === 'APIService');
   if (apiService === undefined) throw new Error('e2e: manifests/ has no APIService');
   const spec = apiService['spec'] as { service: { name: string; namespace: string; port: number }; caBundle?: string };
+  if (spec.caBundle !== undefined) throw new Error('e2e: the shipped APIService sets a caBundle; re-applying it would clear the one the adapter keeps');
   spec.service.port = adapterPort;
-  spec.caBundle = readFileSync(caCertFile).toString('base64');
   const service: KubeObject = {
     apiVersion: 'v1',
     kind: 'Service',

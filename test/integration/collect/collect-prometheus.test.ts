@@ -199,4 +199,46 @@ describe('collect from a real Prometheus', function () {
     expect(existsSync(out)).to.equal(false);
     expect(readdirSync(work).filter((n) => n.includes('broken'))).to.deep.equal([]);
   });
+
+  it('exits 1 and writes nothing when the range holds no data at all (a 100 % gap dataset), keeping the previous folder', async () => {
+    const out = join(work, 'empty');
+    const range = ['--start', new Date(START).toISOString(), '--end', new Date(START + 9 * STEP * 1000).toISOString()];
+    await collect([
+      '--prometheus',
+      prometheus.url,
+      '--namespace',
+      'shop',
+      ...range,
+      '--services',
+      'frontend',
+      '--out',
+      out,
+      '--no-progress',
+      '--graph',
+      'none',
+    ]);
+    const before = readdirSync(out).sort();
+    const failure = await collect([
+      '--prometheus',
+      prometheus.url,
+      '--namespace',
+      'no-such-namespace',
+      ...range,
+      '--services',
+      'frontend',
+      '--out',
+      out,
+      '--no-progress',
+      '--graph',
+      'none',
+    ]).then(
+      () => null,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failure, 'collect must fail').to.not.equal(null);
+    expect(failure!.code).to.equal(1);
+    expect(failure!.stderr).to.match(/no data at all: every one of the \d+ values is missing \(namespace "no-such-namespace"/);
+    expect(readdirSync(out).sort()).to.deep.equal(before);
+    expect(readDataset(out).services).to.deep.equal(['frontend']);
+  });
 });

@@ -27,6 +27,22 @@ describe('topology files', () => {
     expect(() => parseTopology(text, 't.yaml')).to.throw('t.yaml: services[0].cpuRequestMillicores: expected a number, got "lots"');
   });
 
+  it('rejects unknown keys (a `calls:` typo must not run a zero-edge simulation) and reports every problem at once', () => {
+    const text =
+      'name: x\nentry: a\nservices:\n  - {name: a, cpuRequestMillicores: 100, cpuLimit: 200}\n  - {name: b, cpuRequestMillicores: 0}\n' +
+      'calls:\n  - {from: a, to: b, callsPerRequest: 1}\n';
+    let message = '';
+    try {
+      parseTopology(text, 't.yaml');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).to.match(/^3 problems:/);
+    expect(message).to.contain('t.yaml: calls: unknown field');
+    expect(message).to.contain('t.yaml: services[0].cpuLimit: unknown field');
+    expect(message).to.contain('t.yaml: services[1].cpuRequestMillicores: must be at least 1, got 0');
+  });
+
   it('turns edges into a directed adjacency in service order, dropping services outside the set', () => {
     const graph = topologyCallGraph(loadTopology('data/topologies/online-boutique.yaml'));
     const services = ['frontend', 'cartservice'];

@@ -114,17 +114,19 @@ describe('shipped manifests', () => {
     expect(unknown, `metrics used by manifests/monitoring but not registered: ${unknown.join(', ')}`).to.deep.equal([]);
   });
 
-  it('require a client certificate on gRPC by default: --grpc-client-ca-file names a file of a mounted Secret', () => {
+  it('require a client certificate on gRPC by default, with no manual step: the CA the adapter makes itself (--cert-dir), or a mounted Secret', () => {
     const deployment = builtDeployment();
     const c = container(deployment);
     const flag = c.args.find((a) => a.startsWith('--grpc-client-ca-file='));
     expect(flag, 'the Deployment passes --grpc-client-ca-file').to.be.a('string');
     const file = flag!.split('=')[1]!;
-    const mount = c.volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`));
-    expect(mount, `a volume is mounted where ${file} lives`).to.not.equal(undefined);
+    const certDir = c.args.find((a) => a.startsWith('--cert-dir='))?.split('=')[1];
+    expect(c.args, 'the adapter makes its own certificate and CA').to.include('--cert-secret=deepscaler/deepscaler-adapter-tls');
+    expect(file, 'the client CA is the self-made CA in --cert-dir').to.equal(`${certDir}/ca.crt`);
+    // No volume from a Secret that someone would have to create first.
     const volumes = (deployment as { spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } } }).spec.template.spec
       .volumes;
-    expect(volumes.find((v) => v.name === mount!.name)?.secret?.secretName).to.equal('deepscaler-grpc-client-ca');
+    expect(volumes.filter((v) => v.secret !== undefined)).to.deep.equal([]);
   });
 
   it('limit who reaches each container port with a NetworkPolicy: HTTPS open (authenticated), gRPC only from KEDA', () => {
@@ -137,6 +139,31 @@ describe('shipped manifests', () => {
     const rule = (port: number) => policy.spec.ingress.find((r) => r.ports.some((p) => p.port === port));
     for (const p of container(builtDeployment()).ports) expect(rule(p.containerPort), `a rule for ${p.name} (${p.containerPort})`).to.not.equal(undefined);
     expect(rule(9443)!.from, 'gRPC only from selected peers').to.have.length.greaterThan(0);
+  });
+
+  it('give every alert a runbook_url whose section exists in docs/runbook.md, and alert on the APIService being unavailable', () => {
+    const rules = parse(readFileSync(join(ROOT, 'manifests', 'monitoring', 'alert-rules.yaml'), 'utf8')) as {
+      groups: { rules: { alert: string; expr: string; annotations: Record<string, string> }[] }[];
+    };
+    const all = rules.groups.flatMap((g) => g.rules);
+    const runbook = readFileSync(join(ROOT, 'docs', 'runbook.md'), 'utf8');
+    const anchors = new Set([...runbook.matchAll(/^## (\S+)$/gm)].map((m) => m[1]!.toLowerCase()));
+    for (const rule of all) {
+      const url = rule.annotations['runbook_url'];
+      expect(url, `${rule.alert} has a runbook_url`).to.be.a('string');
+      expect(anchors, `${url} has a section in docs/runbook.md`).to.include(url!.split('#')[1]);
+    }
+    const apiService = all.find((r) => r.expr.includes('aggregator_unavailable_apiservice'));
+    expect(apiService?.expr).to.contain('name="v1beta1.external.metrics.k8s.io"');
+  });
+
+  it('chart CPU in cores, not the unitless `short`', () => {
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'manifests', 'monitoring', 'grafana-dashboard.json'), 'utf8')) as {
+      panels: { title: string; targets?: { expr: string }[]; fieldConfig?: { defaults?: { unit?: string } } }[];
+    };
+    const cpu = dashboard.panels.filter((p) => (p.targets ?? []).some((t) => t.expr.includes('feature="cpu_cores"')));
+    expect(cpu.length).to.be.greaterThan(0);
+    for (const panel of cpu) expect(panel.fieldConfig?.defaults?.unit, panel.title).to.match(/cores/);
   });
 
   it("aggregate the serving loop's series with max, never sum: every replica exports the same values (sum shows double)", () => {
