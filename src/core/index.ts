@@ -15,6 +15,7 @@ export {
   type SourceFailureKind,
 } from './frame.js';
 export { milli, milliToQuantity } from './quantity.js';
+export { withinTolerance } from './tolerance.js';
 export {
   ConfigError,
   expectArray,

@@ -4,6 +4,7 @@
  * look-ahead window times the service's calibrated correction (its (1 − risk) quantile), within
  * min/max. Every count carries the reason: which demand and which horizon step decided it.
  */
+import { withinTolerance } from '../core/index.js';
 import { plannedDemand, DEMAND_FEATURES, forecastPeak, type DemandFeature, type Forecast } from '../forecast/index.js';
 import type { PlanOptions, Reason, ReasonKind, Recommendation, ServiceCapacity } from './index.js';
 
@@ -163,7 +164,7 @@ export function reactiveReplicas(usage: readonly CurrentUsage[], capacities: rea
     ];
     const rec = decideReplicas(capacity, points, null, 'reactive');
     if (rec === null) continue;
-    out.push(withinTolerance(rec, u.replicas, capacity) ? keepCurrent(rec, u.replicas) : rec);
+    out.push(withinHpaTolerance(rec, u.replicas, capacity) ? keepCurrent(rec, u.replicas) : rec);
   }
   return out;
 }
@@ -173,8 +174,8 @@ function keepCurrent(rec: Recommendation, current: number): Recommendation {
   return { ...rec, desiredReplicas: current, reason: { ...rec.reason, text } };
 }
 
-function withinTolerance(rec: Recommendation, current: number, capacity: ServiceCapacity): boolean {
+function withinHpaTolerance(rec: Recommendation, current: number, capacity: ServiceCapacity): boolean {
   if (!Number.isFinite(current) || current < capacity.minReplicas || current > capacity.maxReplicas || current <= 0) return false;
   const ratio = rec.reason.demand / (rec.reason.capacityPerPod * current);
-  return Math.abs(ratio - 1) <= HPA_TOLERANCE;
+  return withinTolerance(ratio, HPA_TOLERANCE);
 }

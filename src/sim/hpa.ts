@@ -8,7 +8,7 @@
  * Comparisons against window cut-offs keep the controller's strictness (`After` vs `Before`), which
  * matters when syncs fall exactly on a window edge, as they do in a simulator.
  */
-import { milli } from '../core/index.js';
+import { milli, withinTolerance } from '../core/index.js';
 
 export const HPA_DEFAULTS = {
   syncPeriodSeconds: 15,
@@ -115,15 +115,6 @@ export interface MetricProposal {
   readonly replicas: number;
   /** The usage ratio the proposal came from (1 = at target). */
   readonly ratio: number;
-}
-
-/**
- * Kubernetes ≥ 1.33 keeps the count when |1 − ratio| ≤ tolerance, inclusive. In floating point
- * 1 − 1.1 is 0.10000000000000009, so a ratio of exactly 1.1 would fall outside: compare with a
- * slack far below any milli-unit ratio step.
- */
-export function withinTolerance(ratio: number, tolerance: number): boolean {
-  return Math.abs(1 - ratio) <= tolerance + 1e-9;
 }
 
 /** GetExternalPerPodMetricReplicas: ceil(usage / target) unless within tolerance of status.replicas. */

@@ -153,6 +153,16 @@ describe('planner: reactive estimate (what a CPU HPA would do now)', () => {
     expect(moved!.desiredReplicas).to.equal(5);
   });
 
+  it('keeps the count at a ratio of exactly 1.1, inclusive like the K8s ≥ 1.33 controller despite float error', () => {
+    // 2.2 cores over 4 pods × 0.5 = ratio 1.1, and 1.1 − 1 is 0.10000000000000009 in floating point:
+    // an exact |1 − r| ≤ 0.1 would scale to ceil(4.4) = 5, the controller keeps 4.
+    const [rec] = reactiveReplicas([{ service: 'api', cpuCores: 2.2, req: 0, replicas: 4 }], [api]);
+    expect(rec!.desiredReplicas).to.equal(4);
+    expect(rec!.reason.text).to.contain('tolerance');
+    // 1.8 cores: ratio 0.9, the lower edge, also kept.
+    expect(reactiveReplicas([{ service: 'api', cpuCores: 1.8, req: 0, replicas: 4 }], [api])[0]!.desiredReplicas).to.equal(4);
+  });
+
   it('leaves out services with no usage data', () => {
     expect(reactiveReplicas([{ service: 'api', cpuCores: NaN, req: NaN, replicas: 3 }], [api])).to.deep.equal([]);
     expect(reactiveReplicas([], [api])).to.deep.equal([]);
