@@ -189,6 +189,13 @@ export interface ReportOptions {
   readonly history: readonly EpochRecord[];
 }
 
+/** The title of the graph the model passed messages over (graph-learned.svg): only the learned mode learned it. */
+function graphTitle(mode: string): string {
+  if (mode === 'identity') return 'identity graph: no messages between services (row → column)';
+  if (mode === 'call-graph') return 'call graph, fixed: not learned (row → column)';
+  return `${mode} graph (row → column)`;
+}
+
 /** Writes report.txt, report.json and the SVG plots into `dir`, atomically as one folder. */
 export async function writeEvaluationReport(dir: string, result: EvaluationResult, options: ReportOptions): Promise<string[]> {
   const written: string[] = [];
@@ -220,7 +227,7 @@ export async function writeEvaluationReport(dir: string, result: EvaluationResul
       result.services.forEach((service, s) => put(`forecast-${service}-${target}.svg`, forecastChart(result, s, k, options.plotStep, [names[0]!, best.name])));
     });
     const labels = result.services;
-    put('graph-learned.svg', heatmapSvg(result.graph.learned, labels, labels, { title: 'learned graph (row → column)', cellDigits: 2 }));
+    put('graph-learned.svg', heatmapSvg(result.graph.learned, labels, labels, { title: graphTitle(result.graphModes.main.graphMode), cellDigits: 2 }));
     put('graph-start.svg', heatmapSvg(result.graph.start, labels, labels, { title: 'starting graph: call graph + self-loops, normalized', cellDigits: 2 }));
     if (options.history.length > 0) put('loss.svg', lossChart(options.history));
   });

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { alignDataset, evaluateModel, scoreForecasts, weightedJaccard, type EvaluableModel } from '../../../src/model/evaluation.js';
 import type { Dataset } from '../../../src/dataset/index.js';
-import { formatEvaluation } from '../../../src/report/evaluation.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatEvaluation, writeEvaluationReport } from '../../../src/report/evaluation.js';
 
 /** One service, one feature (req) counting 1, 2, 3, … */
 const ramp: Dataset = {
@@ -74,6 +77,30 @@ describe('model/evaluation', () => {
     const swapped = formatEvaluation(evaluateModel(model('learned', 0.6), ramp, 30, { lookAheadSteps: 2, risk: 0.1 }, { variants: [model('identity', 1)] }));
     expect(swapped).to.match(/by validation: ship the identity graph/);
     expect(swapped).to.match(/does NOT beat the identity graph/);
+  });
+
+  it('titles the graph plot by the graph mode: only a learned graph is called learned', async () => {
+    const model = (graphMode: string): EvaluableModel => ({
+      name: 'gnn',
+      info: { services: ['a'], features: ['req'], targets: ['req'], inputSteps: 5, horizon: 2, graphMode, validationLoss: 0.5 },
+      graph: { adjacency: Float32Array.of(1), start: Float32Array.of(1) },
+      predictWindows: (values, origins) => Float32Array.from(origins.flatMap((o) => [values[o + 1]!, values[o + 2]!])),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'eval-report-'));
+    try {
+      const title = async (mode: string): Promise<string> => {
+        const out = join(dir, mode);
+        await writeEvaluationReport(out, evaluateModel(model(mode), ramp, 30, { lookAheadSteps: 2, risk: 0.1 }), { plotStep: 0, history: [] });
+        return /font-weight="bold">([^<]*)</.exec(readFileSync(join(out, 'graph-learned.svg'), 'utf8'))?.[1] ?? '';
+      };
+      expect(await title('identity'))
+        .to.match(/^identity graph/)
+        .and.not.match(/learned/);
+      expect(await title('call-graph')).to.match(/^call graph, fixed/);
+      expect(await title('learned')).to.match(/^learned graph/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the services and features a dataset lacks', () => {
