@@ -290,11 +290,17 @@ describe('the adapter in a real Kubernetes v1.20 control plane (aggregator, HPA 
     expect(operator.map((o) => o.kind)).to.include.members(['ServiceMonitor', 'PrometheusRule']);
 
     // Server-side dry run validates every field against v1.20's schemas. v1.20 predates policy/v1
-    // (same PodDisruptionBudget spec in v1beta1); the APIService is left out so the dry run cannot
-    // touch the registered one.
-    const objs = base.filter((o) => o.kind !== 'APIService').map((o) => (o.kind === 'PodDisruptionBudget' ? { ...o, apiVersion: 'policy/v1beta1' } : o));
-    const r = await kubectl(plane.adminKubeconfig, ['apply', '--dry-run=server', '-f', '-'], toYaml(objs));
+    // and batch/v1 CronJob (same specs in v1beta1); the APIService is left out so the dry run cannot
+    // touch the registered one. The model-lifecycle overlay (volume, retrain CronJob) goes through too.
+    const v1beta1 = { PodDisruptionBudget: 'policy/v1beta1', CronJob: 'batch/v1beta1' } as Record<string, string>;
+    const on120 = (objects: typeof base): typeof base =>
+      objects.filter((o) => o.kind !== 'APIService').map((o) => (v1beta1[o.kind] === undefined ? o : { ...o, apiVersion: v1beta1[o.kind]! }));
+    const r = await kubectl(plane.adminKubeconfig, ['apply', '--dry-run=server', '-f', '-'], toYaml(on120(base)));
     expect(r.code, r.stderr).to.equal(0);
+    const lifecycle = kustomize(join(REPO_ROOT, 'manifests', 'overlays', 'model-lifecycle'));
+    expect(lifecycle.map((o) => o.kind)).to.include.members(['CronJob', 'PersistentVolumeClaim']);
+    const rl = await kubectl(plane.adminKubeconfig, ['apply', '--dry-run=server', '-f', '-'], toYaml(on120(lifecycle)));
+    expect(rl.code, rl.stderr).to.equal(0);
     const apiSvc = base.find((o) => o.kind === 'APIService')!;
     const r2 = await kubectl(
       plane.adminKubeconfig,
