@@ -3,7 +3,7 @@
  * application) on the volume the adapter reads its model from:
  *
  *   collect the last N days from Prometheus → train a candidate → score the candidate and the live
- *   model, beside the baselines, on the newest held-out window (the steps the candidate never
+ *   model, beside the tuned baselines, by evaluate's decision loss on the newest held-out window (the steps the candidate never
  *   trained or early-stopped on) → promote atomically only if the candidate wins, else keep the
  *   live model → record the decision (retrain.json, retrain-log.jsonl; the adapter exports it).
  *
@@ -64,7 +64,7 @@ export interface RetrainPlan {
   readonly app: string;
   /** The application's folder on the volume (live, versions/, data/, retrain.json). */
   readonly modelsDir: string;
-  /** Relative error the candidate must shave off the live model's to replace it (0.02 = 2 %). */
+  /** Share of the live model's decision loss the candidate must shave off to replace it (0.02 = 2 %). */
   readonly minImprovement: number;
   /** Versions kept besides the live one. */
   readonly keep: number;
@@ -157,7 +157,7 @@ export async function scoreModel(
     const result = evaluateModel(model, dataset, start, decision(info.stepSeconds, info.horizon));
     const at = (step: number): string => new Date((dataset.startMs ?? 0) + step * dataset.stepSeconds * 1000).toISOString();
     return {
-      scored: summarizeScores(result.scores, info.targets),
+      scored: summarizeScores(result),
       testStart: start,
       window: { startStep: result.split.start, endStep: result.split.end, from: at(result.split.start), to: at(result.split.end - 1) },
     };
@@ -241,11 +241,11 @@ export function realSteps(app: ApplicationConfig, flags: RetrainFlags, argv: rea
       );
       bar?.finish(`best validation loss ${summary.bestValLoss.toFixed(4)}`);
     },
-    // The look-ahead the adapter plans this application with; the risk `evaluate` defaults to.
+    // The look-ahead and the risk the adapter plans this application with.
     score: (modelDir, dataDir, testStart) =>
       scoreModel(modelDir, dataDir, testStart, (stepSeconds, horizon) => ({
         lookAheadSteps: lookAheadSteps(lookAheadBaseSeconds(app) + app.stepSeconds, stepSeconds, horizon),
-        risk: 0.05,
+        risk: app.risk,
       })),
   };
 }
@@ -270,7 +270,7 @@ export async function runRetrain(flags: RetrainFlags, argv: readonly string[]): 
   process.stdout.write(
     `${decision.promoted ? 'PROMOTED' : 'KEPT the live model'}: ${decision.reason}\n` +
       `  candidate ${decision.candidate?.version ?? '–'}: relative error ${score(decision.candidate?.score)}; live ${decision.live.version ?? '(none)'}: ${score(decision.live.score)}` +
-      ` (relative error = MAE ÷ best baseline MAE, mean over targets; window ${decision.window?.from ?? '?'} .. ${decision.window?.to ?? '?'})\n` +
+      ` (relative error = decision loss ÷ the best tuned baseline's: pinball at 1 − risk of the calibrated look-ahead peak; window ${decision.window?.from ?? '?'} .. ${decision.window?.to ?? '?'})\n` +
       `  decision written to ${join(modelsDir, 'retrain.json')}\n`,
   );
 }
@@ -298,7 +298,7 @@ export function registerRetrain(program: Command): void {
     .option('--num-iter <n>', 'alternating iterations (overrides the train config)')
     .option('--max-graph-num <n>', 'size of the graph pool (overrides the train config)')
     .option('--seed <n>', 'random seed (overrides the train config)')
-    .option('--min-improvement <ratio>', "relative error the candidate must shave off the live model's (0.02 = 2 %)", '0')
+    .option('--min-improvement <ratio>', "share of the live model's decision loss the candidate must shave off (0.02 = 2 %)", '0')
     .option('--keep <n>', 'model versions kept besides the live one', '3')
     .option('--no-progress', 'no progress bars')
     .action((flags: RetrainFlags) => runRetrain(flags, process.argv.slice(2)));

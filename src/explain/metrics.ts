@@ -90,7 +90,7 @@ export function registerRetrainMetrics(registry: Registry, apps: readonly { app:
   });
   new Gauge({
     name: 'deepscaler_retrain_relative_error',
-    help: 'Held-out MAE ÷ best baseline MAE (mean over targets) in the last retrain: model candidate or live',
+    help: "Held-out decision loss ÷ the best tuned baseline's (evaluate's pinball of the calibrated look-ahead peak) in the last retrain: model candidate or live",
     labelNames: ['app', 'model'],
     registers,
     collect() {

@@ -9,13 +9,14 @@
  *
  * A candidate becomes live only by one rename of a fresh symlink over `live`, so a reader (or a
  * crash) sees the old model or the new one, never a mix or nothing. Nothing is promoted unless it
- * beats the live model and the baselines on the same held-out window.
+ * beats the live model and the baselines on the same held-out window, by the decision loss
+ * `evaluate` chooses models by.
  */
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../util/index.js';
-import type { ForecasterScore } from './evaluation.js';
+import { scaleFreePinball, type EvaluationResult } from './evaluation.js';
 
 export const LIVE = 'live';
 export const VERSIONS = 'versions';
@@ -24,30 +25,34 @@ export const DECISION_FILE = 'retrain.json';
 export const DECISION_LOG = 'retrain-log.jsonl';
 
 export interface ModelScore {
-  /** Mean over targets of this model's MAE ÷ the best baseline's MAE on that target (< 1 beats them). */
+  /** This model's decision loss ÷ the best tuned baseline's (< 1 beats them all). */
   readonly relativeError: number;
-  /** Overall MAE per target, original units. */
+  /** `evaluate`'s decision loss: pinball at 1 − risk of the calibrated look-ahead peak, each target ÷ its mean, summed. */
+  readonly decisionLoss: number;
+  /** Overall MAE per target, original units (informational; not what decides). */
   readonly mae: Readonly<Record<string, number>>;
 }
 
 export interface Scored {
   readonly model: ModelScore;
-  readonly baselines: readonly { readonly name: string; readonly mae: Readonly<Record<string, number>> }[];
+  readonly baselines: readonly { readonly name: string; readonly decisionLoss: number; readonly mae: Readonly<Record<string, number>> }[];
 }
 
 /**
- * The candidate's evaluation in the terms the decision uses. `scores` is evaluateModel's list:
- * the model first, then the baselines, all on the same windows.
+ * An evaluation in the terms the decision uses: the decision loss `evaluate` ranks models by
+ * (scaleFreePinball on the scored windows), the model (first) against the best tuned baseline.
  */
-export function summarizeScores(scores: readonly ForecasterScore[], targets: readonly string[]): Scored {
-  const [model, ...baselines] = scores;
+export function summarizeScores(result: Pick<EvaluationResult, 'scores' | 'peaks' | 'data' | 'targets' | 'origins'>): Scored {
+  const { targets } = result;
+  const all = result.scores.map((score, i) => ({
+    name: score.name,
+    decisionLoss: scaleFreePinball(result.peaks[i]!, result.data, targets, result.origins),
+    mae: Object.fromEntries(targets.map((t, k) => [t, score.overall[k]!.mae])),
+  }));
+  const [model, ...baselines] = all;
   if (model === undefined || baselines.length === 0) throw new Error('an evaluation needs the model and at least one baseline');
-  const maeOf = (s: ForecasterScore): Record<string, number> => Object.fromEntries(targets.map((t, k) => [t, s.overall[k]!.mae]));
-  const ratios = targets.map((_, k) => model.overall[k]!.mae / Math.min(...baselines.map((b) => b.overall[k]!.mae)));
-  return {
-    model: { relativeError: ratios.reduce((a, b) => a + b, 0) / ratios.length, mae: maeOf(model) },
-    baselines: baselines.map((b) => ({ name: b.name, mae: maeOf(b) })),
-  };
+  const best = Math.min(...baselines.map((b) => b.decisionLoss));
+  return { model: { relativeError: model.decisionLoss / best, decisionLoss: model.decisionLoss, mae: model.mae }, baselines };
 }
 
 export interface Verdict {
@@ -58,8 +63,8 @@ export interface Verdict {
 const r3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : String(x));
 
 /**
- * Promote only a candidate that beats the best baseline (relative error < 1) and the live model by
- * at least `minImprovement` (0.02 = 2 % lower relative error). Without a usable live model, beating
+ * Promote only a candidate that beats the best tuned baseline (relative decision loss < 1) and the
+ * live model by at least `minImprovement` (0.02 = 2 % lower). Without a usable live model, beating
  * the baselines is enough. Non-finite scores never win.
  */
 export function judge(candidate: ModelScore, live: ModelScore | null, minImprovement: number): Verdict {

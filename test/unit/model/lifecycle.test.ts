@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { retrain, type RetrainSteps, type ScoredWindow } from '../../../src/cli/retrain.js';
-import { DECISION_FILE, DECISION_LOG, judge, liveVersion, promote, type RetrainDecision } from '../../../src/model/lifecycle.js';
+import { DECISION_FILE, DECISION_LOG, judge, liveVersion, promote, summarizeScores, type RetrainDecision } from '../../../src/model/lifecycle.js';
+import type { ForecasterScore } from '../../../src/model/evaluation.js';
+import type { PeakScore } from '../../../src/forecast/index.js';
 import { createLogger } from '../../../src/telemetry/log.js';
 import { tempDir } from '../../support/pki.js';
 
@@ -24,7 +26,10 @@ function modelsWithLive(): string {
 
 function scored(relativeError: number): ScoredWindow {
   return {
-    scored: { model: { relativeError, mae: { cpu_cores: relativeError } }, baselines: [{ name: 'holt', mae: { cpu_cores: 1 } }] },
+    scored: {
+      model: { relativeError, decisionLoss: relativeError, mae: { cpu_cores: relativeError } },
+      baselines: [{ name: 'holt', decisionLoss: 1, mae: { cpu_cores: 1 } }],
+    },
     testStart: 80,
     window: { startStep: 80, endStep: 100, from: '2026-11-30T00:00:00.000Z', to: '2026-11-30T00:10:00.000Z' },
   };
@@ -48,7 +53,7 @@ const decision = (dir: string): RetrainDecision => JSON.parse(readFileSync(join(
 
 describe('retrain: promote a candidate only when it wins', () => {
   it('judges by relative error: must beat the best baseline and the live model (by minImprovement), never on a non-finite score', () => {
-    const s = (relativeError: number) => ({ relativeError, mae: {} });
+    const s = (relativeError: number) => ({ relativeError, decisionLoss: relativeError, mae: {} });
     expect(judge(s(0.9), s(0.8), 0).promote).to.equal(false);
     expect(judge(s(0.8), s(0.8), 0).promote).to.equal(false);
     expect(judge(s(0.7), s(0.8), 0).promote).to.equal(true);
@@ -59,6 +64,38 @@ describe('retrain: promote a candidate only when it wins', () => {
     expect(judge(s(0.5), s(Number.NaN), 0).promote).to.equal(true);
   });
 
+  it("scores by evaluate's decision loss, not MAE: a lower MAE with a worse calibrated peak does not beat the baseline", () => {
+    // One service, req = 10 at every scored step: the decision loss is pinball ÷ 10.
+    const data = { services: ['a'], features: ['req' as const], stepSeconds: 30, length: 6, values: Float32Array.from({ length: 6 }, () => 10) };
+    const mae = (name: string, value: number): ForecasterScore => ({
+      name,
+      perHorizon: [],
+      perService: [],
+      overall: [{ mae: value, rmse: value, mape: 0, count: 1 }],
+    });
+    const peak = (name: string, pinball: number): PeakScore => ({
+      name,
+      perService: [],
+      overall: [{ pinball, underProvision: 0, excessPercent: 0, count: 1 }],
+    });
+    // The model: MAE 1 vs the baseline's 3 (the old rule: 0.33, promote), pinball 2 vs 1 (decision loss 0.2 vs 0.1).
+    const scored = summarizeScores({
+      scores: [mae('gnn', 1), mae('holt', 3), mae('recent-max', 4)],
+      peaks: [peak('gnn', 2), peak('holt', 1), peak('recent-max', 1.5)],
+      data,
+      targets: ['req'],
+      origins: [1, 2, 3],
+    });
+    expect(scored.model.decisionLoss).to.be.closeTo(0.2, 1e-12);
+    expect(scored.model.relativeError).to.be.closeTo(2, 1e-12); // ÷ the best baseline's 0.1
+    expect(scored.baselines.map((b) => [b.name, b.decisionLoss])).to.deep.equal([
+      ['holt', 0.1],
+      ['recent-max', 0.15],
+    ]);
+    expect(scored.model.mae).to.deep.equal({ req: 1 });
+    expect(judge(scored.model, null, 0).promote).to.equal(false);
+  });
+
   it('keeps the live model when the candidate is worse, and records and logs the decision', async () => {
     const dir = modelsWithLive();
     const result = await retrain(plan(dir), steps(0.9, 0.8), quiet);
@@ -67,7 +104,7 @@ describe('retrain: promote a candidate only when it wins', () => {
     expect(liveName(dir)).to.equal('v1');
     expect(decision(dir)).to.deep.include({ app: 'shop', promoted: false });
     expect(decision(dir).reason).to.match(/does not beat the live model/);
-    expect(decision(dir).live).to.deep.equal({ version: 'v1', score: { relativeError: 0.8, mae: { cpu_cores: 0.8 } } });
+    expect(decision(dir).live).to.deep.equal({ version: 'v1', score: { relativeError: 0.8, decisionLoss: 0.8, mae: { cpu_cores: 0.8 } } });
     expect(readFileSync(join(dir, DECISION_LOG), 'utf8').trim().split('\n')).to.have.length(1);
   });
 
