@@ -56,10 +56,15 @@ export async function startAdapter(opts: AdapterOptions): Promise<RunningAdapter
   const name = opts.name ?? 'adapter';
   const shipped = deploymentArgs(opts.manifests);
   if (shipped[0] !== 'serve') throw new Error(`e2e: the Deployment in ${opts.manifests} does not run serve: ${shipped.join(' ')}`);
-  const kept = shipped.slice(1).filter((a) => !POD_ONLY.includes(a.split('=')[0]!));
   const port = opts.port ?? (await freePort());
   const grpcPort = await freePort();
   const certDir = join(opts.dir, `${name}-certs`);
+  // Files the pod finds in its --cert-dir (e.g. --grpc-client-ca-file=<cert-dir>/ca.crt) are in this run's folder here.
+  const podCertDir = shipped.find((a) => a.startsWith('--cert-dir='))?.split('=')[1];
+  const kept = shipped
+    .slice(1)
+    .filter((a) => !POD_ONLY.includes(a.split('=')[0]!))
+    .map((a) => (podCertDir !== undefined ? a.replace(`=${podCertDir}/`, `=${certDir}/`) : a));
   const url = `https://127.0.0.1:${port}`;
   const main = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
   const args = [
