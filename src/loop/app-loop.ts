@@ -31,7 +31,7 @@ import type { Logger } from '../telemetry/index.js';
 import { TimeoutError, withTimeout } from '../util/index.js';
 import { holdGaps } from './data-gaps.js';
 import type { LoopMetrics } from './telemetry.js';
-import type { Timeline } from './timeline.js';
+import { gridSlot, type Timeline } from './timeline.js';
 
 /** Where the model comes from; ModelHost in production, a double in tests. */
 export interface ModelSlot {
@@ -126,7 +126,7 @@ export class AppLoop {
 
   /** Reads the warm-up range into history (a failure only means a colder start). */
   async warmUp(): Promise<void> {
-    const range = this.deps.timeline.warmup(this.clock());
+    const range = this.deps.timeline.warmup(this.readTime(this.clock()));
     if (range === null) return;
     try {
       const frames = await this.deps.source.range(range.start, range.end);
@@ -155,7 +155,7 @@ export class AppLoop {
       }
       if (this.stopped) return;
       const now = this.clock();
-      const next = first + Math.floor((now - first) / interval + 1) * interval;
+      const next = gridSlot(now, first, interval) + interval;
       this.timer = setTimeout(() => {
         if (!this.stopped) this.running = loop();
       }, next - now);
@@ -179,10 +179,19 @@ export class AppLoop {
     return this.publish(wallNow, decision);
   }
 
+  /**
+   * When a step reads the source: on a live (epoch-aligned) grid, the slot the step belongs to, not
+   * the wall clock, so every replica reads the same data step at every slot (gridSlot).
+   */
+  private readTime(wallNow: number): number {
+    const offset = this.deps.timeline.gridOffsetMs;
+    return offset === undefined ? wallNow : gridSlot(wallNow, offset, this.deps.timeline.intervalMs);
+  }
+
   private async observe(wallNow: number): Promise<void> {
     const { source, timeline, metrics, config } = this.deps;
     try {
-      const frame = await withTimeout(source.frame(wallNow), budgetMs(timeline.intervalMs), 'reading the source');
+      const frame = await withTimeout(source.frame(this.readTime(wallNow)), budgetMs(timeline.intervalMs), 'reading the source');
       if (!hasDemand(frame, this.deps.services))
         throw new SourceError(`no demand values for any service at ${new Date(frame.timestamp).toISOString()} (all gaps)`, 'no-data');
       this.history.push(frame);

@@ -25,6 +25,19 @@ export interface Timeline {
   readonly gridOffsetMs?: number;
 }
 
+/** How early a step's timer may fire and still count as its grid slot (see gridSlot). */
+const EARLY_TIMER_TOLERANCE_MS = 50;
+
+/**
+ * The slot of the grid `origin + k × intervalMs` that `wallNow` belongs to. A timer can fire a
+ * moment before its slot (timers and the wall clock round differently); counted in the previous
+ * slot, that step would read the previous data step and the next timer would fire again a
+ * millisecond later, so a replica would read one data step twice and skip one the others read.
+ */
+export function gridSlot(wallNow: number, origin: number, intervalMs: number): number {
+  return origin + Math.floor((wallNow - origin + EARLY_TIMER_TOLERANCE_MS) / intervalMs) * intervalMs;
+}
+
 /**
  * How long after a step's timestamp its data is read: Prometheus has ingested the scrapes up to
  * that moment by then, so two replicas reading the step at slightly different times read the same

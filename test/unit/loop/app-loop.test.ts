@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AppLoop, type ModelSlot } from '../../../src/loop/app-loop.js';
 import { capacitiesFor } from '../../../src/loop/index.js';
-import { acceleratedTimeline, liveTimeline } from '../../../src/loop/timeline.js';
+import { acceleratedTimeline, gridSlot, liveTimeline, settleMs, settled } from '../../../src/loop/timeline.js';
 import type { Frame, MetricsSource } from '../../../src/core/frame.js';
 import { baselineForecaster } from '../../../src/forecast/baselines.js';
 import { DEMAND_FEATURES, type Forecaster } from '../../../src/forecast/index.js';
@@ -165,14 +165,19 @@ describe('serving loop: two replicas on the same data serve the same values (iss
     return (service === 'web' ? 2 : 1) * (1 + 0.5 * Math.sin(k / 9)) + 0.4 * noise;
   };
 
-  async function replica(startMs: number, warmupSteps: number) {
+  /** After its first step, a live loop steps on the epoch-aligned grid (AppLoop.start): the next slot. */
+  const toNextSlot = (clock: ManualClock): void => {
+    clock.now = gridSlot(clock.now, settleMs(30), 30_000) + 30_000;
+  };
+
+  async function replica(startMs: number, warmupSteps: number, wrap: (source: MetricsSource) => MetricsSource = (source) => source) {
     const config = appConfig();
     const clock = new ManualClock(startMs);
     const loop = new AppLoop({
       config,
       services: SERVICES,
       capacities: capacitiesFor(config, SERVICES, null, null),
-      source: new ClockedSource(noisy),
+      source: wrap(new ClockedSource(noisy)),
       timeline: liveTimeline(30, warmupSteps),
       model: null,
       baseline: baselineForecaster('holt', 10, DEMAND_FEATURES, 20),
@@ -191,7 +196,7 @@ describe('serving loop: two replicas on the same data serve the same values (iss
     const byData = (snap: AppSnapshot) => JSON.stringify({ window: snap.windowSeconds, recs: snap.recommendations });
     for (let i = 0; i < 20; i++) {
       await early.loop.step();
-      early.clock.advance(30);
+      toNextSlot(early.clock);
     }
     const late = await replica(early.clock.now + 21_000, 600); // 21 s later in the step than the early one
     const short = await replica(early.clock.now + 21_000, 200); // too little history to rebuild the record
@@ -203,10 +208,25 @@ describe('serving loop: two replicas on the same data serve the same values (iss
       expect(b.forecast!.issuedAt).to.equal(a.forecast!.issuedAt);
       expect(byData(b)).to.equal(byData(a));
       if (byData(c) !== byData(a)) shortDiffers = true;
-      for (const r of [early, late, short]) r.clock.advance(30);
+      for (const r of [early, late, short]) toNextSlot(r.clock);
     }
     // Not vacuous: a replica that could not rebuild the record from enough history does disagree.
     expect(shortDiffers).to.equal(true);
+  });
+
+  it('a replica whose timer fires a moment before its grid slot reads that slot’s data step, not the previous one', async () => {
+    const slot = 600 * 30_000 + settleMs(30); // a slot of the live grid: k × 30 s + the settle delay
+    // Wired as serve wires a live source: it reads only settled data (settleMs before the slot).
+    const settledSource = (source: MetricsSource) => settled(source, settleMs(30));
+    const onTime = await replica(slot, 600, settledSource);
+    const early = await replica(slot - 1, 600, settledSource); // timers and the wall clock round differently
+    for (let i = 0; i < 3; i++) {
+      const a = await onTime.loop.step();
+      const b = await early.loop.step();
+      expect(b.forecast!.issuedAt).to.equal(a.forecast!.issuedAt);
+      expect(b.recommendations).to.deep.equal(a.recommendations);
+      for (const r of [onTime, early]) toNextSlot(r.clock);
+    }
   });
 });
 
