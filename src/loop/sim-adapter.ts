@@ -139,8 +139,12 @@ export class AdapterAutoscaler implements Autoscaler {
       services: app.services,
       capacities: capacitiesFor(config, app.services, null, null),
       source: this.feed,
-      // The loop steps when a step ends; the newest readable frame is then the lag, in whole steps, old.
-      timeline: liveTimeline(config.stepSeconds, 0, Math.ceil(options.metricsLagSeconds / config.stepSeconds) * config.stepSeconds),
+      // The loop steps when a step ends (a grid with no settle offset: the feed applies the lag itself);
+      // the newest readable frame is then the lag, in whole steps, old.
+      timeline: {
+        ...liveTimeline(config.stepSeconds, 0, Math.ceil(options.metricsLagSeconds / config.stepSeconds) * config.stepSeconds),
+        gridOffsetMs: 0,
+      },
       model: options.model,
       baseline: options.baseline === undefined ? baselineFor(config) : options.baseline,
       store: new SnapshotStore(),
