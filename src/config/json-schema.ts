@@ -1,6 +1,6 @@
 /**
- * The JSON Schema published for editors (schemas/topology.schema.json), made from the same zod
- * schema that validates topology files, so they cannot drift (test/unit/config/json-schema.test.ts
+ * The JSON Schemas published for editors (schemas/topology.schema.json, schemas/config.schema.json),
+ * made from the same zod schemas that validate topology and serve configuration files, so they cannot drift (test/unit/config/json-schema.test.ts
  * compares). With the YAML language server (VS Code's YAML extension and others), put on a file's
  * first line:
  *   # yaml-language-server: $schema=<path to>/schemas/topology.schema.json
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { topologySchema } from '../graph/index.js';
+import { serveConfigSchema } from './schema.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
 
@@ -28,6 +29,11 @@ export function jsonSchemas(): Record<string, string> {
       topologySchema,
       'DeepScaler topology',
       "An application's services, CPU settings, entry service and call edges (data/topologies/).",
+    ),
+    'config.schema.json': document(
+      serveConfigSchema,
+      'DeepScaler serve configuration',
+      'The applications the adapter predicts for (deepscaler serve --config; manifests/base/config.yaml, data/default-config.yaml).',
     ),
   };
 }

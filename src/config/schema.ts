@@ -7,20 +7,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { BASELINE_NAMES, type BaselineName, DEFAULT_CALIBRATION, type CalibrationOptions } from '../forecast/index.js';
 import { SCALE_IN_MODES, type ScaleInMode, type ServicePolicy } from '../planning/index.js';
 import type { FallbackPolicy } from '../snapshot/index.js';
-import { parseSourceConfig, type SourceConfig } from '../sources/index.js';
-import {
-  ConfigError,
-  Problems,
-  expectArray,
-  expectBoolean,
-  expectObject,
-  expectOneOf,
-  expectString,
-  optionalNumber,
-  type NumberRule,
-  optionalString,
-  rejectUnknownKeys,
-} from '../core/index.js';
+import { parseSourceConfig, SOURCE_KINDS, type SourceConfig } from '../sources/index.js';
+import { z } from 'zod';
+import { checkSchema, ConfigError, Problems, text } from '../core/index.js';
 
 export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['last-value', 'reactive', 'unavailable'];
 
@@ -95,43 +84,11 @@ export interface ServeConfig {
 }
 
 const NAME = { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, hint: 'a DNS label: lowercase letters, digits and -' };
-
-const APP_KEYS = [
-  'name',
-  'namespace',
-  'services',
-  'selector',
-  'source',
-  'topology',
-  'model',
-  'baseline',
-  'baselineHorizon',
-  'stepSeconds',
-  'capacity',
-  'minReplicas',
-  'maxReplicas',
-  'serviceOverrides',
-  'lookAhead',
-  'risk',
-  'scaleIn',
-  'calibration',
-  'fallback',
-  'modelPollSeconds',
-  'preview',
-] as const;
-
-/** Parses a parsed-YAML document. Relative paths are resolved against `baseDir` (the file's folder). */
-export function parseServeConfig(raw: unknown, baseDir: string, origin = 'config'): ServeConfig {
-  const root = expectObject(raw, origin);
-  rejectUnknownKeys(root, origin, ['applications']);
-  const list = expectArray(root['applications'], `${origin}.applications`);
-  if (list.length === 0) throw new ConfigError(`${origin}.applications: list at least one application`);
-  const problems = new Problems();
-  const applications = list.flatMap((item, i) => problems.take(() => [parseApplication(item, `${origin}.applications[${i}]`, baseDir)], []));
-  problems.throwIfAny();
-  checkUnique(applications, origin);
-  return { applications };
-}
+const dnsLabel = (): z.ZodString =>
+  z
+    .string()
+    .min(1, { abort: true })
+    .regex(NAME.pattern, { error: (issue) => `${JSON.stringify(issue.input)} is not valid (${NAME.hint})` });
 
 /** What `margin` became: named in the error an old configuration gets. */
 const MARGIN_REPLACED =
@@ -139,135 +96,140 @@ const MARGIN_REPLACED =
   'default 0.05; per service under serviceOverrides.<service>.risk): the correction over the forecast is now calibrated ' +
   'from its own record (calibration.*). Remove margin and set risk';
 
-function parseApplication(raw: unknown, path: string, baseDir: string): ApplicationConfig {
-  const obj = expectObject(raw, path);
-  // Every field is checked even after one fails, so a start-up names every bad field at once.
-  const p = new Problems();
-  if (obj['margin'] !== undefined) p.add(`${path}.margin: ${MARGIN_REPLACED}`);
-  p.take(() => rejectUnknownKeys(Object.fromEntries(Object.entries(obj).filter(([key]) => key !== 'margin')), path, APP_KEYS), undefined);
-  const section = (key: string, known: readonly string[]): Record<string, unknown> =>
-    p.take(() => {
-      const value = expectObject(obj[key] ?? {}, `${path}.${key}`);
-      rejectUnknownKeys(value, `${path}.${key}`, known);
-      return value;
-    }, {});
-  const file = (field: string): string | null =>
-    p.take(() => {
-      const text = optionalString(obj[field], `${path}.${field}`);
-      return text === undefined ? null : isAbsolute(text) ? text : resolve(baseDir, text);
-    }, null);
-  const before = p.count;
-  const services = p.take(
-    () =>
-      obj['services'] === undefined ? null : expectArray(obj['services'], `${path}.services`).map((s, j) => expectString(s, `${path}.services[${j}]`, NAME)),
-    null,
-  );
-  const selector = p.take(() => optionalString(obj['selector'], `${path}.selector`) ?? null, null);
-  if ((services === null) === (selector === null) && p.count === before)
-    p.add(`${path}: set exactly one of services (a list) or selector (Deployments' labels)`);
-  if (services !== null && services.length === 0) p.add(`${path}.services: list at least one service`);
-  if (services !== null && new Set(services).size !== services.length) p.add(`${path}.services: a service is listed twice`);
-
-  const capacity = section('capacity', ['targetUtilization', 'fromDeployments']);
-  const lookAhead = section('lookAhead', ['podStartupSeconds', 'hpaSyncSeconds', 'scaleDownWindowSeconds']);
-  const calibration = section('calibration', ['window', 'adaptSteps', 'stepSize', 'minCorrection', 'maxCorrection']);
-  const fallback = section('fallback', ['policy', 'maxAgeSeconds']);
-  const number = (value: unknown, field: string, rule: NumberRule, standIn: number): number =>
-    p.take(() => optionalNumber(value, `${path}.${field}`, rule) ?? standIn, standIn);
-  const minReplicas = number(obj['minReplicas'], 'minReplicas', { min: 0, integer: true }, 1);
-  const maxReplicas = number(obj['maxReplicas'], 'maxReplicas', { min: 1, integer: true }, 20);
-  if (maxReplicas < minReplicas) p.add(`${path}.maxReplicas: must be at least minReplicas (${minReplicas}), got ${maxReplicas}`);
-  const stepSeconds = number(obj['stepSeconds'], 'stepSeconds', { min: 1 }, 30);
-  const fromDeployments = p.take(
-    () => (capacity['fromDeployments'] === undefined ? false : expectBoolean(capacity['fromDeployments'], `${path}.capacity.fromDeployments`)),
-    false,
-  );
-  if (selector !== null && !fromDeployments) p.add(`${path}.selector: a selector needs capacity.fromDeployments: true (it lists Deployments)`);
-  const risk = number(obj['risk'], 'risk', RISK_RULE, DEFAULT_RISK);
-  const scaleIn = p.take(() => (obj['scaleIn'] === undefined ? 'forecast' : expectOneOf(obj['scaleIn'], `${path}.scaleIn`, SCALE_IN_MODES)), 'forecast');
-  const minCorrection = number(calibration['minCorrection'], 'calibration.minCorrection', { min: 0.01, max: 1 }, DEFAULT_CALIBRATION.minCorrection);
-
-  const config: ApplicationConfig = {
-    name: p.take(() => expectString(obj['name'], `${path}.name`, NAME), ''),
-    namespace: p.take(() => expectString(obj['namespace'], `${path}.namespace`, NAME), ''),
-    services,
-    selector,
-    source: p.take(
-      () => parseSourceConfig(obj['source'], { path: `${path}.source`, baseDir, namespace: String(obj['namespace']), services, stepSeconds }),
-      STAND_IN_SOURCE,
-    ),
-    topology: file('topology'),
-    model: file('model'),
-    baseline: p.take(() => (obj['baseline'] === undefined ? 'holt' : expectOneOf(obj['baseline'], `${path}.baseline`, BASELINE_NAMES)), 'holt'),
-    baselineHorizon: number(obj['baselineHorizon'], 'baselineHorizon', { min: 1, max: 1000, integer: true }, 10),
-    stepSeconds,
-    capacity: {
-      targetUtilization: number(capacity['targetUtilization'], 'capacity.targetUtilization', { min: 0.01, max: 1 }, 0.7),
-      fromDeployments,
-    },
-    minReplicas,
-    maxReplicas,
-    serviceOverrides: p.take(() => parseOverrides(obj['serviceOverrides'], `${path}.serviceOverrides`, minReplicas, maxReplicas), new Map()),
-    lookAhead: {
-      podStartupSeconds: number(lookAhead['podStartupSeconds'], 'lookAhead.podStartupSeconds', { min: 0 }, DEFAULT_LOOK_AHEAD.podStartupSeconds),
-      hpaSyncSeconds: number(lookAhead['hpaSyncSeconds'], 'lookAhead.hpaSyncSeconds', { min: 0 }, DEFAULT_LOOK_AHEAD.hpaSyncSeconds),
-      // The HPA's default; set it to your HPAs' behavior.scaleDown.stabilizationWindowSeconds.
-      scaleDownWindowSeconds: number(lookAhead['scaleDownWindowSeconds'], 'lookAhead.scaleDownWindowSeconds', { min: 0 }, 300),
-    },
-    risk,
-    scaleIn,
-    calibration: {
-      window: number(calibration['window'], 'calibration.window', { min: 10, max: 100_000, integer: true }, DEFAULT_CALIBRATION.window),
-      adaptSteps: number(calibration['adaptSteps'], 'calibration.adaptSteps', { min: 0, max: 100_000, integer: true }, DEFAULT_CALIBRATION.adaptSteps),
-      stepSize: number(calibration['stepSize'], 'calibration.stepSize', { min: 0, max: 0.5 }, DEFAULT_CALIBRATION.stepSize),
-      minCorrection,
-      maxCorrection: number(calibration['maxCorrection'], 'calibration.maxCorrection', { min: 1, max: 100 }, DEFAULT_CALIBRATION.maxCorrection),
-    },
-    fallback: {
-      policy: p.take(
-        () => (fallback['policy'] === undefined ? 'last-value' : expectOneOf(fallback['policy'], `${path}.fallback.policy`, FALLBACK_POLICIES)),
-        'last-value',
-      ),
-      maxAgeSeconds: number(fallback['maxAgeSeconds'], 'fallback.maxAgeSeconds', { min: 1 }, 4 * stepSeconds),
-    },
-    modelPollSeconds: number(obj['modelPollSeconds'], 'modelPollSeconds', { min: 0.05 }, 2),
-    preview: p.take(() => (obj['preview'] === undefined ? false : expectBoolean(obj['preview'], `${path}.preview`)), false),
-  };
-  p.throwIfAny();
-  return config;
-}
-
 /** Risk is a probability of under-provisioning; above one half the "upper quantile" would be below the median. */
-const RISK_RULE: NumberRule = { min: 0.001, max: 0.5 };
+const riskSchema = (): z.ZodNumber => z.number().min(0.001).max(0.5);
 export const DEFAULT_RISK = 0.05;
 
-/** Stands in for a source that failed to parse, so the other fields are still checked (never returned). */
-const STAND_IN_SOURCE: SourceConfig = { kind: 'replay', path: '', stepIntervalSeconds: 1, warmupSteps: 0 };
+/** Pod start-up and HPA sync when the config does not say (also `evaluate`'s default look-ahead). */
+export const DEFAULT_LOOK_AHEAD = { podStartupSeconds: 60, hpaSyncSeconds: 15 } as const;
 
-function parseOverrides(raw: unknown, path: string, minReplicas: number, maxReplicas: number): Map<string, ServiceOverrides> {
-  const out = new Map<string, ServiceOverrides>();
-  if (raw === undefined) return out;
-  const p = new Problems();
-  for (const [service, value] of Object.entries(expectObject(raw, path))) {
-    const at = `${path}.${service}`;
-    p.take(() => expectString(service, at, NAME), '');
-    const obj = p.take(() => expectObject(value, at), {});
-    p.take(() => rejectUnknownKeys(obj, at, ['cpuRequestCores', 'reqPerPod', 'minReplicas', 'maxReplicas', 'risk', 'scaleIn']), undefined);
-    const o: ServiceOverrides = {
-      cpuRequestCores: p.take(() => optionalNumber(obj['cpuRequestCores'], `${at}.cpuRequestCores`, { min: 0.001 }), undefined),
-      reqPerPod: p.take(() => optionalNumber(obj['reqPerPod'], `${at}.reqPerPod`, { min: 0.001 }), undefined),
-      minReplicas: p.take(() => optionalNumber(obj['minReplicas'], `${at}.minReplicas`, { min: 0, integer: true }), undefined),
-      maxReplicas: p.take(() => optionalNumber(obj['maxReplicas'], `${at}.maxReplicas`, { min: 1, integer: true }), undefined),
-      risk: p.take(() => optionalNumber(obj['risk'], `${at}.risk`, RISK_RULE), undefined),
-      scaleIn: p.take(() => (obj['scaleIn'] === undefined ? undefined : expectOneOf(obj['scaleIn'], `${at}.scaleIn`, SCALE_IN_MODES)), undefined),
-    };
-    if ((o.maxReplicas ?? maxReplicas) < (o.minReplicas ?? minReplicas)) {
-      p.add(`${at}.maxReplicas: must be at least minReplicas (${o.minReplicas ?? minReplicas}), got ${o.maxReplicas ?? maxReplicas}`);
+/** A source block's kind; its other fields belong to that kind's plug-in (sources/registry.ts). */
+const sourceHeadSchema = z.looseObject({ kind: z.enum(SOURCE_KINDS) });
+
+const serviceOverridesSchema = z.strictObject({
+  /** CPU request of one pod in cores; overrides the Deployment and the topology. */
+  cpuRequestCores: z.number().min(0.001).optional(),
+  /** Requests/s one pod handles at target; when set, request rate can drive the count too. */
+  reqPerPod: z.number().min(0.001).optional(),
+  minReplicas: z.int().min(0).optional(),
+  maxReplicas: z.int().min(1).optional(),
+  risk: riskSchema().optional(),
+  scaleIn: z.enum(SCALE_IN_MODES).optional(),
+});
+
+/**
+ * One application as written in the file. The source block is checked by its plug-in (the source
+ * registry), which needs the application's namespace, services and step; so it is open here.
+ */
+export const applicationSchema = z
+  .strictObject({
+    name: dnsLabel(),
+    namespace: dnsLabel(),
+    services: z.array(dnsLabel()).min(1).optional(),
+    selector: text().optional(),
+    source: sourceHeadSchema,
+    topology: text().optional(),
+    model: text().optional(),
+    baseline: z.enum(BASELINE_NAMES).default('holt'),
+    baselineHorizon: z.int().min(1).max(1000).default(10),
+    stepSeconds: z.number().min(1).default(30),
+    capacity: z.strictObject({ targetUtilization: z.number().min(0.01).max(1).default(0.7), fromDeployments: z.boolean().default(false) }).prefault({}),
+    minReplicas: z.int().min(0).default(1),
+    maxReplicas: z.int().min(1).default(20),
+    serviceOverrides: z.record(dnsLabel(), serviceOverridesSchema).default({}),
+    lookAhead: z
+      .strictObject({
+        podStartupSeconds: z.number().min(0).default(DEFAULT_LOOK_AHEAD.podStartupSeconds),
+        hpaSyncSeconds: z.number().min(0).default(DEFAULT_LOOK_AHEAD.hpaSyncSeconds),
+        // The HPA's default; set it to your HPAs' behavior.scaleDown.stabilizationWindowSeconds.
+        scaleDownWindowSeconds: z.number().min(0).default(300),
+      })
+      .prefault({}),
+    risk: riskSchema().default(DEFAULT_RISK),
+    scaleIn: z.enum(SCALE_IN_MODES).default('forecast'),
+    calibration: z
+      .strictObject({
+        window: z.int().min(10).max(100_000).default(DEFAULT_CALIBRATION.window),
+        adaptSteps: z.int().min(0).max(100_000).default(DEFAULT_CALIBRATION.adaptSteps),
+        stepSize: z.number().min(0).max(0.5).default(DEFAULT_CALIBRATION.stepSize),
+        minCorrection: z.number().min(0.01).max(1).default(DEFAULT_CALIBRATION.minCorrection),
+        maxCorrection: z.number().min(1).max(100).default(DEFAULT_CALIBRATION.maxCorrection),
+      })
+      .prefault({}),
+    fallback: z.strictObject({ policy: z.enum(FALLBACK_POLICIES).default('last-value'), maxAgeSeconds: z.number().min(1).optional() }).prefault({}),
+    modelPollSeconds: z.number().min(0.05).default(2),
+    preview: z.boolean().default(false),
+    // Removed: an old file gets an error that says what replaced it (an editor flags it too).
+    margin: z.never({ error: MARGIN_REPLACED }).optional(),
+  })
+  .superRefine((app, ctx) => {
+    if ((app.services === undefined) === (app.selector === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: "set exactly one of services (a list) or selector (Deployments' labels)" });
     }
-    out.set(service, o);
-  }
+    if (app.services !== undefined && new Set(app.services).size !== app.services.length) {
+      ctx.addIssue({ code: 'custom', path: ['services'], message: 'a service is listed twice' });
+    }
+    if (app.maxReplicas < app.minReplicas) {
+      ctx.addIssue({ code: 'custom', path: ['maxReplicas'], message: `must be at least minReplicas (${app.minReplicas}), got ${app.maxReplicas}` });
+    }
+    if (app.selector !== undefined && !app.capacity.fromDeployments) {
+      ctx.addIssue({ code: 'custom', path: ['selector'], message: 'a selector needs capacity.fromDeployments: true (it lists Deployments)' });
+    }
+    for (const [service, o] of Object.entries(app.serviceOverrides)) {
+      const min = o.minReplicas ?? app.minReplicas;
+      const max = o.maxReplicas ?? app.maxReplicas;
+      if (max < min)
+        ctx.addIssue({ code: 'custom', path: ['serviceOverrides', service, 'maxReplicas'], message: `must be at least minReplicas (${min}), got ${max}` });
+    }
+  });
+
+/** The whole file. */
+export const serveConfigSchema = z.strictObject({ applications: z.array(applicationSchema).min(1) });
+
+/** Parses a parsed-YAML document. Relative paths are resolved against `baseDir` (the file's folder). */
+export function parseServeConfig(raw: unknown, baseDir: string, origin = 'config'): ServeConfig {
+  const p = new Problems();
+  const parsed = p.take(() => checkSchema(serveConfigSchema, raw, origin), undefined);
+  // Source blocks are checked by their plug-ins even when other fields fail, so every problem is named at once.
+  const rawApps = (raw as { applications?: unknown } | null)?.applications;
+  const applications = (Array.isArray(rawApps) ? rawApps : []).flatMap((item: unknown, i) => {
+    const app = item !== null && typeof item === 'object' ? (item as Record<string, unknown>) : {};
+    const path = `${origin}.applications[${i}]`;
+    const checked = parsed?.applications[i];
+    // A missing or unknown kind is already named by the schema.
+    if (!sourceHeadSchema.safeParse(app['source']).success) return [];
+    const source = p.take(
+      () =>
+        parseSourceConfig(app['source'], {
+          path: `${path}.source`,
+          baseDir,
+          namespace: String(app['namespace']),
+          services: checked?.services ?? null,
+          stepSeconds: checked?.stepSeconds ?? 30,
+        }),
+      undefined,
+    );
+    return checked === undefined || source === undefined ? [] : [toApplication(checked, source, baseDir)];
+  });
   p.throwIfAny();
-  return out;
+  checkUnique(applications, origin);
+  return { applications };
+}
+
+/** Fills what depends on other fields and resolves paths: the rest of the program reads plain, complete objects. */
+function toApplication(app: z.output<typeof applicationSchema>, source: SourceConfig, baseDir: string): ApplicationConfig {
+  const file = (path: string | undefined): string | null => (path === undefined ? null : isAbsolute(path) ? path : resolve(baseDir, path));
+  const { margin: _removed, services, selector, topology, model, serviceOverrides, fallback, ...rest } = app;
+  return {
+    ...rest,
+    services: services ?? null,
+    selector: selector ?? null,
+    source,
+    topology: file(topology),
+    model: file(model),
+    serviceOverrides: new Map(Object.entries(serviceOverrides)),
+    fallback: { policy: fallback.policy, maxAgeSeconds: fallback.maxAgeSeconds ?? 4 * app.stepSeconds },
+  };
 }
 
 /** Names must be unique, and one (namespace, service) pair has one owner: the HPA sums every item it gets. */
@@ -289,9 +251,6 @@ function checkUnique(apps: readonly ApplicationConfig[], origin: string): void {
     }
   });
 }
-
-/** Pod start-up and HPA sync when the config does not say (also `evaluate`'s default look-ahead). */
-export const DEFAULT_LOOK_AHEAD = { podStartupSeconds: 60, hpaSyncSeconds: 15 } as const;
 
 /** The look-ahead window without the data age (which depends on the source: see loop/timeline.ts). */
 export function lookAheadBaseSeconds(app: ApplicationConfig): number {

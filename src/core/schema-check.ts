@@ -32,6 +32,8 @@ function messages(origin: string, issue: z.core.$ZodIssue, input: unknown): stri
     case 'unrecognized_keys':
       return issue.keys.map((key) => `${fieldPath(origin, [...issue.path, key])}: unknown field`);
     case 'invalid_type':
+      // A removed field (z.never) says what replaced it.
+      if (issue.expected === 'never') return [`${at}: ${issue.message}`];
       if (issue.expected === 'int') return [`${at}: expected a whole number, got ${describe(value)}`];
       return [`${at}: expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, got ${describe(value)}`];
     case 'invalid_value':
@@ -42,6 +44,8 @@ function messages(origin: string, issue: z.core.$ZodIssue, input: unknown): stri
       return [`${at}: must be at least ${String(issue.minimum)}, got ${describe(value)}`];
     case 'too_big':
       return [`${at}: must be at most ${String(issue.maximum)}, got ${describe(value)}`];
+    case 'invalid_key':
+      return [`${at}: ${issue.issues.map((inner) => inner.message).join('; ')}`];
     case 'invalid_union':
       return [`${at}: ${issue.message}`];
     default:
@@ -54,7 +58,7 @@ export function checkSchema<S extends z.ZodType>(schema: S, input: unknown, orig
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const lines = result.error.issues.flatMap((issue) => messages(origin, issue, input));
-  throw new ConfigError(lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  ${lines.join('\n  ')}`);
+  throw new ConfigError(lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  ${lines.join('\n  ')}`, lines);
 }
 
 /** A non-empty string. */

@@ -6,4 +6,4 @@
 export { checkEdgesTemplate, discoverIstioWorkloads, istioCallGraph } from './istio.js';
 export { PrometheusClient } from './prometheus-client.js';
 export { expectNamespace, expectPrometheusUrl, parsePrometheusSourceConfig, PrometheusSource, prometheusSourceConfig } from './prometheus.js';
-export { parseSourceConfig, planSource, type SourceConfig, type SourcePace, type SourcePlan } from './registry.js';
+export { parseSourceConfig, planSource, SOURCE_KINDS, type SourceConfig, type SourcePace, type SourcePlan } from './registry.js';

@@ -110,6 +110,13 @@ describe('serve configuration', () => {
     expect(errorOf(() => parseOne({ source: { kind: 'simulator', trace: 't.csv', scaledBy: 'keda' } }))).to.contain('source.scaledBy');
   });
 
+  it('checks each per-service override: its service name and its replica range against the application', () => {
+    const message = errorOf(() => parseOne({ minReplicas: 5, serviceOverrides: { Web_1: {}, web: { maxReplicas: 3 } } }));
+    expect(message).to.contain('config.applications[0].serviceOverrides.Web_1: "Web_1" is not valid');
+    const range = errorOf(() => parseOne({ minReplicas: 5, serviceOverrides: { web: { maxReplicas: 3 } } }));
+    expect(range).to.equal('config.applications[0].serviceOverrides.web.maxReplicas: must be at least minReplicas (5), got 3');
+  });
+
   it('rejects unknown fields, so a typo fails at start-up', () => {
     expect(errorOf(() => parseOne({ lookahead: {} }))).to.contain('applications[0].lookahead: unknown field');
   });
