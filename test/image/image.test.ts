@@ -144,10 +144,15 @@ function podman(args: readonly string[]): Promise<{ code: number; out: string }>
       throw new Error(`${(err as Error).message}\n${(await podman(['logs', name])).out}`);
     });
     expect(health.text).to.equal('ok');
-    const logs = await podman(['logs', name]);
-    const backend = logs.out.split('\n').find((l) => l.includes('tensorflow.js backend selected'));
-    expect(backend, logs.out).to.not.equal(undefined);
-    expect(JSON.parse(backend!) as { backend: string }).to.include({ backend: 'wasm' });
+    // The API answers before the model has loaded (no request waits on it), so the backend line may come later.
+    const backend = await waitFor(
+      'the tensorflow.js backend line in the logs',
+      async () => (await podman(['logs', name])).out.split('\n').find((l) => l.includes('tensorflow.js backend selected')),
+      120_000,
+      undefined,
+      500,
+    );
+    expect(JSON.parse(backend) as { backend: string }).to.include({ backend: 'wasm' });
   });
 
   it('serves every Online Boutique service through the external metrics API to a client certificate', async function () {
