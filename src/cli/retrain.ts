@@ -34,15 +34,13 @@ import {
   type RetrainDecision,
   type Scored,
   loadTrainingData,
-  trainInWorker,
 } from '../model/index.js';
 import { prometheusSourceConfig } from '../sources/index.js';
 import { log, type Logger } from '../telemetry/index.js';
-import { progressBar } from '../util/index.js';
 import { runCollect } from './collect.js';
 import { heldOutSplit } from './evaluate.js';
 import { lookAheadSteps } from '../planning/index.js';
-import { resolveConfigs, type TrainCliOptions } from './train.js';
+import { resolveConfigs, trainWithProgress, type TrainCliOptions } from './train.js';
 
 export interface ScoredWindow {
   readonly scored: Scored;
@@ -222,10 +220,7 @@ export function realSteps(app: ApplicationConfig, flags: RetrainFlags, argv: rea
     },
     train: async (dataDir, saveDir) => {
       const data = loadTrainingData(dataDir, { required: model.targets });
-      const epochs = train.numIter * (train.numEpoch + (model.graphMode === 'learned' ? train.graphEpochs : 0));
-      const bar = flags.progress ? progressBar(`train ${app.name}`, epochs) : null;
-      let done = 0;
-      const summary = await trainInWorker(
+      await trainWithProgress(
         {
           dataset: data.dataset,
           callGraph: data.callGraph,
@@ -234,12 +229,9 @@ export function realSteps(app: ApplicationConfig, flags: RetrainFlags, argv: rea
           saveDir,
           provenance: { modelName: app.name, data: dataDir, graph: data.graphSource, command: `deepscaler ${argv.join(' ')}` },
         },
-        (p) => {
-          if (p.batch === p.batches) done += 1;
-          bar?.update(Math.min(done, epochs), `iter ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`);
-        },
+        `train ${app.name}`,
+        flags.progress,
       );
-      bar?.finish(`best validation loss ${summary.bestValLoss.toFixed(4)}`);
     },
     // The look-ahead and the risk the adapter plans this application with.
     score: (modelDir, dataDir, testStart) =>

@@ -15,6 +15,8 @@ import {
   type TrainConfig,
   loadTrainingData,
   trainInWorker,
+  type WorkerTrainRequest,
+  type WorkerTrainSummary,
 } from '../model/index.js';
 import { progressBar } from '../util/index.js';
 
@@ -55,9 +57,7 @@ export async function runTrain(options: TrainCliOptions, argv: readonly string[]
   const stepSeconds = options.stepSeconds === undefined ? undefined : expectNumber(options.stepSeconds, '--step-seconds', { min: 0.001 });
   const data = loadTrainingData(options.data, { topology: options.topology, stepSeconds, required: model.targets });
   const saveDir = options.modelSavePath ?? `models/${options.modelName}`;
-  const epochsPerIteration = train.numEpoch + (model.graphMode === 'learned' ? train.graphEpochs : 0);
-  const bar = progressBar(`train ${options.modelName}`, train.numIter * epochsPerIteration);
-  const summary = await trainInWorker(
+  const summary = await trainWithProgress(
     {
       dataset: data.dataset,
       callGraph: data.callGraph,
@@ -66,19 +66,31 @@ export async function runTrain(options: TrainCliOptions, argv: readonly string[]
       saveDir,
       provenance: { modelName: options.modelName, data: options.data, graph: data.graphSource, command: `deepscaler ${argv.join(' ')}` },
     },
-    (p) => {
-      const done = (p.iteration - 1) * epochsPerIteration + (p.phase === 'graph' ? train.numEpoch : 0) + p.epoch - 1;
-      bar.update(
-        done,
-        `iter ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}${p.valLoss === null ? '' : ` val ${p.valLoss.toFixed(4)}`}`,
-      );
-    },
+    `train ${options.modelName}`,
   );
-  bar.finish(`best validation loss ${summary.bestValLoss.toFixed(4)}`);
   process.stdout.write(
     `saved ${saveDir}: ${data.dataset.services.length} services, ${summary.epochs} epochs in ${summary.seconds.toFixed(0)} s on ${summary.backend}, ` +
       `best validation L1 ${summary.bestValLoss.toFixed(4)} (standardized); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`,
   );
+}
+
+/**
+ * Trains in the worker thread with a progress bar over every epoch of every iteration (predictor
+ * epochs, then graph epochs when the graph is learned); `showProgress: false` trains silently.
+ */
+export async function trainWithProgress(request: WorkerTrainRequest, label: string, showProgress = true): Promise<WorkerTrainSummary> {
+  const { modelConfig: model, trainConfig: train } = request;
+  const epochsPerIteration = train.numEpoch + (model.graphMode === 'learned' ? train.graphEpochs : 0);
+  const bar = showProgress ? progressBar(label, train.numIter * epochsPerIteration) : null;
+  const summary = await trainInWorker(request, (p) => {
+    const done = (p.iteration - 1) * epochsPerIteration + (p.phase === 'graph' ? train.numEpoch : 0) + p.epoch - 1;
+    bar?.update(
+      done,
+      `iter ${p.iteration}/${p.numIter} ${p.phase} epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}${p.valLoss === null ? '' : ` val ${p.valLoss.toFixed(4)}`}`,
+    );
+  });
+  bar?.finish(`best validation loss ${summary.bestValLoss.toFixed(4)}`);
+  return summary;
 }
 
 export function registerTrain(program: Command): void {
